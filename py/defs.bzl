@@ -1,0 +1,14 @@
+"""Public API of crosspex: cross-platform PEX binaries from pre-resolved wheels.
+
+- `py_pex_binary`: writes `<name>.pex` for the target platform (`--platforms`).
+- `pex_wheel`: imports one `.whl` file, with the wheels it requires.
+- `PexWheelInfo`: the provider `pex_wheel` returns, for rules that make wheels.
+"""
+
+load("//py/private:pex_wheel.bzl", _pex_wheel = "pex_wheel")
+load("//py/private:providers.bzl", _PexWheelInfo = "PexWheelInfo")
+load("//py/private:py_pex_binary.bzl", _py_pex_binary = "py_pex_binary")
+
+py_pex_binary = _py_pex_binary
+pex_wheel = _pex_wheel
+PexWheelInfo = _PexWheelInfo

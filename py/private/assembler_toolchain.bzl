@@ -1,0 +1,53 @@
+"""The assembler toolchain: the Python program that writes PEXes, on the exec platform."""
+
+load(":providers.bzl", "PexAssemblerInfo")
+
+def _python_path_entry(files, marker):
+    """The shortest directory holding `marker` (a package's __init__.py), from the execroot."""
+    entry = None
+    for f in files:
+        if f.path.endswith("/" + marker):
+            candidate = f.path[:-len(marker) - 1]
+            if entry == None or len(candidate) < len(entry):
+                entry = candidate
+    if entry == None:
+        fail("crosspex: no %s among the assembler toolchain's files" % marker)
+    return entry
+
+def _pex_assembler_toolchain_impl(ctx):
+    assembler_files = ctx.files.assembler
+    library_files = ctx.files.libraries
+    info = PexAssemblerInfo(
+        interpreter_path = ctx.attr.interpreter_path,
+        files = depset(assembler_files + library_files),
+        python_path = [
+            _python_path_entry(assembler_files, "pex_assembler/__init__.py"),
+            _python_path_entry(library_files, "pex/__init__.py"),
+        ],
+    )
+    return [platform_common.ToolchainInfo(pex_assembler = info)]
+
+pex_assembler_toolchain = rule(
+    implementation = _pex_assembler_toolchain_impl,
+    doc = """The PEX assembler for one exec platform.
+
+`crosspex_dependencies()` defines one for the host; register another with
+`toolchain(toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
+exec_compatible_with = [...])` for remote executors.""",
+    attrs = {
+        "interpreter_path": attr.string(
+            mandatory = True,
+            doc = "Absolute path of a CPython 3.8+ on the exec platform.",
+        ),
+        "assembler": attr.label(
+            default = Label("//tools/pex_assembler:srcs"),
+            allow_files = [".py"],
+            doc = "The pex_assembler package sources.",
+        ),
+        "libraries": attr.label(
+            mandatory = True,
+            allow_files = True,
+            doc = "The installed pex and packaging distributions.",
+        ),
+    },
+)

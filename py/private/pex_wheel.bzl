@@ -1,0 +1,31 @@
+"""pex_wheel: one .whl file, and the wheels it depends on."""
+
+load(":providers.bzl", "PexWheelInfo")
+
+def _pex_wheel_impl(ctx):
+    transitive = depset(
+        [ctx.file.whl],
+        transitive = [dep[PexWheelInfo].transitive_wheels for dep in ctx.attr.deps],
+    )
+    return [
+        DefaultInfo(
+            files = depset([ctx.file.whl]),
+            runfiles = ctx.runfiles(transitive_files = transitive),
+        ),
+        PexWheelInfo(wheel = ctx.file.whl, transitive_wheels = transitive),
+        # Lets a py_library list the wheel in its deps; the wheel reaches a PEX through runfiles.
+        PyInfo(transitive_sources = depset()),
+    ]
+
+pex_wheel = rule(
+    implementation = _pex_wheel_impl,
+    doc = """Imports one wheel file for use in `py_pex_binary` (directly or through `py_library` deps).
+
+The wheel must be built for the platform it is selected for; crosspex checks its tags
+against the target when the PEX is built.""",
+    attrs = {
+        "whl": attr.label(mandatory = True, allow_single_file = [".whl"], doc = "The .whl file."),
+        "deps": attr.label_list(providers = [PexWheelInfo], doc = "Wheels this wheel requires on the same platform."),
+    },
+    provides = [PexWheelInfo],
+)

@@ -1,0 +1,52 @@
+"""Repository rule: hash-pinned wheels for several target platforms, selected per platform."""
+
+load(":platforms.bzl", "PLATFORMS", "platform_spec")
+
+def _pip_wheels_impl(rctx):
+    for name in rctx.attr.platforms:
+        if name not in PLATFORMS:
+            fail("crosspex: pip_wheels platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())))
+    interpreter_file = rctx.path(Label("@crosspex_exec_python//:interpreter_path.txt"))
+    interpreter = rctx.read(interpreter_file).strip()
+    site = "%s/site" % interpreter_file.dirname
+    tools = rctx.path(Label("//tools/pex_assembler:__init__.py")).dirname.dirname
+    result = rctx.execute(
+        [
+            interpreter,
+            "-B",
+            "-s",
+            "-m",
+            "pex_assembler",
+            "fetch-wheels",
+            "--requirements=%s" % rctx.path(rctx.attr.requirements),
+            "--python-version=%s" % rctx.attr.python_version,
+            "--platforms-json=%s" % json.encode([platform_spec(p) for p in rctx.attr.platforms]),
+            "--dest=.",
+        ],
+        environment = {"PYTHONPATH": "%s:%s" % (tools, site)},
+        timeout = rctx.attr.timeout,
+    )
+    if result.return_code != 0:
+        fail("crosspex: pip_wheels(%s) failed:\n%s" % (rctx.name, result.stderr))
+
+pip_wheels = repository_rule(
+    implementation = _pip_wheels_impl,
+    doc = """Downloads hash-pinned wheels for several target platforms with pip.
+
+Every line of `requirements` must be `NAME==VERSION` with `--hash` options covering each
+platform's wheel (`pip-compile --generate-hashes` or `uv pip compile --generate-hashes`
+write such files). pip's own index configuration applies; only wheels are accepted, so a
+platform without a wheel fails here, naming the package and the platform.
+
+The repository has one target per package, e.g. `@wheels//:pyyaml`, that selects the wheel
+for the target platform and carries the wheels it depends on there.""",
+    attrs = {
+        "requirements": attr.label(mandatory = True, allow_single_file = True, doc = "The hash-pinned requirements file."),
+        "platforms": attr.string_list(
+            mandatory = True,
+            doc = "Names of @crosspex//py/platforms platforms to fetch wheels for.",
+        ),
+        "python_version": attr.string(default = "3.11", doc = "Target CPython version, MAJOR.MINOR."),
+        "timeout": attr.int(default = 600, doc = "Seconds pip may take in all."),
+    },
+)

@@ -1,0 +1,27 @@
+"""Providers shared by crosspex rules and toolchains."""
+
+PexWheelInfo = provider(
+    doc = "A wheel file for one target platform, with the wheels it depends on.",
+    fields = {
+        "wheel": "File: the .whl file.",
+        "transitive_wheels": "depset of File: this wheel and every wheel it depends on.",
+    },
+)
+
+PexTargetInfo = provider(
+    doc = "Describes a target platform for wheel selection: given by a pex_target_toolchain.",
+    fields = {
+        "name": "str: the platform's name, used in messages.",
+        "spec": "dict of str: os, arch and libc/os version, turned into wheel tags and markers " +
+                "by the assembler; None when the platform is unknown.",
+    },
+)
+
+PexAssemblerInfo = provider(
+    doc = "How to run the PEX assembler on an exec platform.",
+    fields = {
+        "interpreter_path": "str: absolute path of the exec platform's Python.",
+        "files": "depset of File: the assembler's sources and libraries.",
+        "python_path": "list of str: the import path for those files, relative to the execroot.",
+    },
+)

@@ -1,0 +1,129 @@
+"""py_pex_binary: a PEX for the target platform, written by an exec-platform assembler."""
+
+load(":providers.bzl", "PexAssemblerInfo", "PexTargetInfo")
+
+ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
+TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
+
+def _input_arg(f):
+    # Expanded at execution time, so the rule never flattens transitive depsets.
+    return "--input=%s=%s" % (f.short_path, f.path)
+
+def _dep_files(deps):
+    """Every file a PEX may need from `deps`: sources, data, wheels and installed trees."""
+    files = []
+    imports = []
+    for dep in deps:
+        files.append(dep[DefaultInfo].files)
+        files.append(dep[DefaultInfo].default_runfiles.files)
+        if PyInfo in dep:
+            files.append(dep[PyInfo].transitive_sources)
+            imports.append(dep[PyInfo].imports)
+    return depset(transitive = files), depset(transitive = imports)
+
+def _py_pex_binary_impl(ctx):
+    if ctx.attr.main and ctx.attr.entry_point:
+        fail("set either main or entry_point, not both")
+    assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
+    target_info = ctx.toolchains[TARGET_TOOLCHAIN].pex_target
+
+    if ctx.file.complete_platform:
+        target = {"complete_platform": ctx.file.complete_platform.path, "name": target_info.name}
+    elif target_info.spec:
+        target = {"platform": target_info.spec, "python_version": ctx.attr.python_version}
+    else:
+        fail("crosspex knows no wheel tags for the target platform: set complete_platform " +
+             "on %s, or register a pex_target_toolchain for the platform" % ctx.label)
+
+    output = ctx.actions.declare_file(ctx.label.name + ".pex")
+    dep_files, imports = _dep_files(ctx.attr.deps + ctx.attr.data)
+    inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [dep_files])
+
+    manifest = ctx.actions.declare_file(ctx.label.name + ".pex_manifest.json")
+    ctx.actions.write(manifest, json.encode({
+        "output": output.path,
+        "target": target,
+        "workspace_name": ctx.workspace_name,
+        "main": ctx.file.main.short_path if ctx.file.main else None,
+        "entry_point": ctx.attr.entry_point or None,
+        "python_shebang": ctx.attr.python_shebang or None,
+        "interpreter_constraints": ctx.attr.interpreter_constraints,
+        "inject_env": ctx.attr.inject_env,
+        "inject_args": ctx.attr.inject_args,
+        "inherit_path": ctx.attr.inherit_path,
+        "compress": ctx.attr.compress,
+        "strip_pex_env": ctx.attr.strip_pex_env,
+    }))
+
+    args = ctx.actions.args()
+    args.use_param_file("@%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("build")
+    args.add("--manifest", manifest)
+    args.add_all(inputs, map_each = _input_arg)
+    args.add_all(imports, format_each = "--import-root=%s")
+
+    ctx.actions.run(
+        executable = assembler.interpreter_path,
+        # -B: no .pyc beside the assembler's sources; -s/-S: nothing from the host's site.
+        arguments = ["-B", "-s", "-S", "-m", "pex_assembler", args],
+        inputs = depset(
+            [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else []),
+            transitive = [inputs, assembler.files],
+        ),
+        outputs = [output],
+        env = {
+            "PYTHONPATH": ":".join(assembler.python_path),
+            "PYTHONHASHSEED": "0",
+            "PYTHONUTF8": "1",
+            "LC_ALL": "C.UTF-8",
+        },
+        mnemonic = "PexAssemble",
+        progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
+    )
+    return [DefaultInfo(files = depset([output]), executable = output)]
+
+PY_PEX_BINARY_ATTRS = {
+    "srcs": attr.label_list(allow_files = [".py"], doc = "First-party Python files of the binary itself."),
+    "main": attr.label(
+        allow_single_file = [".py"],
+        doc = "The file run as `__main__`; it must be in `srcs` or a dependency. Excludes `entry_point`.",
+    ),
+    "entry_point": attr.string(doc = "`module` or `module:function` to run, as pex's --entry-point. Excludes `main`."),
+    "deps": attr.label_list(
+        # Any target: py_library and pex_wheel targets, plain .whl files, filegroups of wheels.
+        allow_files = True,
+        doc = "py_library targets, pex_wheel targets, .whl files, and installed wheel trees (rules_python, pycross).",
+    ),
+    "data": attr.label_list(allow_files = True, doc = "Other files placed in the PEX at their runfiles paths."),
+    "python_version": attr.string(
+        default = "3.11",
+        doc = "Target CPython version (MAJOR.MINOR or MAJOR.MINOR.PATCH): picks wheel tags, markers, shebang and interpreter constraints.",
+    ),
+    "complete_platform": attr.label(
+        allow_single_file = [".json"],
+        doc = "A pex complete-platform JSON file (`pex3 interpreter inspect --markers --tags`); replaces the target toolchain's description and `python_version`.",
+    ),
+    "python_shebang": attr.string(doc = "The PEX's shebang; default `#!/usr/bin/env pythonX.Y` for the target version."),
+    "interpreter_constraints": attr.string_list(doc = "pex interpreter constraints; default `CPython==X.Y.*` for the target version."),
+    "inject_env": attr.string_dict(doc = "Environment variables the PEX sets when it starts (pex --inject-env)."),
+    "inject_args": attr.string_list(doc = "Arguments passed to the entry point before the user's (pex --inject-args)."),
+    "inherit_path": attr.string(
+        default = "false",
+        values = ["false", "fallback", "prefer"],
+        doc = "Whether the PEX sees the interpreter's site-packages (pex --inherit-path).",
+    ),
+    "compress": attr.bool(default = True, doc = "Deflate first-party files and pex's bootstrap; wheels are stored as they are."),
+    "strip_pex_env": attr.bool(default = True, doc = "Remove PEX_* variables from the environment of the running app."),
+}
+
+py_pex_binary = rule(
+    implementation = _py_pex_binary_impl,
+    attrs = PY_PEX_BINARY_ATTRS,
+    executable = True,
+    toolchains = [ASSEMBLER_TOOLCHAIN, TARGET_TOOLCHAIN],
+    doc = """Builds `<name>.pex` for the target platform (`--platforms`) from sources and wheels.
+
+The target platform only selects wheels: the assembler runs on the exec platform and never
+runs anything built for the target. Every wheel is checked against the target's tags.""",
+)

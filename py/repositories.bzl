@@ -1,0 +1,26 @@
+"""WORKSPACE setup for crosspex.
+
+```starlark
+load("@crosspex//py:repositories.bzl", "crosspex_dependencies", "crosspex_register_toolchains")
+crosspex_dependencies()
+crosspex_register_toolchains()
+```
+
+`pip_wheels` fetches hash-pinned wheels for several target platforms.
+"""
+
+load("//py/private:exec_python.bzl", "crosspex_exec_python")
+load("//py/private:pip_wheels.bzl", _pip_wheels = "pip_wheels")
+load("//py/private:toolchains.bzl", "TARGET_TOOLCHAINS")
+
+pip_wheels = _pip_wheels
+
+def crosspex_dependencies():
+    """Defines `@crosspex_exec_python`: the host Python that runs the assembler, with pex."""
+    if "crosspex_exec_python" not in native.existing_rules():
+        crosspex_exec_python(name = "crosspex_exec_python")
+
+def crosspex_register_toolchains():
+    """Registers the host's assembler and the target toolchains of the built-in platforms."""
+    native.register_toolchains("@crosspex_exec_python//:assembler_toolchain")
+    native.register_toolchains(*TARGET_TOOLCHAINS)

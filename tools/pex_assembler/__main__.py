@@ -1,0 +1,5 @@
+import sys
+
+from pex_assembler.cli import main
+
+sys.exit(main())

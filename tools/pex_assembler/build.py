@@ -1,0 +1,94 @@
+"""`assemble`: from a manifest to a PEX file, reading top to bottom."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pex_assembler import compat, inputs, installed, target, wheels
+from pex_assembler.errors import AssemblerError
+from pex_assembler.manifest import Manifest
+from pex_assembler.target import Target
+from pex_assembler.writer import PexOptions, write_pex
+
+
+def resolve_target(spec: dict) -> Target:
+    """The target a manifest names: a complete-platform file, or a platform spec + Python."""
+    if spec.get("complete_platform"):
+        return target.from_complete_platform(Path(spec["complete_platform"]), spec.get("name", ""))
+    if "platform" not in spec or "python_version" not in spec:
+        raise AssemblerError(
+            "manifest target",
+            "names neither a complete_platform file nor a platform and python_version",
+            "set complete_platform, or register a target toolchain for the platform",
+        )
+    return target.from_spec(spec["platform"], str(spec["python_version"]))
+
+
+def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOptions:
+    entry_point = manifest.entry_point
+    if manifest.main:
+        main_path = next(
+            (
+                a
+                for a, p in sources.items()
+                if manifest.main.endswith("/" + a) or manifest.main == a
+            ),
+            None,
+        )
+        if main_path is None:
+            raise AssemblerError(
+                manifest.main,
+                "is the main file but is not among the PEX's sources",
+                "list the main file in srcs",
+            )
+        entry_point = inputs.module_of(main_path, manifest.main)
+    version = the_target.python_version
+    return PexOptions(
+        entry_point=entry_point,
+        shebang=manifest.python_shebang or f"#!/usr/bin/env python{version}",
+        interpreter_constraints=manifest.interpreter_constraints or (f"CPython=={version}.*",),
+        inject_env=manifest.inject_env,
+        inject_args=manifest.inject_args,
+        inherit_path=manifest.inherit_path,
+        compress=manifest.compress,
+        strip_pex_env=manifest.strip_pex_env,
+    )
+
+
+def _check_entry_point(entry_point: str, sources: dict, dists: list) -> None:
+    module = entry_point.split(":", 1)[0]
+    candidates = [module.replace(".", "/") + ".py", module.replace(".", "/") + "/__init__.py"]
+    if any(c in sources for c in candidates) or dists:
+        return
+    raise AssemblerError(
+        f"entry_point {entry_point!r}",
+        f"names module {module!r}, which no source file provides",
+        "add the module to srcs or deps, or fix entry_point",
+    )
+
+
+def assemble(manifest: Manifest) -> Path:
+    """Writes the PEX `manifest` describes; on error nothing is left at the output path."""
+    the_target = resolve_target(dict(manifest.target))
+    sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
+    output = manifest.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    # pex caches under PEX_ROOT and HOME: keep both inside the action's own directory.
+    os.environ["PEX_ROOT"] = str(workdir / "pex_root")
+    os.environ["HOME"] = str(workdir / "home")
+    try:
+        wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
+        for tree in sorted_inputs.trees.values():
+            wheel_paths += installed.repack(tree, workdir)
+        dists = compat.check_wheels((wheels.read_wheel(p) for p in wheel_paths), the_target)
+        options = _options(manifest, the_target, sorted_inputs.sources)
+        if options.entry_point and not manifest.main:
+            _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
+        write_pex(output, sorted_inputs.sources, dists, options, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return output

@@ -1,0 +1,74 @@
+"""The `pex-assembler` command: a thin layer over `build.assemble` and `target`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from pex_assembler import build, manifest, wheelhouse
+from pex_assembler.errors import AssemblerError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pex-assembler", fromfile_prefix_chars="@")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build_cmd = commands.add_parser("build", help="write a PEX from a manifest")
+    build_cmd.add_argument("--manifest", type=Path, required=True)
+    build_cmd.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
+    build_cmd.add_argument("--import-root", action="append", default=[], metavar="ROOT")
+
+    describe = commands.add_parser(
+        "describe-target", help="print the complete platform (tags and markers) of a target"
+    )
+    describe.add_argument("--os", required=True, choices=["linux", "macos", "windows"])
+    describe.add_argument("--arch", required=True)
+    describe.add_argument("--python-version", required=True)
+    describe.add_argument("--libc", default="glibc")
+    describe.add_argument("--libc-version", default="2.28")
+    describe.add_argument("--os-version", default="14.0")
+
+    fetch = commands.add_parser(
+        "fetch-wheels", help="download pinned wheels per platform and write their BUILD file"
+    )
+    fetch.add_argument("--requirements", type=Path, required=True)
+    fetch.add_argument("--python-version", required=True)
+    fetch.add_argument("--platforms-json", required=True, help="JSON list of platform specs")
+    fetch.add_argument("--dest", type=Path, required=True)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            loaded = manifest.load(args.manifest, args.input, args.import_root)
+            build.assemble(loaded)
+        elif args.command == "fetch-wheels":
+            specs = json.loads(args.platforms_json)
+            text = wheelhouse.fetch(args.requirements, args.python_version, specs, args.dest)
+            (args.dest / "BUILD.bazel").write_text(text, encoding="utf-8")
+        else:
+            spec = {
+                "os": args.os,
+                "arch": args.arch,
+                "libc": args.libc,
+                "libc_version": args.libc_version,
+                "os_version": args.os_version,
+            }
+            the_target = build.resolve_target(
+                {"platform": spec, "python_version": args.python_version}
+            )
+            json.dump(the_target.to_complete_platform(), sys.stdout, indent=2)
+            sys.stdout.write("\n")
+    except AssemblerError as exc:
+        print(f"pex-assembler: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The assembler's input: what goes into the PEX, for which target, with which options.
+
+A manifest is a JSON object. Bazel writes the statically known part as JSON and passes the
+(possibly large) lists of input files as `--input` / `--import-root` flags, so the rule never
+flattens a transitive depset at analysis time. Outside Bazel, everything can be in the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+from pex_assembler.errors import AssemblerError
+
+INHERIT_PATH_VALUES = ("false", "fallback", "prefer")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file given to the assembler: where it is now, and its path under the runfiles root.
+
+    `archive_path` is set when the caller already knows where the file goes in the PEX;
+    otherwise it is derived from `runfiles_path` and the import roots.
+    """
+
+    path: Path
+    runfiles_path: str
+    archive_path: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    output: Path
+    target: Mapping[str, Any]
+    inputs: Tuple[InputFile, ...] = ()
+    wheels: Tuple[Path, ...] = ()
+    import_roots: Tuple[str, ...] = ()
+    main: Optional[str] = None
+    entry_point: Optional[str] = None
+    python_shebang: Optional[str] = None
+    interpreter_constraints: Tuple[str, ...] = ()
+    inject_env: Mapping[str, str] = field(default_factory=dict)
+    inject_args: Tuple[str, ...] = ()
+    inherit_path: str = "false"
+    compress: bool = True
+    strip_pex_env: bool = True
+
+
+def runfiles_path(short_path: str, workspace_name: str) -> str:
+    """Bazel's File.short_path as a path under the runfiles root (`<repo>/<path>`)."""
+    if short_path.startswith("../"):
+        return short_path[3:]
+    return f"{workspace_name}/{short_path}"
+
+
+def _input(spec: str, workspace_name: str, origin: str) -> InputFile:
+    short_path, sep, path = spec.partition("=")
+    if not sep or not short_path or not path:
+        raise AssemblerError(
+            origin, f"input {spec!r} is not SHORT_PATH=PATH", "pass --input SHORT_PATH=PATH"
+        )
+    return InputFile(path=Path(path), runfiles_path=runfiles_path(short_path, workspace_name))
+
+
+def _strings(data: Mapping[str, Any], key: str, origin: str) -> Tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AssemblerError(
+            origin, f"{key!r} must be a list of strings", f"fix {key!r} in the manifest"
+        )
+    return tuple(value)
+
+
+def load(
+    path: Path,
+    extra_inputs: Sequence[str] = (),
+    extra_import_roots: Sequence[str] = (),
+) -> Manifest:
+    """Reads the manifest at `path`, extended by inputs and import roots given as flags."""
+    origin = str(path)
+    try:
+        data: Dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AssemblerError(
+            origin, f"is not a readable JSON manifest ({exc})", "pass the manifest the rule wrote"
+        ) from exc
+    if not isinstance(data, dict):
+        raise AssemblerError(origin, "is not a JSON object", "pass the manifest the rule wrote")
+    for key in ("output", "target"):
+        if key not in data:
+            raise AssemblerError(origin, f"has no {key!r}", f"add {key!r} to the manifest")
+    workspace_name = str(data.get("workspace_name", ""))
+    inputs = [
+        InputFile(path=Path(src["path"]), runfiles_path="", archive_path=str(src["archive_path"]))
+        for src in data.get("sources", [])
+    ]
+    inputs += [_input(spec, workspace_name, origin) for spec in extra_inputs]
+    inherit_path = str(data.get("inherit_path", "false")).lower()
+    if inherit_path not in INHERIT_PATH_VALUES:
+        raise AssemblerError(
+            origin,
+            f"inherit_path {inherit_path!r} is not one of {INHERIT_PATH_VALUES}",
+            "pick one of them",
+        )
+    inject_env = data.get("inject_env", {})
+    if not isinstance(inject_env, dict):
+        raise AssemblerError(
+            origin, "inject_env must be an object", "give inject_env as a string dict"
+        )
+    if data.get("main") and data.get("entry_point"):
+        raise AssemblerError(origin, "sets both main and entry_point", "set only one of them")
+    return Manifest(
+        output=Path(data["output"]),
+        target=data["target"],
+        inputs=tuple(inputs),
+        wheels=tuple(Path(w) for w in _strings(data, "wheels", origin)),
+        import_roots=_strings(data, "import_roots", origin) + tuple(extra_import_roots),
+        main=runfiles_path(data["main"], workspace_name) if data.get("main") else None,
+        entry_point=data.get("entry_point") or None,
+        python_shebang=data.get("python_shebang") or None,
+        interpreter_constraints=_strings(data, "interpreter_constraints", origin),
+        inject_env={str(k): str(v) for k, v in inject_env.items()},
+        inject_args=_strings(data, "inject_args", origin),
+        inherit_path=inherit_path,
+        compress=bool(data.get("compress", True)),
+        strip_pex_env=bool(data.get("strip_pex_env", True)),
+    )

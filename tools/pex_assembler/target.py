@@ -1,0 +1,185 @@
+"""Describes the target a PEX is built for: compatible wheel tags and PEP 508 markers.
+
+The description is pex's complete-platform form. It is computed from a small platform
+spec (os, arch, libc or macOS version) plus the target Python version, or read from a
+complete-platform JSON file, e.g. one written by `pex3 interpreter inspect --markers --tags`.
+No interpreter of the target is ever run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
+
+from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms, parse_tag
+
+from pex_assembler.errors import AssemblerError
+
+# os -> (os_name, sys_platform, platform_system)
+_OS_MARKERS = {
+    "linux": ("posix", "linux", "Linux"),
+    "macos": ("posix", "darwin", "Darwin"),
+    "windows": ("nt", "win32", "Windows"),
+}
+
+# (os, arch) -> platform_machine as the target's own `platform.machine()` reports it
+_MACHINES = {
+    ("linux", "x86_64"): "x86_64",
+    ("linux", "aarch64"): "aarch64",
+    ("macos", "x86_64"): "x86_64",
+    ("macos", "arm64"): "arm64",
+    ("windows", "x86_64"): "AMD64",
+    ("windows", "arm64"): "ARM64",
+}
+
+_WINDOWS_PLATFORMS = {"x86_64": ["win_amd64"], "arm64": ["win_arm64"]}
+
+# manylinux_2_N wheels for these architectures start at glibc 2.17.
+_MANYLINUX_MIN_GLIBC = {"x86_64": 5, "i686": 5}
+_MANYLINUX_LEGACY = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the PEX must run on."""
+
+    name: str
+    tags: Tuple[Tag, ...]
+    markers: Mapping[str, str]
+
+    def accepts(self, tag: Tag) -> bool:
+        return tag in self._tag_set
+
+    @property
+    def _tag_set(self) -> frozenset:
+        return frozenset(self.tags)
+
+    def most_specific_tags(self, count: int = 5) -> List[str]:
+        return [str(tag) for tag in self.tags[:count]]
+
+    def to_complete_platform(self) -> Dict[str, Any]:
+        return {
+            "marker_environment": dict(sorted(self.markers.items())),
+            "compatible_tags": [str(tag) for tag in self.tags],
+        }
+
+    @property
+    def python_version(self) -> str:
+        return self.markers.get("python_version", "")
+
+    def describe(self) -> str:
+        impl = self.markers.get("platform_python_implementation", "Python")
+        return f"{self.name} ({impl} {self.python_version})"
+
+
+def _parse_python_version(version: str) -> Tuple[int, int, str]:
+    parts = version.split(".")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise AssemblerError(
+            f"python_version {version!r}",
+            "is not a CPython version",
+            'write it as MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "3.11"',
+        )
+    full = version if len(parts) == 3 else version + ".0"
+    return int(parts[0]), int(parts[1]), full
+
+
+def _linux_platforms(arch: str, libc: str, libc_version: str) -> List[str]:
+    major, _, minor = libc_version.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        raise AssemblerError(
+            f"libc_version {libc_version!r}", "is not MAJOR.MINOR", 'write it as e.g. "2.28"'
+        )
+    newest = int(minor)
+    platforms: List[str] = []
+    if libc == "glibc":
+        if int(major) != 2:
+            raise AssemblerError(
+                f"libc_version {libc_version!r}", "is not a glibc 2.x version", 'use e.g. "2.28"'
+            )
+        oldest = _MANYLINUX_MIN_GLIBC.get(arch, 17)
+        for glibc_minor in range(newest, oldest - 1, -1):
+            platforms.append(f"manylinux_2_{glibc_minor}_{arch}")
+            legacy = _MANYLINUX_LEGACY.get(glibc_minor)
+            if legacy:
+                platforms.append(f"{legacy}_{arch}")
+    elif libc == "musl":
+        for musl_minor in range(newest, -1, -1):
+            platforms.append(f"musllinux_{major}_{musl_minor}_{arch}")
+    else:
+        raise AssemblerError(f"libc {libc!r}", "is not known", 'use "glibc" or "musl"')
+    platforms.append(f"linux_{arch}")
+    return platforms
+
+
+def platform_tags(spec: Mapping[str, str]) -> List[str]:
+    """The wheel platform tags of a platform spec, most specific first."""
+    os_, arch = spec.get("os", ""), spec.get("arch", "")
+    if (os_, arch) not in _MACHINES:
+        raise AssemblerError(
+            f"platform {spec.get('name', '?')!r} ({os_}/{arch})",
+            "has no built-in wheel tags",
+            "give the rule a complete_platform JSON file (pex3 interpreter inspect "
+            "--markers --tags) or register a toolchain for a supported os/arch",
+        )
+    if os_ == "linux":
+        return _linux_platforms(arch, spec.get("libc", "glibc"), spec.get("libc_version", "2.28"))
+    if os_ == "macos":
+        major, _, minor = spec.get("os_version", "14.0").partition(".")
+        return list(mac_platforms((int(major), int(minor or 0)), arch))
+    return list(_WINDOWS_PLATFORMS[arch])
+
+
+def from_spec(spec: Mapping[str, str], python_version: str) -> Target:
+    """The target for a platform spec (name, os, arch, ...) and a CPython version."""
+    major, minor, full = _parse_python_version(python_version)
+    platforms = platform_tags(spec)
+    interpreter = f"cp{major}{minor}"
+    tags = list(cpython_tags((major, minor), [interpreter], platforms))
+    tags += [t for t in compatible_tags((major, minor), interpreter, platforms) if t not in tags]
+    os_name, sys_platform, platform_system = _OS_MARKERS[spec["os"]]
+    markers = {
+        "implementation_name": "cpython",
+        "implementation_version": full,
+        "os_name": os_name,
+        "platform_machine": _MACHINES[(spec["os"], spec["arch"])],
+        "platform_python_implementation": "CPython",
+        "platform_release": spec.get("platform_release", ""),
+        "platform_system": platform_system,
+        "platform_version": spec.get("platform_version", ""),
+        "python_full_version": full,
+        "python_version": f"{major}.{minor}",
+        "sys_platform": sys_platform,
+    }
+    return Target(
+        name=spec.get("name", f"{spec['os']}_{spec['arch']}"), tags=tuple(tags), markers=markers
+    )
+
+
+def from_complete_platform(path: Path, name: str = "") -> Target:
+    """The target described by a pex complete-platform JSON file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        markers = data["marker_environment"]
+        raw_tags: Sequence[str] = data["compatible_tags"]
+        tags: List[Tag] = []
+        for raw in raw_tags:
+            tags.extend(t for t in parse_tag(raw) if t not in tags)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AssemblerError(
+            str(path),
+            f"is not a complete-platform JSON file ({exc})",
+            'it must hold {"marker_environment": {...}, "compatible_tags": [...]}, as '
+            "`pex3 interpreter inspect --markers --tags` writes",
+        ) from exc
+    if not tags or not isinstance(markers, dict):
+        raise AssemblerError(
+            str(path), "lists no compatible tags", "regenerate it with pex3 interpreter inspect"
+        )
+    return Target(
+        name=name or path.stem,
+        tags=tuple(tags),
+        markers={str(k): str(v) for k, v in markers.items()},
+    )

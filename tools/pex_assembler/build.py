@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from pex_assembler import compat, inputs, installed, target, wheels
 from pex_assembler.errors import AssemblerError
@@ -70,6 +72,27 @@ def _check_entry_point(entry_point: str, sources: dict, dists: list) -> None:
     )
 
 
+@contextlib.contextmanager
+def _confined_to(workdir: Path) -> Iterator[None]:
+    """pex caches under PEX_ROOT, HOME and the temp dir: keep them all inside `workdir`."""
+    saved_env = {k: os.environ.get(k) for k in ("PEX_ROOT", "HOME", "TMPDIR")}
+    saved_tempdir = tempfile.tempdir
+    (workdir / "tmp").mkdir()
+    os.environ.update(
+        PEX_ROOT=str(workdir / "pex_root"), HOME=str(workdir / "home"), TMPDIR=str(workdir / "tmp")
+    )
+    tempfile.tempdir = str(workdir / "tmp")
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved_tempdir
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def assemble(manifest: Manifest) -> Path:
     """Writes the PEX `manifest` describes; on error nothing is left at the output path."""
     the_target = resolve_target(dict(manifest.target))
@@ -77,18 +100,20 @@ def assemble(manifest: Manifest) -> Path:
     output = manifest.output
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    # pex caches under PEX_ROOT and HOME: keep both inside the action's own directory.
-    os.environ["PEX_ROOT"] = str(workdir / "pex_root")
-    os.environ["HOME"] = str(workdir / "home")
     try:
-        wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
-        for tree in sorted_inputs.trees.values():
-            wheel_paths += installed.repack(tree, workdir)
-        dists = compat.check_wheels((wheels.read_wheel(p) for p in wheel_paths), the_target)
-        options = _options(manifest, the_target, sorted_inputs.sources)
-        if options.entry_point and not manifest.main:
-            _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
-        write_pex(output, sorted_inputs.sources, dists, options, workdir)
+        with _confined_to(workdir):
+            wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
+            for tree in sorted_inputs.trees.values():
+                wheel_paths += installed.repack(tree, workdir)
+            dists = compat.check_wheels((wheels.read_wheel(p) for p in wheel_paths), the_target)
+            options = _options(manifest, the_target, sorted_inputs.sources)
+            if options.entry_point and not manifest.main:
+                _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
+            write_pex(output, sorted_inputs.sources, dists, options, workdir)
+    except BaseException:
+        # A failed build leaves no PEX behind, not even one from an earlier build.
+        output.unlink(missing_ok=True)
+        raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return output

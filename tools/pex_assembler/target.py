@@ -93,7 +93,8 @@ def _linux_platforms(arch: str, libc: str, libc_version: str) -> List[str]:
             f"libc_version {libc_version!r}", "is not MAJOR.MINOR", 'write it as e.g. "2.28"'
         )
     newest = int(minor)
-    platforms: List[str] = []
+    # As pip and packaging order them: a plain linux_ARCH wheel (built on such a host) first.
+    platforms: List[str] = [f"linux_{arch}"]
     if libc == "glibc":
         if int(major) != 2:
             raise AssemblerError(
@@ -110,7 +111,6 @@ def _linux_platforms(arch: str, libc: str, libc_version: str) -> List[str]:
             platforms.append(f"musllinux_{major}_{musl_minor}_{arch}")
     else:
         raise AssemblerError(f"libc {libc!r}", "is not known", 'use "glibc" or "musl"')
-    platforms.append(f"linux_{arch}")
     return platforms
 
 

@@ -106,6 +106,8 @@ def fetch(
         "",
         'package(default_visibility = ["//visibility:public"])',
         "",
+        'exports_files(glob(["*/*.whl"]))',
+        "",
     ]
     per_package: Dict[str, Dict[str, str]] = {}
     for spec in platforms:

@@ -1,0 +1,55 @@
+"""Runs the real Bazel on a real workspace, each test session with its own output bases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Bazel:
+    workspace: Path
+    output_base: Path
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [
+            "bazel",
+            f"--output_base={self.output_base}",
+            "--max_idle_secs=300",
+            *args,
+        ]
+        done = subprocess.run(command, cwd=self.workspace, capture_output=True, text=True, check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{' '.join(command)} failed:\n{done.stderr[-6000:]}")
+        return done
+
+    def build(self, *targets: str, platform: Optional[str] = None, check: bool = True):
+        flags = ["--color=no", "--curses=no", "--show_timestamps=no"]
+        if platform:
+            flags.append(f"--platforms=@crosspex//py/platforms:{platform}")
+        return self.run("build", *flags, *targets, check=check)
+
+    def output(self, relative: str) -> Path:
+        bin_dir = self.run("info", "bazel-bin").stdout.strip()
+        return Path(bin_dir) / relative
+
+    def shutdown(self) -> None:
+        self.run("shutdown", check=False)
+
+
+def pex_info(pex: Path) -> dict:
+    with zipfile.ZipFile(pex) as archive:
+        return json.loads(archive.read("PEX-INFO"))
+
+
+def deps_in(pex: Path) -> List[str]:
+    with zipfile.ZipFile(pex) as archive:
+        return sorted(
+            {n.split("/")[1] for n in archive.namelist() if n.startswith(".deps/") and n != ".deps/"}
+        )

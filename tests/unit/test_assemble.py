@@ -1,0 +1,178 @@
+"""The assembler end to end outside Bazel: real wheels in, a PEX that runs (or one clear error) out."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import PLATFORMS, find_wheel
+
+from pex_assembler import build, manifest
+from pex_assembler.cli import main as cli_main
+from pex_assembler.errors import AssemblerError
+
+APP = """\
+import dateutil.parser, msgpack, six, yaml
+print(dateutil.parser.isoparse("2024-02-29").day, msgpack.unpackb(msgpack.packb([1])),
+      yaml.__with_libyaml__, six.PY3)
+"""
+
+
+def _write_manifest(tmp_path: Path, wheels, platform="linux_x86_64", **extra) -> Path:
+    (tmp_path / "app").mkdir(exist_ok=True)
+    (tmp_path / "app" / "main.py").write_text(APP)
+    data = {
+        "output": str(tmp_path / "out" / "app.pex"),
+        "target": {"platform": PLATFORMS[platform], "python_version": "3.11"},
+        "sources": [{"path": str(tmp_path / "app" / "main.py"), "archive_path": "app/main.py"}],
+        "entry_point": "app.main",
+        "wheels": [str(w) for w in wheels],
+        **extra,
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _app_wheels(wheel_dir: Path, platform: str):
+    return [find_wheel(wheel_dir, platform, p) for p in ("PyYAML", "msgpack", "python_dateutil", "six")]
+
+
+def _pex_info(pex: Path) -> dict:
+    with zipfile.ZipFile(pex) as archive:
+        return json.loads(archive.read("PEX-INFO"))
+
+
+def _run(pex: Path, tmp_path: Path) -> str:
+    env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
+    done = subprocess.run(
+        [sys.executable, str(pex)], capture_output=True, text=True, env=env, check=True
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+def test_linux_pex_runs_with_its_native_extensions(wheel_dir, tmp_path):
+    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"))
+    pex = build.assemble(manifest.load(path))
+    assert _run(pex, tmp_path).split() == ["29", "[1]", "True", "True"]
+    info = _pex_info(pex)
+    assert info["deps_are_wheel_files"] is True
+    assert info["interpreter_constraints"] == ["CPython==3.11.*"]
+    assert pex.read_bytes().startswith(b"#!/usr/bin/env python3.11\n")
+    assert sorted(os.listdir(pex.parent)) == ["app.pex"], "no temporary files are left behind"
+
+
+def test_macos_pex_holds_the_macos_wheels(wheel_dir, tmp_path):
+    wheels = _app_wheels(wheel_dir, "macos_arm64")
+    path = _write_manifest(tmp_path, wheels, platform="macos_arm64")
+    pex = build.assemble(manifest.load(path))
+    assert sorted(_pex_info(pex)["distributions"]) == sorted(w.name for w in wheels)
+    with zipfile.ZipFile(pex) as archive:
+        stored = {n.split("/")[1] for n in archive.namelist() if n.startswith(".deps/") and n != ".deps/"}
+    assert stored == {w.name for w in wheels}
+
+
+def test_same_inputs_give_identical_bytes(wheel_dir, tmp_path):
+    first = tmp_path / "one"
+    second = tmp_path / "two" / "deeper"
+    first.mkdir()
+    second.mkdir(parents=True)
+    wheels = _app_wheels(wheel_dir, "windows_x86_64")
+    pex_one = build.assemble(manifest.load(_write_manifest(first, wheels, "windows_x86_64")))
+    pex_two = build.assemble(manifest.load(_write_manifest(second, wheels, "windows_x86_64")))
+    assert pex_one.read_bytes() == pex_two.read_bytes()
+
+
+def test_wrong_platform_wheel_is_one_clear_error(wheel_dir, tmp_path, capsys):
+    linux_yaml = find_wheel(wheel_dir, "linux_x86_64", "PyYAML")
+    path = _write_manifest(tmp_path, [linux_yaml], platform="macos_arm64")
+    assert cli_main(["build", "--manifest", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"pex-assembler: error: {linux_yaml.name}: cannot run on target macos_arm64")
+    assert "cp311-cp311-macosx_14_0_arm64" in err
+    assert "fix: depend on the pyyaml wheel built for macos_arm64" in err
+    assert not (tmp_path / "out" / "app.pex").exists()
+
+
+def test_two_versions_of_one_distribution(wheel_dir, tmp_path):
+    six = find_wheel(wheel_dir, "linux_x86_64", "six")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--dest", str(tmp_path / "old"), "six==1.16.0"],
+        check=True,
+    )  # fmt: skip
+    (other,) = (tmp_path / "old").glob("six-1.16.0-*.whl")
+    path = _write_manifest(tmp_path, [six, other])
+    with pytest.raises(AssemblerError, match="is a second distribution of six"):
+        build.assemble(manifest.load(path))
+
+
+def test_corrupt_wheel(tmp_path):
+    broken = tmp_path / "six-1.17.0-py2.py3-none-any.whl"
+    broken.write_bytes(b"PK\x03\x04 this is not a zip")
+    path = _write_manifest(tmp_path, [broken])
+    with pytest.raises(AssemblerError, match="is not a readable zip archive") as caught:
+        build.assemble(manifest.load(path))
+    assert caught.value.subject == str(broken)
+
+
+def test_wheel_named_unlike_its_metadata(wheel_dir, tmp_path):
+    six = find_wheel(wheel_dir, "linux_x86_64", "six")
+    renamed = tmp_path / six.name.replace("six-1.17.0", "seven-1.17.0")
+    shutil.copy(six, renamed)
+    with pytest.raises(AssemblerError, match="its METADATA says six 1.17.0"):
+        build.assemble(manifest.load(_write_manifest(tmp_path, [renamed])))
+
+
+def test_archive_path_outside_the_pex(tmp_path):
+    path = _write_manifest(tmp_path, [])
+    data = json.loads(path.read_text())
+    data["sources"].append({"path": data["sources"][0]["path"], "archive_path": "../evil.py"})
+    path.write_text(json.dumps(data))
+    with pytest.raises(AssemblerError, match="outside the PEX"):
+        build.assemble(manifest.load(path))
+
+
+def test_missing_entry_point_module(tmp_path):
+    path = _write_manifest(tmp_path, [], entry_point="app.missing:run")
+    with pytest.raises(AssemblerError, match="names module 'app.missing'"):
+        build.assemble(manifest.load(path))
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+def test_installed_tree_becomes_a_distribution(wheel_dir, tmp_path):
+    """A rules_python-style `site-packages` tree goes in as a wheel, not as loose files."""
+    site = tmp_path / "pypi_six" / "site-packages"
+    six = find_wheel(wheel_dir, "linux_x86_64", "six")
+    with zipfile.ZipFile(six) as archive:
+        archive.extractall(site)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("import six\nprint(six.__version__, six.__file__)\n")
+    inputs = [f"app/main.py={tmp_path / 'app' / 'main.py'}"] + [
+        f"../{p.relative_to(tmp_path).as_posix()}={p}" for p in site.rglob("*") if p.is_file()
+    ]
+    path = tmp_path / "manifest.json"
+    path.write_text(
+        json.dumps(
+            {
+                "output": str(tmp_path / "out" / "app.pex"),
+                "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
+                "workspace_name": "ws",
+                "main": "app/main.py",
+            }
+        )
+    )
+    pex = build.assemble(manifest.load(path, inputs, ["pypi_six/site-packages"]))
+    assert list(_pex_info(pex)["distributions"]) == ["six-1.17.0-py2.py3-none-any.whl"]
+    with zipfile.ZipFile(pex) as archive:
+        assert "six.py" not in archive.namelist()
+    version, location = _run(pex, tmp_path).split()
+    assert version == "1.17.0"
+    assert "installed_wheels" in location

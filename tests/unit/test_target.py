@@ -1,0 +1,101 @@
+"""The target description: wheel tags and markers, checked against packaging's own view."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+
+import pytest
+from packaging import tags as packaging_tags
+from packaging.markers import default_environment
+
+from pex_assembler import target
+from pex_assembler.errors import AssemblerError
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or platform.machine() != "x86_64" or not platform.libc_ver()[1],
+    reason="the oracle is this host's own glibc CPython",
+)
+def test_linux_tags_equal_the_running_interpreters():
+    """Described without running anything, the host comes out as the host sees itself."""
+    glibc = platform.libc_ver()[1]
+    version = "%d.%d" % sys.version_info[:2]
+    described = target.from_spec(
+        {"name": "host", "os": "linux", "arch": "x86_64", "libc_version": glibc}, version
+    )
+    assert [str(t) for t in described.tags] == [str(t) for t in packaging_tags.sys_tags()]
+    env = default_environment()
+    for key in ("os_name", "sys_platform", "platform_machine", "platform_system", "python_version"):
+        assert described.markers[key] == env[key], key
+
+
+def test_macos_arm64_accepts_universal2_and_older_macos_wheels():
+    described = target.from_spec({"os": "macos", "arch": "arm64", "os_version": "14.0"}, "3.12")
+    names = [str(t) for t in described.tags]
+    assert names[0] == "cp312-cp312-macosx_14_0_arm64"
+    assert "cp312-cp312-macosx_11_0_arm64" in names
+    assert "cp312-abi3-macosx_10_9_universal2" in names
+    assert "cp312-cp312-macosx_14_0_x86_64" not in names
+    assert names[-1] == "py30-none-any"
+    assert described.markers["sys_platform"] == "darwin"
+    assert described.markers["platform_machine"] == "arm64"
+    assert described.markers["python_full_version"] == "3.12.0"
+
+
+def test_windows_markers_and_tags():
+    described = target.from_spec({"os": "windows", "arch": "x86_64"}, "3.11.9")
+    assert str(described.tags[0]) == "cp311-cp311-win_amd64"
+    assert not any("linux" in str(t) or "macosx" in str(t) for t in described.tags)
+    assert described.markers["platform_machine"] == "AMD64"
+    assert described.markers["os_name"] == "nt"
+    assert described.markers["python_full_version"] == "3.11.9"
+
+
+def test_linux_aarch64_includes_legacy_manylinux_aliases():
+    names = [str(t) for t in target.from_spec({"os": "linux", "arch": "aarch64"}, "3.11").tags]
+    assert "cp311-cp311-manylinux_2_28_aarch64" in names
+    assert "cp311-cp311-manylinux2014_aarch64" in names
+    assert "cp311-cp311-manylinux_2_29_aarch64" not in names
+    assert "cp311-cp311-manylinux_2_16_aarch64" not in names
+
+
+def test_musllinux():
+    names = [
+        str(t)
+        for t in target.from_spec(
+            {"os": "linux", "arch": "x86_64", "libc": "musl", "libc_version": "1.2"}, "3.11"
+        ).tags
+    ]
+    assert names[:2] == ["cp311-cp311-linux_x86_64", "cp311-cp311-musllinux_1_2_x86_64"]
+    assert not any("manylinux" in n for n in names)
+
+
+def test_complete_platform_round_trip(tmp_path):
+    described = target.from_spec({"name": "m", "os": "macos", "arch": "x86_64"}, "3.11")
+    path = tmp_path / "macos.json"
+    path.write_text(json.dumps(described.to_complete_platform()))
+    loaded = target.from_complete_platform(path)
+    assert loaded.tags == described.tags
+    assert dict(loaded.markers) == dict(described.markers)
+
+
+@pytest.mark.parametrize(
+    ("spec", "version", "needle"),
+    [
+        ({"os": "plan9", "arch": "x86_64"}, "3.11", "has no built-in wheel tags"),
+        ({"os": "linux", "arch": "x86_64"}, "three", "is not a CPython version"),
+        ({"os": "linux", "arch": "x86_64", "libc_version": "2"}, "3.11", "is not MAJOR.MINOR"),
+    ],
+)
+def test_bad_specs_are_one_clear_error(spec, version, needle):
+    with pytest.raises(AssemblerError, match=needle):
+        target.from_spec(spec, version)
+
+
+def test_bad_complete_platform_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"compatible_tags": []}')
+    with pytest.raises(AssemblerError, match="is not a complete-platform JSON file"):
+        target.from_complete_platform(path)

@@ -7,6 +7,7 @@ def _fail(message):
 
 def _host_constraints(rctx):
     os_name = rctx.os.name.lower()
+    os_constraint = None
     if os_name.startswith("linux"):
         os_constraint = "@platforms//os:linux"
     elif os_name.startswith("mac"):

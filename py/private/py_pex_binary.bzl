@@ -1,7 +1,5 @@
 """py_pex_binary: a PEX for the target platform, written by an exec-platform assembler."""
 
-load(":providers.bzl", "PexAssemblerInfo", "PexTargetInfo")
-
 ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
 TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
 

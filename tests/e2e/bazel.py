@@ -24,7 +24,9 @@ class Bazel:
             "--max_idle_secs=300",
             *args,
         ]
-        done = subprocess.run(command, cwd=self.workspace, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            command, cwd=self.workspace, capture_output=True, text=True, check=False
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"{' '.join(command)} failed:\n{done.stderr[-6000:]}")
         return done
@@ -51,5 +53,9 @@ def pex_info(pex: Path) -> dict:
 def deps_in(pex: Path) -> List[str]:
     with zipfile.ZipFile(pex) as archive:
         return sorted(
-            {n.split("/")[1] for n in archive.namelist() if n.startswith(".deps/") and n != ".deps/"}
+            {
+                n.split("/")[1]
+                for n in archive.namelist()
+                if n.startswith(".deps/") and n != ".deps/"
+            }
         )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-from bazel import ROOT, Bazel, deps_in, pex_info
 from packaging.utils import parse_wheel_filename
 
+from bazel import ROOT, Bazel, deps_in, pex_info
 from pex_assembler import target
 
 APP = ROOT / "e2e" / "app"
@@ -74,7 +73,9 @@ def test_linux_x86_64_pex_runs(built, tmp_path):
     python = shutil.which("python3.11")
     assert python, "python3.11 runs the linux_x86_64 PEX"
     env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
-    done = subprocess.run([python, str(built["linux_x86_64"])], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [python, str(built["linux_x86_64"])], capture_output=True, text=True, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
 

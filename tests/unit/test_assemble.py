@@ -1,4 +1,4 @@
-"""The assembler end to end outside Bazel: real wheels in, a PEX that runs (or one clear error) out."""
+"""The assembler outside Bazel: real wheels in, a PEX that runs (or one clear error) out."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import PLATFORMS, find_wheel
 
+from conftest import PLATFORMS, find_wheel
 from pex_assembler import build, manifest
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
@@ -41,7 +41,9 @@ def _write_manifest(tmp_path: Path, wheels, platform="linux_x86_64", **extra) ->
 
 
 def _app_wheels(wheel_dir: Path, platform: str):
-    return [find_wheel(wheel_dir, platform, p) for p in ("PyYAML", "msgpack", "python_dateutil", "six")]
+    return [
+        find_wheel(wheel_dir, platform, p) for p in ("PyYAML", "msgpack", "python_dateutil", "six")
+    ]
 
 
 def _pex_info(pex: Path) -> dict:
@@ -75,7 +77,9 @@ def test_macos_pex_holds_the_macos_wheels(wheel_dir, tmp_path):
     pex = build.assemble(manifest.load(path))
     assert sorted(_pex_info(pex)["distributions"]) == sorted(w.name for w in wheels)
     with zipfile.ZipFile(pex) as archive:
-        stored = {n.split("/")[1] for n in archive.namelist() if n.startswith(".deps/") and n != ".deps/"}
+        stored = {
+            n.split("/")[1] for n in archive.namelist() if n.startswith(".deps/") and n != ".deps/"
+        }
     assert stored == {w.name for w in wheels}
 
 
@@ -95,7 +99,9 @@ def test_wrong_platform_wheel_is_one_clear_error(wheel_dir, tmp_path, capsys):
     path = _write_manifest(tmp_path, [linux_yaml], platform="macos_arm64")
     assert cli_main(["build", "--manifest", str(path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"pex-assembler: error: {linux_yaml.name}: cannot run on target macos_arm64")
+    assert err.startswith(
+        f"pex-assembler: error: {linux_yaml.name}: cannot run on target macos_arm64"
+    )
     assert "cp311-cp311-macosx_14_0_arm64" in err
     assert "fix: depend on the pyyaml wheel built for macos_arm64" in err
     assert not (tmp_path / "out" / "app.pex").exists()
@@ -127,7 +133,7 @@ def test_wheel_named_unlike_its_metadata(wheel_dir, tmp_path):
     six = find_wheel(wheel_dir, "linux_x86_64", "six")
     renamed = tmp_path / six.name.replace("six-1.17.0", "seven-1.17.0")
     shutil.copy(six, renamed)
-    with pytest.raises(AssemblerError, match="its METADATA says six 1.17.0"):
+    with pytest.raises(AssemblerError, match=r"its METADATA says six 1\.17\.0"):
         build.assemble(manifest.load(_write_manifest(tmp_path, [renamed])))
 
 
@@ -142,7 +148,7 @@ def test_archive_path_outside_the_pex(tmp_path):
 
 def test_missing_entry_point_module(tmp_path):
     path = _write_manifest(tmp_path, [], entry_point="app.missing:run")
-    with pytest.raises(AssemblerError, match="names module 'app.missing'"):
+    with pytest.raises(AssemblerError, match=r"names module 'app\.missing'"):
         build.assemble(manifest.load(path))
 
 

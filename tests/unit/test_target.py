@@ -21,7 +21,7 @@ from pex_assembler.errors import AssemblerError
 def test_linux_tags_equal_the_running_interpreters():
     """Described without running anything, the host comes out as the host sees itself."""
     glibc = platform.libc_ver()[1]
-    version = "%d.%d" % sys.version_info[:2]
+    version = "{}.{}".format(*sys.version_info[:2])
     described = target.from_spec(
         {"name": "host", "os": "linux", "arch": "x86_64", "libc_version": glibc}, version
     )

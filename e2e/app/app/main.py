@@ -11,7 +11,7 @@ from app.lib.summary import render, summarize
 @click.option("--end", default="2024-03-15")
 def main(start, end):
     click.echo(render(summarize(start, end)), nl=False)
-    click.echo("six: %s" % six.__version__)
+    click.echo(f"six: {six.__version__}")
 
 
 if __name__ == "__main__":

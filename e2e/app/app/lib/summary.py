@@ -14,7 +14,8 @@ def summarize(start: str, end: str) -> dict:
     return {
         "span": {"months": delta.months, "days": delta.days},
         "msgpack_bytes": len(packed),
-        "msgpack_roundtrip": msgpack.unpackb(packed) == {"months": delta.months, "days": delta.days},
+        "msgpack_roundtrip": msgpack.unpackb(packed)
+        == {"months": delta.months, "days": delta.days},
         "msgpack_extension": msgpack.Packer.__module__,
         "yaml_libyaml": yaml.__with_libyaml__,
     }

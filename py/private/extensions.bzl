@@ -1,0 +1,30 @@
+"""The crosspex module extension: the same repositories WORKSPACE users get from macros."""
+
+load(":exec_python.bzl", "crosspex_exec_python")
+load(":pip_wheels.bzl", "pip_wheels")
+
+_pip_wheels_tag = tag_class(
+    doc = "A pip_wheels repository: hash-pinned wheels for several target platforms.",
+    attrs = {
+        "name": attr.string(mandatory = True, doc = "Repository name."),
+        "requirements": attr.label(mandatory = True, doc = "The hash-pinned requirements file."),
+        "platforms": attr.string_list(mandatory = True, doc = "@crosspex//py/platforms names."),
+        "python_version": attr.string(default = "3.11", doc = "Target CPython version."),
+    },
+)
+
+def _crosspex_impl(module_ctx):
+    crosspex_exec_python(name = "crosspex_exec_python")
+    for module in module_ctx.modules:
+        for tag in module.tags.pip_wheels:
+            pip_wheels(
+                name = tag.name,
+                requirements = tag.requirements,
+                platforms = tag.platforms,
+                python_version = tag.python_version,
+            )
+
+crosspex = module_extension(
+    implementation = _crosspex_impl,
+    tag_classes = {"pip_wheels": _pip_wheels_tag},
+)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: linters, the assembler's tests, and real Bazel builds of e2e/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bash "$root/scripts/setup.sh"
+cd "$root"
+
+echo "--- ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "--- buildifier"
+npx --yes @bazel/buildifier@8.2.1 --config=.buildifier.json --mode=check -r .
+echo "--- pytest"
+.venv/bin/python -m pytest -q "$@"

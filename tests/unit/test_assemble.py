@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PLATFORMS, find_wheel
 from pex_assembler import build, manifest
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
+from support import PLATFORMS, find_wheel
 
 APP = """\
 import dateutil.parser, msgpack, six, yaml

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @dataclass
 class Bazel:

@@ -9,8 +9,9 @@ import subprocess
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from bazel import ROOT, Bazel, deps_in, pex_info
+from bazel import Bazel, deps_in, pex_info
 from pex_assembler import target
+from support import ROOT
 
 APP = ROOT / "e2e" / "app"
 PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "windows_x86_64"]

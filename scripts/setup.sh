@@ -33,4 +33,4 @@ done
 for workspace in "$root" "$root"/e2e/*/; do
   [ -f "$workspace/WORKSPACE" ] && printf '%s\n' "$host_rc" > "$workspace/.bazelrc.host"
 done
-echo "setup: ready (bazel $(bazel --version 2>/dev/null | awk '{print $2}'), $("$root/.venv/bin/python" --version))" >&2
+echo "setup: ready ($("$root/.venv/bin/python" --version), $(command -v bazel))" >&2

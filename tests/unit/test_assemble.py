@@ -182,3 +182,29 @@ def test_installed_tree_becomes_a_distribution(wheel_dir, tmp_path):
     version, location = _run(pex, tmp_path).split()
     assert version == "1.17.0"
     assert "installed_wheels" in location
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+def test_complete_platform_from_pex3_interpreter_inspect(wheel_dir, tmp_path):
+    """pex's own description of this interpreter is accepted as the target, and the PEX runs."""
+    pex3 = Path(sys.executable).parent / "pex3"
+    inspected = subprocess.run(
+        [str(pex3), "interpreter", "inspect", "--markers", "--tags", "--python", sys.executable],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")},
+    ).stdout
+    complete_platform = tmp_path / "host.json"
+    complete_platform.write_text(inspected)
+    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"))
+    data = json.loads(path.read_text())
+    data["target"] = {"complete_platform": str(complete_platform), "name": "this host"}
+    path.write_text(json.dumps(data))
+    pex = build.assemble(manifest.load(path))
+    assert _run(pex, tmp_path).split() == ["29", "[1]", "True", "True"]
+
+    data["wheels"] = [str(find_wheel(wheel_dir, "windows_x86_64", "PyYAML"))]
+    path.write_text(json.dumps(data))
+    with pytest.raises(AssemblerError, match="cannot run on target this host"):
+        build.assemble(manifest.load(path))

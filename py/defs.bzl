@@ -1,6 +1,8 @@
 """Public API of crosspex: cross-platform PEX binaries from pre-resolved wheels.
 
 - `py_pex_binary`: writes `<name>.pex` for the target platform (`--platforms`).
+- `py_pex_cross_binary`: one `py_pex_binary` built for another platform, as `<name>.pex`.
+- `py_pex_cross_binaries`: a `py_pex_cross_binary` per platform (and Python version).
 - `pex_wheel`: imports one `.whl` file, with the wheels it requires.
 - `PexWheelInfo`: the provider `pex_wheel` returns, for rules that make wheels.
 """
@@ -8,7 +10,14 @@
 load("//py/private:pex_wheel.bzl", _pex_wheel = "pex_wheel")
 load("//py/private:providers.bzl", _PexWheelInfo = "PexWheelInfo")
 load("//py/private:py_pex_binary.bzl", _py_pex_binary = "py_pex_binary")
+load(
+    "//py/private:py_pex_cross_binary.bzl",
+    _py_pex_cross_binaries = "py_pex_cross_binaries",
+    _py_pex_cross_binary = "py_pex_cross_binary",
+)
 
 py_pex_binary = _py_pex_binary
+py_pex_cross_binary = _py_pex_cross_binary
+py_pex_cross_binaries = _py_pex_cross_binaries
 pex_wheel = _pex_wheel
 PexWheelInfo = _PexWheelInfo

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# The main job: build the example app's PEX for every platform, then run the host's one.
+# The main job: one Bazel invocation builds the example app's PEX for every platform (and
+# the Linux x86_64 one for CPython 3.9 to 3.13); then the host's PEX runs, and the Linux
+# aarch64 one runs under qemu-user.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 
-platforms=(linux_x86_64 linux_aarch64 macos_arm64 macos_x86_64 windows_x86_64)
+cd "$root/e2e/app"
+bazel build --color=no --curses=no //app:all //packer:all
+bin="$(bazel info bazel-bin)"
 dist="$root/dist"
 rm -rf "$dist"
 mkdir -p "$dist"
-cd "$root/e2e/app"
-for platform in "${platforms[@]}"; do
-  bazel build --color=no --curses=no "--platforms=@crosspex//py/platforms:$platform" //app:app_pex
-  cp "$(bazel info bazel-bin)/app/app_pex.pex" "$dist/app_pex-$platform.pex"
-done
+cp "$bin"/app/app_*.pex "$bin"/packer/packer_*.pex "$dist/"
 ls -l "$dist"
 
-echo "--- running dist/app_pex-linux_x86_64.pex with python3.11"
-python3.11 "$dist/app_pex-linux_x86_64.pex"
+echo "--- dist/app_linux_x86_64.pex, on this host's CPython 3.11"
+python3.11 "$dist/app_linux_x86_64.pex"
+echo "--- dist/app_linux_aarch64.pex, on Debian's arm64 CPython 3.11 under qemu-user"
+"$(bash "$root/scripts/aarch64-python.sh")" "$dist/app_linux_aarch64.pex"

@@ -18,6 +18,6 @@ from support import E2E_REQUIREMENTS, PLATFORMS  # noqa: E402
 def wheel_dir(tmp_path_factory) -> Path:
     """The example app's pinned wheels, one directory per platform (pip, hash-checked)."""
     dest = tmp_path_factory.mktemp("wheels")
-    build = wheelhouse.fetch(E2E_REQUIREMENTS, "3.11", list(PLATFORMS.values()), dest)
+    build = wheelhouse.fetch(E2E_REQUIREMENTS, ["3.11"], list(PLATFORMS.values()), dest)
     (dest / "BUILD.bazel").write_text(build)
     return dest

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import glob
+import shutil
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +18,26 @@ PLATFORMS = {
 
 
 def find_wheel(wheel_dir: Path, platform: str, prefix: str) -> Path:
-    matches = sorted((wheel_dir / platform).glob(prefix + "-*.whl"))
+    matches = sorted((wheel_dir / f"cp311_{platform}").glob(prefix + "-*.whl"))
     assert len(matches) == 1, (platform, prefix, matches)
     return matches[0]
+
+
+def find_python(version: str) -> str:
+    """The path of CPython `version` (MAJOR.MINOR) on this machine: on PATH, or under pyenv."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        pyenv_root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
+        candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
+    for candidate in candidates:
+        if not candidate:
+            continue
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    raise AssertionError(f"CPython {version} is not installed here (PATH or pyenv)")

@@ -9,7 +9,7 @@ _pip_wheels_tag = tag_class(
         "name": attr.string(mandatory = True, doc = "Repository name."),
         "requirements": attr.label(mandatory = True, doc = "The hash-pinned requirements file."),
         "platforms": attr.string_list(mandatory = True, doc = "@crosspex//py/platforms names."),
-        "python_version": attr.string(default = "3.11", doc = "Target CPython version."),
+        "python_versions": attr.string_list(default = ["3.11"], doc = "Target CPython versions."),
     },
 )
 
@@ -21,7 +21,7 @@ def _crosspex_impl(module_ctx):
                 name = tag.name,
                 requirements = tag.requirements,
                 platforms = tag.platforms,
-                python_version = tag.python_version,
+                python_versions = tag.python_versions,
             )
 
 crosspex = module_extension(

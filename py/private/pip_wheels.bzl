@@ -1,14 +1,38 @@
 """Repository rule: hash-pinned wheels for several target platforms, selected per platform."""
 
-load(":platforms.bzl", "PLATFORMS", "platform_spec")
+load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS", "platform_spec")
+
+_FETCH_MODULES = [
+    "__init__.py",
+    "__main__.py",
+    "build.py",
+    "cli.py",
+    "compat.py",
+    "errors.py",
+    "inputs.py",
+    "installed.py",
+    "manifest.py",
+    "requirements.py",
+    "target.py",
+    "wheelhouse.py",
+    "wheels.py",
+    "writer.py",
+    "zips.py",
+]
 
 def _pip_wheels_impl(rctx):
     for name in rctx.attr.platforms:
         if name not in PLATFORMS:
             fail("crosspex: pip_wheels platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())))
+    for version in rctx.attr.python_versions:
+        if version not in PYTHON_VERSIONS:
+            fail("crosspex: pip_wheels python version %r is not one of %s" % (version, PYTHON_VERSIONS))
     interpreter_file = rctx.path(Label("@crosspex_exec_python//:interpreter_path.txt"))
     interpreter = rctx.read(interpreter_file).strip()
     site = "%s/site" % interpreter_file.dirname
+    # Each module it runs is looked up by label, so a change to one refetches the wheels.
+    for module in _FETCH_MODULES:
+        rctx.path(Label("//tools/pex_assembler:%s" % module))
     tools = rctx.path(Label("//tools/pex_assembler:__init__.py")).dirname.dirname
     result = rctx.execute(
         [
@@ -19,7 +43,7 @@ def _pip_wheels_impl(rctx):
             "pex_assembler",
             "fetch-wheels",
             "--requirements=%s" % rctx.path(rctx.attr.requirements),
-            "--python-version=%s" % rctx.attr.python_version,
+        ] + ["--python-version=%s" % v for v in rctx.attr.python_versions] + [
             "--platforms-json=%s" % json.encode([platform_spec(p) for p in rctx.attr.platforms]),
             "--dest=.",
         ],
@@ -39,14 +63,17 @@ write such files). pip's own index configuration applies; only wheels are accept
 platform without a wheel fails here, naming the package and the platform.
 
 The repository has one target per package, e.g. `@wheels//:pyyaml`, that selects the wheel
-for the target platform and carries the wheels it depends on there.""",
+for the target platform and Python version and carries the wheels it depends on there.""",
     attrs = {
         "requirements": attr.label(mandatory = True, allow_single_file = True, doc = "The hash-pinned requirements file."),
         "platforms": attr.string_list(
             mandatory = True,
             doc = "Names of @crosspex//py/platforms platforms to fetch wheels for.",
         ),
-        "python_version": attr.string(default = "3.11", doc = "Target CPython version, MAJOR.MINOR."),
+        "python_versions": attr.string_list(
+            default = [DEFAULT_PYTHON_VERSION],
+            doc = "Target CPython versions, MAJOR.MINOR; the `@crosspex//py/config:python_version` flag selects among them.",
+        ),
         "timeout": attr.int(default = 600, doc = "Seconds pip may take in all."),
     },
 )

@@ -1,5 +1,7 @@
 """py_pex_binary: a PEX for the target platform, written by an exec-platform assembler."""
 
+load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
+
 ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
 TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
 
@@ -23,12 +25,13 @@ def _py_pex_binary_impl(ctx):
     if ctx.attr.main and ctx.attr.entry_point:
         fail("set either main or entry_point, not both")
     assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
+    python_version = ctx.attr._python_version[PythonVersionInfo].version
     target_info = ctx.toolchains[TARGET_TOOLCHAIN].pex_target
 
     if ctx.file.complete_platform:
         target = {"complete_platform": ctx.file.complete_platform.path, "name": target_info.name}
     elif target_info.spec:
-        target = {"platform": target_info.spec, "python_version": ctx.attr.python_version}
+        target = {"platform": target_info.spec, "python_version": python_version}
     else:
         fail("crosspex knows no wheel tags for the target platform: set complete_platform " +
              "on %s, or register a pex_target_toolchain for the platform" % ctx.label)
@@ -95,8 +98,9 @@ PY_PEX_BINARY_ATTRS = {
     ),
     "data": attr.label_list(allow_files = True, doc = "Other files placed in the PEX at their runfiles paths."),
     "python_version": attr.string(
-        default = "3.11",
-        doc = "Target CPython version (MAJOR.MINOR or MAJOR.MINOR.PATCH): picks wheel tags, markers, shebang and interpreter constraints.",
+        doc = "Target CPython version, MAJOR.MINOR: sets `@crosspex//py/config:python_version` " +
+              "for the deps (which wheels are selected) and picks wheel tags, markers, shebang " +
+              "and interpreter constraints. Empty: the flag's value (default 3.11).",
     ),
     "complete_platform": attr.label(
         allow_single_file = [".json"],
@@ -113,12 +117,17 @@ PY_PEX_BINARY_ATTRS = {
     ),
     "compress": attr.bool(default = True, doc = "Deflate first-party files and pex's bootstrap; wheels are stored as they are."),
     "strip_pex_env": attr.bool(default = True, doc = "Remove PEX_* variables from the environment of the running app."),
+    "_python_version": attr.label(default = Label("//py/config:python_version")),
+    "_allowlist_function_transition": attr.label(
+        default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+    ),
 }
 
 py_pex_binary = rule(
     implementation = _py_pex_binary_impl,
     attrs = PY_PEX_BINARY_ATTRS,
     executable = True,
+    cfg = set_python_version,
     toolchains = [ASSEMBLER_TOOLCHAIN, TARGET_TOOLCHAIN],
     doc = """Builds `<name>.pex` for the target platform (`--platforms`) from sources and wheels.
 

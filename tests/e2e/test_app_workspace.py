@@ -1,24 +1,26 @@
-"""The example workspace built by real Bazel for four platforms, as a user would build it."""
+"""The example workspace built by real Bazel for every platform, as a user would build it."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
+from conftest import APP, CROSS_PLATFORMS
 from packaging.utils import parse_wheel_filename
 
 from bazel import Bazel, deps_in, pex_info
 from pex_assembler import target
-from support import ROOT
+from support import ROOT, find_python
 
-APP = ROOT / "e2e" / "app"
-PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "windows_x86_64"]
 SPECS = {
     "linux_x86_64": {"os": "linux", "arch": "x86_64"},
     "linux_aarch64": {"os": "linux", "arch": "aarch64"},
+    "linux_x86_64_musl": {"os": "linux", "arch": "x86_64", "libc": "musl", "libc_version": "1.2"},
     "macos_arm64": {"os": "macos", "arch": "arm64"},
+    "macos_x86_64": {"os": "macos", "arch": "x86_64"},
     "windows_x86_64": {"os": "windows", "arch": "x86_64"},
 }
 EXPECTED_OUTPUT = """\
@@ -33,30 +35,17 @@ six: 1.17.0
 """
 
 
-@pytest.fixture(scope="module")
-def bazel(tmp_path_factory):
-    instance = Bazel(APP, tmp_path_factory.mktemp("output_base"))
-    yield instance
-    instance.shutdown()
+def run_pex(python: str, pex, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
+    return subprocess.run([python, str(pex), *args], capture_output=True, text=True, env=env)
 
 
-@pytest.fixture(scope="module")
-def built(bazel, tmp_path_factory):
-    """Each platform's PEX, copied out of bazel-bin after its build."""
-    keep = tmp_path_factory.mktemp("pexes")
-    pexes = {}
-    for platform in PLATFORMS:
-        bazel.build("//app:app_pex", platform=platform)
-        pexes[platform] = keep / f"{platform}.pex"
-        shutil.copy(bazel.output("app/app_pex.pex"), pexes[platform])
-    return pexes
-
-
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_every_wheel_in_the_pex_is_the_targets(built, platform):
+@pytest.mark.parametrize("platform", CROSS_PLATFORMS)
+def test_every_wheel_in_the_pex_is_the_targets(matrix, platform):
+    pex = matrix[f"app_{platform}"]
     described = target.from_spec(SPECS[platform], "3.11")
-    distributions = sorted(pex_info(built[platform])["distributions"])
-    assert deps_in(built[platform]) == distributions
+    distributions = sorted(pex_info(pex)["distributions"])
+    assert deps_in(pex) == distributions
     names = set()
     for filename in distributions:
         name, _, _, tags = parse_wheel_filename(filename)
@@ -70,19 +59,22 @@ def test_every_wheel_in_the_pex_is_the_targets(built, platform):
     assert len(native) == 2, native
 
 
-def test_linux_x86_64_pex_runs(built, tmp_path):
-    python = shutil.which("python3.11")
-    assert python, "python3.11 runs the linux_x86_64 PEX"
-    env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
-    done = subprocess.run(
-        [python, str(built["linux_x86_64"])], capture_output=True, text=True, env=env
-    )
+def test_linux_x86_64_pex_runs(matrix, tmp_path):
+    done = run_pex(find_python("3.11"), matrix["app_linux_x86_64"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
 
 
-def test_wrong_platform_wheel_fails_the_build(bazel):
-    done = bazel.build("//app:wrong_platform_pex", platform="macos_arm64", check=False)
+def test_platforms_flag_and_cross_binary_give_the_same_pex(app_bazel, matrix):
+    """`--platforms=X //app:app_pex` and the matrix's `app_X` are the same bytes."""
+    app_bazel.build("//app:app_pex", platform="macos_arm64")
+    assert (
+        app_bazel.output("app/app_pex.pex").read_bytes() == matrix["app_macos_arm64"].read_bytes()
+    )
+
+
+def test_wrong_platform_wheel_fails_the_build(app_bazel):
+    done = app_bazel.build("//app:wrong_platform_pex", platform="macos_arm64", check=False)
     assert done.returncode != 0
     assert (
         "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl: "
@@ -92,7 +84,21 @@ def test_wrong_platform_wheel_fails_the_build(bazel):
     assert "fix: depend on the pyyaml wheel built for macos_arm64" in done.stderr
 
 
-def test_another_checkout_and_output_base_give_identical_bytes(built, tmp_path):
+def test_platform_without_a_wheel_names_the_package(app_bazel):
+    done = app_bazel.build("//app:app_pex", platform="windows_arm64", check=False)
+    assert done.returncode != 0
+    message = re.search(
+        r"(\S+) has no wheel here for the target platform and Python version; "
+        r"it has wheels for (.*?)\. Fix: add the platform",
+        done.stderr,
+    )
+    assert message, done.stderr[-3000:]
+    assert message.group(1) in ("click", "msgpack", "python-dateutil", "pyyaml", "six")
+    assert "windows_x86_64 (Python 3.9, 3.10, 3.11, 3.12, 3.13)" in message.group(2)
+    assert "windows_arm64" not in message.group(2)
+
+
+def test_another_checkout_and_output_base_give_identical_bytes(matrix, tmp_path):
     """Same sources at another path, fresh output base: byte-identical PEXes."""
     copy = tmp_path / "elsewhere" / "app"
     shutil.copytree(APP, copy, ignore=shutil.ignore_patterns("bazel-*"))
@@ -100,9 +106,9 @@ def test_another_checkout_and_output_base_give_identical_bytes(built, tmp_path):
     (copy / "WORKSPACE").write_text(workspace.replace('path = "../.."', f'path = "{ROOT}"'))
     other = Bazel(copy, tmp_path / "other_output_base")
     try:
+        other.build("//app:app_linux_x86_64", "//app:app_macos_arm64")
         for platform in ("linux_x86_64", "macos_arm64"):
-            other.build("//app:app_pex", platform=platform)
-            rebuilt = other.output("app/app_pex.pex").read_bytes()
-            assert rebuilt == built[platform].read_bytes(), platform
+            rebuilt = other.output(f"app/app_{platform}.pex").read_bytes()
+            assert rebuilt == matrix[f"app_{platform}"].read_bytes(), platform
     finally:
         other.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
 import sys
 
 import pytest
@@ -99,3 +100,34 @@ def test_bad_complete_platform_file(tmp_path):
     path.write_text('{"compatible_tags": []}')
     with pytest.raises(AssemblerError, match="is not a complete-platform JSON file"):
         target.from_complete_platform(path)
+
+
+def _pip_debug_tags(platform_tag: str, version: str):
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "debug", "--verbose", "--platform", platform_tag,
+         "--python-version", version, "--implementation", "cp",
+         "--abi", "cp" + version.replace(".", "")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    lines = done.stdout.split("Compatible tags:", 1)[1].splitlines()[1:]
+    return [line.strip() for line in lines if line.startswith("  ")]
+
+
+@pytest.mark.parametrize(
+    ("spec", "pip_platform"),
+    [
+        ({"os": "macos", "arch": "arm64", "os_version": "14.0"}, "macosx_14_0_arm64"),
+        ({"os": "macos", "arch": "x86_64", "os_version": "14.0"}, "macosx_14_0_x86_64"),
+        ({"os": "windows", "arch": "x86_64"}, "win_amd64"),
+        ({"os": "windows", "arch": "arm64"}, "win_arm64"),
+    ],
+)
+@pytest.mark.parametrize("version", ["3.9", "3.13"])
+def test_tags_equal_pips_for_the_same_platform(spec, pip_platform, version):
+    """pip expands a macOS or Windows platform tag itself: an independent oracle."""
+    ours = [str(t) for t in target.from_spec(spec, version).tags]
+    theirs = _pip_debug_tags(pip_platform, version)
+    # pip's vendored packaging and ours name the legacy fat-binary formats differently
+    # (fat32 / fat3); no current wheel uses them.
+    assert [t for t in ours if "_fat" not in t] == [t for t in theirs if "_fat" not in t]
+    assert len(ours) == len(theirs)

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         "fetch-wheels", help="download pinned wheels per platform and write their BUILD file"
     )
     fetch.add_argument("--requirements", type=Path, required=True)
-    fetch.add_argument("--python-version", required=True)
+    fetch.add_argument("--python-version", action="append", required=True, dest="python_versions")
     fetch.add_argument("--platforms-json", required=True, help="JSON list of platform specs")
     fetch.add_argument("--dest", type=Path, required=True)
     return parser
@@ -49,7 +49,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             build.assemble(loaded)
         elif args.command == "fetch-wheels":
             specs = json.loads(args.platforms_json)
-            text = wheelhouse.fetch(args.requirements, args.python_version, specs, args.dest)
+            text = wheelhouse.fetch(args.requirements, args.python_versions, specs, args.dest)
             (args.dest / "BUILD.bazel").write_text(text, encoding="utf-8")
         else:
             spec = {

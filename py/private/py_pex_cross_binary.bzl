@@ -1,0 +1,72 @@
+"""py_pex_cross_binary: one py_pex_binary built for another platform, under a name of its own."""
+
+load(":python_version.bzl", "PYTHON_VERSION_FLAG")
+
+def _for_platform_impl(settings, attr):
+    return {
+        "//command_line_option:platforms": [str(attr.platform)],
+        PYTHON_VERSION_FLAG: attr.python_version or settings[PYTHON_VERSION_FLAG],
+    }
+
+_for_platform = transition(
+    implementation = _for_platform_impl,
+    inputs = [PYTHON_VERSION_FLAG],
+    outputs = ["//command_line_option:platforms", PYTHON_VERSION_FLAG],
+)
+
+def _py_pex_cross_binary_impl(ctx):
+    pex = ctx.attr.pex[0][DefaultInfo].files.to_list()
+    if len(pex) != 1:
+        fail("%s: pex must be one py_pex_binary" % ctx.label)
+    output = ctx.actions.declare_file(ctx.label.name + ".pex")
+    ctx.actions.symlink(output = output, target_file = pex[0])
+    return [DefaultInfo(files = depset([output]), executable = output)]
+
+py_pex_cross_binary = rule(
+    implementation = _py_pex_cross_binary_impl,
+    executable = True,
+    doc = """Builds a `py_pex_binary` for `platform` and puts it at `<name>.pex` in this package.
+
+The rule itself stays in the top-level configuration, so its output sits in `bazel-bin`
+whatever the platform: `bazel build //app:all` writes every platform's PEX side by side.""",
+    attrs = {
+        "pex": attr.label(mandatory = True, cfg = _for_platform, doc = "The py_pex_binary to build."),
+        "platform": attr.label(mandatory = True, doc = "The target platform, e.g. @crosspex//py/platforms:macos_arm64."),
+        "python_version": attr.string(doc = "Target CPython version, MAJOR.MINOR; empty keeps the current one. A python_version set on the py_pex_binary itself wins."),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
+def _platform_name(label):
+    return label.split(":")[-1] if ":" in label else label.split("/")[-1]
+
+def py_pex_cross_binaries(name, pex, platforms, python_versions = [], **kwargs):
+    """One py_pex_cross_binary per platform (and Python version), and a filegroup of them all.
+
+    Targets are named `<name>_<platform>` (`<name>_<platform>_py<XY>` with python_versions),
+    each writing `<target name>.pex`.
+
+    Args:
+      name: prefix of the generated targets, and the name of the filegroup holding them all.
+      pex: the py_pex_binary to build for each platform.
+      platforms: platform labels, e.g. ["@crosspex//py/platforms:macos_arm64"].
+      python_versions: CPython versions to build each platform for; empty: the current one.
+      **kwargs: common attributes (tags, visibility, ...) for every generated target.
+    """
+    targets = []
+    for platform in platforms:
+        for version in python_versions or [""]:
+            target = "%s_%s" % (name, _platform_name(platform))
+            if version:
+                target += "_py" + version.replace(".", "")
+            py_pex_cross_binary(
+                name = target,
+                pex = pex,
+                platform = platform,
+                python_version = version,
+                **kwargs
+            )
+            targets.append(":" + target)
+    native.filegroup(name = name, srcs = targets, **kwargs)

@@ -1,0 +1,46 @@
+"""The target Python version as a build setting, and the transition that sets it."""
+
+load(":platforms.bzl", "PLATFORMS", "PYTHON_VERSIONS")
+
+PythonVersionInfo = provider(
+    doc = "The value of the python_version build setting.",
+    fields = {"version": "str: MAJOR.MINOR"},
+)
+
+PYTHON_VERSION_FLAG = str(Label("//py/config:python_version"))
+
+def _python_version_flag_impl(ctx):
+    version = ctx.build_setting_value
+    if version not in PYTHON_VERSIONS:
+        fail("%s: %r is not one of %s" % (ctx.label, version, PYTHON_VERSIONS))
+    return [PythonVersionInfo(version = version)]
+
+python_version_flag = rule(
+    implementation = _python_version_flag_impl,
+    build_setting = config.string(flag = True),
+    doc = "The target CPython version (MAJOR.MINOR) that wheels are selected for.",
+)
+
+def _set_python_version_impl(settings, attr):
+    return {PYTHON_VERSION_FLAG: attr.python_version or settings[PYTHON_VERSION_FLAG]}
+
+# A no-op when the attribute is empty or equal to the flag: outputs then stay in bazel-bin.
+set_python_version = transition(
+    implementation = _set_python_version_impl,
+    inputs = [PYTHON_VERSION_FLAG],
+    outputs = [PYTHON_VERSION_FLAG],
+)
+
+def declare_python_config_settings():
+    """is_python_X.Y, and is_<platform>_python_X.Y for every built-in platform."""
+    for version in PYTHON_VERSIONS:
+        native.config_setting(
+            name = "is_python_" + version,
+            flag_values = {":python_version": version},
+        )
+        for name in sorted(PLATFORMS.keys()):
+            native.config_setting(
+                name = "is_%s_python_%s" % (name, version),
+                constraint_values = PLATFORMS[name].constraints,
+                flag_values = {":python_version": version},
+            )

@@ -1,0 +1,48 @@
+"""The example workspace, built once per test session by real Bazel in its own output base."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bazel import Bazel
+from support import ROOT
+
+APP = ROOT / "e2e" / "app"
+
+# Everything `bazel build //app:all //packer:all` writes, in one invocation.
+CROSS_PLATFORMS = [
+    "linux_x86_64",
+    "linux_aarch64",
+    "linux_x86_64_musl",
+    "macos_arm64",
+    "macos_x86_64",
+    "windows_x86_64",
+]
+PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+@pytest.fixture(scope="session")
+def app_bazel(tmp_path_factory):
+    instance = Bazel(APP, tmp_path_factory.mktemp("output_base"))
+    yield instance
+    instance.shutdown()
+
+
+@pytest.fixture(scope="session")
+def matrix(app_bazel, tmp_path_factory):
+    """name -> a copy of each PEX the cross-build matrix wrote into bazel-bin."""
+    app_bazel.build("//app:all", "//packer:all")
+    keep = tmp_path_factory.mktemp("matrix")
+    names = [f"app/app_{p}" for p in CROSS_PLATFORMS]
+    names += [f"app/app_by_python_linux_x86_64_py{v.replace('.', '')}" for v in PYTHON_VERSIONS]
+    names.append("packer/packer_windows_arm64")
+    pexes = {}
+    bin_dir = app_bazel.output("")
+    for name in names:
+        built = bin_dir / f"{name}.pex"
+        assert built.is_file(), f"{built} was not written by the one matrix build"
+        pexes[name.split("/")[1]] = keep / f"{name.split('/')[1]}.pex"
+        shutil.copy(built, pexes[name.split("/")[1]])
+    return pexes

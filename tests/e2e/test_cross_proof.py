@@ -1,0 +1,175 @@
+"""Each platform's PEX proven as that platform allows: run here, under qemu, or checked
+statically (binary formats of every native extension) and against pex's own resolver."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from binary_format import EXPECTED, binary_format
+from conftest import PYTHON_VERSIONS
+from test_app_workspace import EXPECTED_OUTPUT, SPECS, run_pex
+
+from bazel import pex_info
+from pex_assembler import target
+from support import ROOT, find_python
+
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+TOP_LEVEL = ["click==8.1.7", "msgpack==1.1.0", "python-dateutil==2.9.0.post0", "PyYAML==6.0.2",
+             "six==1.17.0"]  # fmt: skip
+
+
+def native_extensions(pex: Path):
+    """(wheel, member, bytes) for every native library inside every wheel of the PEX."""
+    with zipfile.ZipFile(pex) as outer:
+        for name in outer.namelist():
+            if name.startswith(".deps/") and name.endswith(".whl"):
+                with zipfile.ZipFile(outer.open(name)) as wheel:
+                    for member in wheel.namelist():
+                        if member.endswith(NATIVE_SUFFIXES):
+                            yield name.split("/")[1], member, wheel.read(member)
+
+
+@pytest.mark.parametrize("name", [f"app_{p}" for p in SPECS] + ["packer_windows_arm64"])
+def test_native_extensions_have_the_targets_binary_format(matrix, name, tmp_path):
+    platform = name.split("_", 1)[1]
+    (expected_format, file_says) = EXPECTED[platform]
+    found = list(native_extensions(matrix[name]))
+    assert len(found) >= (1 if name.startswith("packer") else 2), found
+    for wheel, member, data in found:
+        assert binary_format(data) == expected_format, (wheel, member)
+        extracted = tmp_path / Path(member).name
+        extracted.write_bytes(data)
+        described = subprocess.run(["file", "-b", str(extracted)], capture_output=True, text=True)
+        assert file_says in described.stdout, (wheel, member, described.stdout)
+        if platform.startswith("macos"):
+            arch = "arm64" if platform.endswith("arm64") else "x86_64"
+            assert arch in described.stdout, described.stdout
+
+
+def test_linux_aarch64_pex_runs_under_qemu(matrix, tmp_path):
+    """Debian's arm64 CPython 3.11 under qemu-user imports the aarch64 C extensions."""
+    wrapper = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "aarch64-python.sh")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    done = run_pex(wrapper, matrix["app_linux_aarch64"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_OUTPUT  # msgpack._cmsgpack and libyaml were loaded
+
+
+@pytest.mark.parametrize("version", PYTHON_VERSIONS)
+def test_linux_x86_64_pex_runs_on_each_python(matrix, version, tmp_path):
+    pex = matrix[f"app_by_python_linux_x86_64_py{version.replace('.', '')}"]
+    info = pex_info(pex)
+    assert info["interpreter_constraints"] == [f"CPython=={version}.*"]
+    assert pex.read_bytes().startswith(f"#!/usr/bin/env python{version}\n".encode())
+    abi = f"cp{version.replace('.', '')}"
+    native = [d for d in info["distributions"] if not d.endswith("-none-any.whl")]
+    assert native and all(f"-{abi}-{abi}-" in d for d in native), native
+    done = run_pex(find_python(version), pex, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_OUTPUT
+
+
+def test_shebang_and_constraints_can_be_overridden(app_bazel):
+    app_bazel.build("//app:custom_interpreter_pex")
+    pex = app_bazel.output("app/custom_interpreter_pex.pex")
+    assert pex.read_bytes().startswith(b"#!/opt/python/bin/python3\n")
+    assert pex_info(pex)["interpreter_constraints"] == ["CPython<3.14,>=3.10"]
+
+
+@pytest.fixture(scope="module")
+def every_wheel(app_bazel, tmp_path_factory) -> Path:
+    """All wheels the example fetched, for every platform and Python, in one directory."""
+    output_base = Path(app_bazel.run("info", "output_base").stdout.strip())
+    pool = tmp_path_factory.mktemp("every_wheel")
+    for wheel in (output_base / "external" / "wheels").glob("*/*.whl"):
+        shutil.copy(wheel, pool / wheel.name)
+    assert len(list(pool.iterdir())) > 50
+    return pool
+
+
+@pytest.mark.parametrize("platform", ["macos_arm64", "macos_x86_64", "windows_x86_64",
+                                      "linux_x86_64_musl", "linux_aarch64"])  # fmt: skip
+def test_distributions_equal_what_pex_resolves(matrix, every_wheel, platform, tmp_path):
+    """pex's own resolver, given the same wheels and target, picks the same distributions."""
+    complete_platform = tmp_path / "platform.json"
+    described = target.from_spec(SPECS[platform], "3.11")
+    complete_platform.write_text(json.dumps(described.to_complete_platform()))
+    oracle = tmp_path / "oracle.pex"
+    pex_cli = Path(sys.executable).parent / "pex"
+    subprocess.run(
+        [str(pex_cli), "--no-pypi", "--find-links", str(every_wheel),
+         "--complete-platform", str(complete_platform), "--no-build",
+         "--pex-root", str(tmp_path / "pex_root"), "-o", str(oracle), *TOP_LEVEL],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert sorted(pex_info(oracle)["distributions"]) == sorted(
+        pex_info(matrix[f"app_{platform}"])["distributions"]
+    )
+
+
+def _action_inputs(aquery: dict, action: dict):
+    fragments = {f["id"]: f for f in aquery["pathFragments"]}
+    artifacts = {a["id"]: a["pathFragmentId"] for a in aquery["artifacts"]}
+    depsets = {d["id"]: d for d in aquery["depSetOfFiles"]}
+
+    def path(fragment_id):
+        parts = []
+        while fragment_id:
+            parts.append(fragments[fragment_id]["label"])
+            fragment_id = fragments[fragment_id].get("parentId")
+        return "/".join(reversed(parts))
+
+    pending, seen, inputs = list(action["inputDepSetIds"]), set(), set()
+    while pending:
+        depset = depsets[pending.pop()]
+        if depset["id"] in seen:
+            continue
+        seen.add(depset["id"])
+        inputs.update(path(artifacts[a]) for a in depset.get("directArtifactIds", []))
+        pending.extend(depset.get("transitiveDepSetIds", []))
+    return inputs
+
+
+@pytest.mark.parametrize("platform", ["macos_arm64", "windows_x86_64"])
+def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platform):
+    """rules_py issue 625: the graph carries a py_binary with a host-only launcher."""
+    naive = app_bazel.build("//regression:naive_pex", platform=platform, check=False)
+    assert naive.returncode != 0, "repackaging the py_binary must fail for a foreign OS"
+    assert "//regression:app_bin" in naive.stderr
+    app_bazel.build("//regression:app_pex", platform=platform)
+
+    flags = [f"--platforms=@crosspex//py/platforms:{platform}"]
+    in_target_config = app_bazel.run(
+        "cquery", *flags, "deps(//regression:app_pex) except //regression:app_pex"
+    ).stdout
+    assert "host_only_launcher" not in in_target_config
+    assert "app_bin" not in in_target_config
+    assert "@crosspex_exec_python//:assembler (HOST)" in in_target_config
+    binaries = app_bazel.run(
+        "cquery", *flags,
+        'kind(".*_binary|.*_test|genrule", deps(//regression:app_pex)) except //regression:app_pex',
+    ).stdout  # fmt: skip
+    assert binaries.strip() == "", binaries
+
+    aquery = json.loads(
+        app_bazel.run(
+            "aquery", *flags, "--output=jsonproto",
+            'mnemonic("PexAssemble", //regression:app_pex)',
+        ).stdout
+    )  # fmt: skip
+    (action,) = aquery["actions"]
+    output_base = Path(app_bazel.run("info", "output_base").stdout.strip())
+    interpreter = (output_base / "external/crosspex_exec_python/interpreter_path.txt").read_text()
+    assert action["arguments"][0] == interpreter.strip(), "the exec Python runs the assembler"
+    generated = {p for p in _action_inputs(aquery, action) if p.startswith("bazel-out/")}
+    assert [Path(p).name for p in generated] == ["app_pex.pex_manifest.json"], generated

@@ -30,6 +30,7 @@ def _pip_wheels_impl(rctx):
     interpreter_file = rctx.path(Label("@crosspex_exec_python//:interpreter_path.txt"))
     interpreter = rctx.read(interpreter_file).strip()
     site = "%s/site" % interpreter_file.dirname
+
     # Each module it runs is looked up by label, so a change to one refetches the wheels.
     for module in _FETCH_MODULES:
         rctx.path(Label("//tools/pex_assembler:%s" % module))

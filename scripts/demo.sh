@@ -12,7 +12,7 @@ bin="$(bazel info bazel-bin)"
 dist="$root/dist"
 rm -rf "$dist"
 mkdir -p "$dist"
-cp "$bin"/app/app_*.pex "$bin"/packer/packer_*.pex "$dist/"
+cp "$bin"/app/app_{linux,macos,windows,by_python}_*.pex "$bin"/packer/packer_*.pex "$dist/"
 ls -l "$dist"
 
 echo "--- dist/app_linux_x86_64.pex, on this host's CPython 3.11"

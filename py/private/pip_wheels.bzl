@@ -5,6 +5,7 @@ load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS",
 _FETCH_MODULES = [
     "__init__.py",
     "__main__.py",
+    "archive_paths.py",
     "build.py",
     "cli.py",
     "compat.py",

@@ -20,8 +20,13 @@ from pex_assembler import target
 from support import ROOT, find_python
 
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
-TOP_LEVEL = ["click==8.1.7", "msgpack==1.1.0", "python-dateutil==2.9.0.post0", "PyYAML==6.0.2",
-             "six==1.17.0"]  # fmt: skip
+TOP_LEVEL = [
+    "click==8.1.7",
+    "msgpack==1.1.0",
+    "python-dateutil==2.9.0.post0",
+    "PyYAML==6.0.2",
+    "six==1.17.0",
+]
 
 
 def native_extensions(pex: Path):
@@ -97,8 +102,10 @@ def every_wheel(app_bazel, tmp_path_factory) -> Path:
     return pool
 
 
-@pytest.mark.parametrize("platform", ["macos_arm64", "macos_x86_64", "windows_x86_64",
-                                      "linux_x86_64_musl", "linux_aarch64"])  # fmt: skip
+@pytest.mark.parametrize(
+    "platform",
+    ["macos_arm64", "macos_x86_64", "windows_x86_64", "linux_x86_64_musl", "linux_aarch64"],
+)
 def test_distributions_equal_what_pex_resolves(matrix, every_wheel, platform, tmp_path):
     """pex's own resolver, given the same wheels and target, picks the same distributions."""
     complete_platform = tmp_path / "platform.json"
@@ -107,11 +114,24 @@ def test_distributions_equal_what_pex_resolves(matrix, every_wheel, platform, tm
     oracle = tmp_path / "oracle.pex"
     pex_cli = Path(sys.executable).parent / "pex"
     subprocess.run(
-        [str(pex_cli), "--no-pypi", "--find-links", str(every_wheel),
-         "--complete-platform", str(complete_platform), "--no-build",
-         "--pex-root", str(tmp_path / "pex_root"), "-o", str(oracle), *TOP_LEVEL],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            str(pex_cli),
+            "--no-pypi",
+            "--find-links",
+            str(every_wheel),
+            "--complete-platform",
+            str(complete_platform),
+            "--no-build",
+            "--pex-root",
+            str(tmp_path / "pex_root"),
+            "-o",
+            str(oracle),
+            *TOP_LEVEL,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert sorted(pex_info(oracle)["distributions"]) == sorted(
         pex_info(matrix[f"app_{platform}"])["distributions"]
     )
@@ -156,17 +176,20 @@ def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platfo
     assert "app_bin" not in in_target_config
     assert "@crosspex_exec_python//:assembler (HOST)" in in_target_config
     binaries = app_bazel.run(
-        "cquery", *flags,
+        "cquery",
+        *flags,
         'kind(".*_binary|.*_test|genrule", deps(//regression:app_pex)) except //regression:app_pex',
-    ).stdout  # fmt: skip
+    ).stdout
     assert binaries.strip() == "", binaries
 
     aquery = json.loads(
         app_bazel.run(
-            "aquery", *flags, "--output=jsonproto",
+            "aquery",
+            *flags,
+            "--output=jsonproto",
             'mnemonic("PexAssemble", //regression:app_pex)',
         ).stdout
-    )  # fmt: skip
+    )
     (action,) = aquery["actions"]
     output_base = Path(app_bazel.run("info", "output_base").stdout.strip())
     interpreter = (output_base / "external/crosspex_exec_python/interpreter_path.txt").read_text()

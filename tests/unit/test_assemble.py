@@ -110,10 +110,20 @@ def test_wrong_platform_wheel_is_one_clear_error(wheel_dir, tmp_path, capsys):
 def test_two_versions_of_one_distribution(wheel_dir, tmp_path):
     six = find_wheel(wheel_dir, "linux_x86_64", "six")
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--dest", str(tmp_path / "old"), "six==1.16.0"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(tmp_path / "old"),
+            "six==1.16.0",
+        ],
         check=True,
-    )  # fmt: skip
+    )
     (other,) = (tmp_path / "old").glob("six-1.16.0-*.whl")
     path = _write_manifest(tmp_path, [six, other])
     with pytest.raises(AssemblerError, match="is a second distribution of six"):
@@ -142,7 +152,7 @@ def test_archive_path_outside_the_pex(tmp_path):
     data = json.loads(path.read_text())
     data["sources"].append({"path": data["sources"][0]["path"], "archive_path": "../evil.py"})
     path.write_text(json.dumps(data))
-    with pytest.raises(AssemblerError, match="outside the PEX"):
+    with pytest.raises(AssemblerError, match=r"which holds '\.' or '\.\.'"):
         build.assemble(manifest.load(path))
 
 

@@ -104,11 +104,25 @@ def test_bad_complete_platform_file(tmp_path):
 
 def _pip_debug_tags(platform_tag: str, version: str):
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "debug", "--verbose", "--platform", platform_tag,
-         "--python-version", version, "--implementation", "cp",
-         "--abi", "cp" + version.replace(".", "")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "debug",
+            "--verbose",
+            "--platform",
+            platform_tag,
+            "--python-version",
+            version,
+            "--implementation",
+            "cp",
+            "--abi",
+            "cp" + version.replace(".", ""),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     lines = done.stdout.split("Compatible tags:", 1)[1].splitlines()[1:]
     return [line.strip() for line in lines if line.startswith("  ")]
 

@@ -95,9 +95,19 @@ def _confined_to(workdir: Path) -> Iterator[None]:
 
 def assemble(manifest: Manifest) -> Path:
     """Writes the PEX `manifest` describes; on error nothing is left at the output path."""
+    output = manifest.output
+    try:
+        _assemble(manifest, output)
+    except BaseException:
+        # A failed build leaves no PEX behind, not even one from an earlier build.
+        output.unlink(missing_ok=True)
+        raise
+    return output
+
+
+def _assemble(manifest: Manifest, output: Path) -> None:
     the_target = resolve_target(dict(manifest.target))
     sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
-    output = manifest.output
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
@@ -110,10 +120,5 @@ def assemble(manifest: Manifest) -> Path:
             if options.entry_point and not manifest.main:
                 _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
             write_pex(output, sorted_inputs.sources, dists, options, workdir)
-    except BaseException:
-        # A failed build leaves no PEX behind, not even one from an earlier build.
-        output.unlink(missing_ok=True)
-        raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return output

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
+from pex_assembler.archive_paths import unsafe_reason
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import InputFile
 
@@ -40,16 +41,11 @@ class SortedInputs:
 
 def check_archive_path(archive_path: str, origin: str) -> str:
     """Rejects archive paths that would land outside the PEX or differ by platform."""
-    if (
-        not archive_path
-        or "\\" in archive_path
-        or archive_path.startswith("/")
-        or (len(archive_path) > 1 and archive_path[1] == ":")
-        or any(part in ("", ".", "..") for part in archive_path.split("/"))
-    ):
+    reason = unsafe_reason(archive_path)
+    if reason:
         raise AssemblerError(
             origin,
-            f"would be written at {archive_path!r}, outside the PEX or not a plain relative path",
+            f"would be written at {archive_path!r}, which {reason}",
             "give it a relative archive path made of plain names separated by '/'",
         )
     return archive_path
@@ -75,6 +71,7 @@ def sort_inputs(inputs: Iterable[InputFile], import_roots: Iterable[str]) -> Sor
 
     result = SortedInputs()
     origins: Dict[str, str] = {}
+    folded_origins: Dict[str, Tuple[str, str]] = {}
     for item in sorted(inputs, key=lambda i: (i.archive_path or i.runfiles_path, str(i.path))):
         if item.path.name.endswith(".whl"):
             if item.path not in result.wheels:
@@ -98,6 +95,16 @@ def sort_inputs(inputs: Iterable[InputFile], import_roots: Iterable[str]) -> Sor
                 f"and {previous} would both be written at {archive_path!r} in the PEX",
                 "rename one of them, or drop one of the targets that provide them",
             )
+        folded = archive_path.casefold()
+        clash = folded_origins.get(folded)
+        if clash is not None and clash[0] != archive_path:
+            raise AssemblerError(
+                str(item.path),
+                f"would be written at {archive_path!r}, which differs only by case from "
+                f"{clash[0]!r} ({clash[1]}): one would overwrite the other on macOS and Windows",
+                "rename one of them",
+            )
+        folded_origins[folded] = (archive_path, str(item.path))
         origins[archive_path] = str(item.path)
         result.sources[archive_path] = item.path
     return result

@@ -41,13 +41,25 @@ def _pip_download(
             platforms.append(tag.platform)
     major, minor = the_target.python_version.split(".")
     command = [
-        python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-input",
-        "--no-deps", "--only-binary=:all:", "--require-hashes",
-        f"--python-version={major}{minor}", "--implementation=cp",
-        f"--abi=cp{major}{minor}", "--abi=abi3", "--abi=none",
+        python,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--require-hashes",
+        f"--python-version={major}{minor}",
+        "--implementation=cp",
+        f"--abi=cp{major}{minor}",
+        "--abi=abi3",
+        "--abi=none",
         *[f"--platform={p}" for p in platforms],
-        f"--dest={dest}", f"--requirement={lock}",
-    ]  # fmt: skip
+        f"--dest={dest}",
+        f"--requirement={lock}",
+    ]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
+import io
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import FrozenSet, Tuple
+from typing import Dict, FrozenSet, List, Tuple
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -17,6 +23,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from pex_assembler.archive_paths import unsafe_reason
 from pex_assembler.errors import AssemblerError
 
 
@@ -39,6 +46,14 @@ class Wheel:
         return f"{self.name} {self.version}"
 
 
+# A wheel whose entries claim to unpack to more than this many times its own size, beyond
+# the floor, is treated as a zip bomb: real wheels compress source and binaries ~2-10x.
+_MAX_EXPANSION = 100
+_EXPANSION_FLOOR = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_RECORD_EXEMPT = ("RECORD", "RECORD.jws", "RECORD.p7s")
+
+
 def _bad(path: Path, problem: str) -> AssemblerError:
     return AssemblerError(
         str(path),
@@ -48,7 +63,82 @@ def _bad(path: Path, problem: str) -> AssemblerError:
     )
 
 
-def read_wheel(path: Path) -> Wheel:
+def _check_entries(archive: zipfile.ZipFile, path: Path) -> List[zipfile.ZipInfo]:
+    entries = archive.infolist()
+    size = path.stat().st_size
+    seen = set()
+    declared = 0
+    for info in entries:
+        reason = unsafe_reason(info.filename)
+        if reason is None and not info.flag_bits & 0x800 and not info.filename.isascii():
+            reason = "is not valid UTF-8 (the entry is not flagged as UTF-8)"
+        if reason:
+            raise AssemblerError(
+                str(path),
+                f"has the entry {info.filename!r}, which {reason}: installing it could write "
+                "outside the install directory",
+                "do not use this wheel; rebuild it from trusted sources",
+            )
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise AssemblerError(
+                str(path),
+                f"has the entry {info.filename!r}, which is a symbolic link",
+                "do not use this wheel; wheels hold regular files only",
+            )
+        if info.filename in seen:
+            raise _bad(path, f"holds the entry {info.filename!r} twice")
+        seen.add(info.filename)
+        if info.compress_size > size:
+            raise _bad(path, f"declares {info.filename!r} larger than the whole file: truncated?")
+        declared += info.file_size
+    if declared > max(_EXPANSION_FLOOR, _MAX_EXPANSION * size):
+        raise AssemblerError(
+            str(path),
+            f"declares {declared} bytes of content in a {size}-byte file: a zip bomb",
+            "do not use this wheel",
+        )
+    return entries
+
+
+def _verify_record(archive: zipfile.ZipFile, dist_info: str, path: Path) -> None:
+    record_name = f"{dist_info}/RECORD"
+    try:
+        rows = list(csv.reader(io.StringIO(archive.read(record_name).decode("utf-8"))))
+    except KeyError as exc:
+        raise _bad(path, f"has no {record_name}") from exc
+    except UnicodeDecodeError as exc:
+        raise _bad(path, f"has a {record_name} that is not UTF-8") from exc
+    recorded: Dict[str, str] = {}
+    for row in rows:
+        if row and row[0]:
+            recorded[row[0]] = row[1] if len(row) > 1 else ""
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        name = info.filename
+        if name.startswith(dist_info + "/") and name[len(dist_info) + 1 :] in _RECORD_EXEMPT:
+            continue
+        expected = recorded.get(name)
+        if not expected:
+            raise _bad(path, f"has {name!r}, which its RECORD does not list with a hash")
+        algorithm, _, digest = expected.partition("=")
+        if algorithm not in ("sha256", "sha384", "sha512"):
+            raise _bad(path, f"records {name!r} with the weak or unknown hash {algorithm!r}")
+        hasher = hashlib.new(algorithm)
+        with archive.open(info) as member:
+            for chunk in iter(lambda: member.read(_CHUNK), b""):
+                hasher.update(chunk)
+        actual = base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii")
+        if actual != digest:
+            raise _bad(
+                path, f"has {name!r}, whose content does not match its RECORD hash: tampered"
+            )
+    missing = sorted(set(recorded) - set(archive.namelist()))
+    if missing:
+        raise _bad(path, f"lists {missing[0]!r} in its RECORD but does not hold it")
+
+
+def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
     """Reads and checks the wheel at `path`; raises AssemblerError if it is not a sound wheel."""
     try:
         name, version, _, tags = parse_wheel_filename(path.name)
@@ -60,18 +150,30 @@ def read_wheel(path: Path) -> Wheel:
             "wheels for the target first",
         ) from exc
     try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+        if magic[:2] == b"\x1f\x8b":
+            raise AssemblerError(
+                str(path),
+                "is a gzip archive (an sdist?), not a wheel",
+                "build the sdist into a wheel for the target and pass that wheel",
+            )
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
+            entries = _check_entries(archive, path)
             dist_infos = {
-                n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")
+                e.filename.split("/", 1)[0]
+                for e in entries
+                if e.filename.split("/", 1)[0].endswith(".dist-info")
             }
             if len(dist_infos) != 1:
                 raise _bad(path, f"holds {len(dist_infos)} .dist-info directories, not one")
             dist_info = dist_infos.pop()
             metadata = _headers(archive, f"{dist_info}/METADATA", path)
             _headers(archive, f"{dist_info}/WHEEL", path)
-    except zipfile.BadZipFile as exc:
-        raise _bad(path, f"is not a readable zip archive ({exc})") from exc
+            if verify_record:
+                _verify_record(archive, dist_info, path)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise _bad(path, f"is not a readable zip archive, or is truncated ({exc})") from exc
     except OSError as exc:
         raise _bad(path, f"cannot be read ({exc})") from exc
     meta_name = canonicalize_name(metadata.get("Name", ""))

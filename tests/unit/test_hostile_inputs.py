@@ -1,0 +1,302 @@
+"""Broken and hostile inputs: each fails with one message naming the file and the fix,
+a non-zero exit, and no PEX left behind."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pex_assembler.cli import main as cli_main
+from support import PLATFORMS, find_wheel
+
+
+def _manifest(tmp_path: Path, wheels=(), sources=None, **extra) -> Path:
+    main = tmp_path / "main.py"
+    main.write_text("print('hi')\n")
+    data = {
+        "output": str(tmp_path / "out" / "app.pex"),
+        "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
+        "sources": sources
+        if sources is not None
+        else [{"path": str(main), "archive_path": "main.py"}],
+        "entry_point": "main",
+        "wheels": [str(w) for w in wheels],
+        **extra,
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _fails(tmp_path: Path, capsys, manifest: Path, subject: str, problem: str, fix: str) -> str:
+    output = tmp_path / "out" / "app.pex"
+    output.parent.mkdir(exist_ok=True)
+    output.write_bytes(b"an earlier build")
+    assert cli_main(["build", "--manifest", str(manifest)]) == 1
+    err = capsys.readouterr().err
+    first, _, second = err.rstrip("\n").partition("\n")
+    assert first.startswith(f"pex-assembler: error: {subject}: "), err
+    assert re.search(problem, first), err
+    assert second.startswith("  fix: ") and fix in second, err
+    assert not output.exists(), "a failed build leaves no PEX behind"
+    assert list(output.parent.iterdir()) == [], "nor any temporary file"
+    return err
+
+
+def _rewrite(source: Path, target: Path, edit) -> Path:
+    """Copies the wheel `source` to `target`, entry by entry, through `edit(name, data)`."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            for name, data in edit(info.filename, src.read(info)):
+                dst.writestr(name, data)
+    return target
+
+
+@pytest.fixture
+def six(wheel_dir) -> Path:
+    return find_wheel(wheel_dir, "linux_x86_64", "six")
+
+
+def test_truncated_wheel(tmp_path, capsys, six):
+    broken = tmp_path / six.name
+    broken.write_bytes(six.read_bytes()[: six.stat().st_size // 2])
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [broken]),
+        str(broken),
+        "is not a readable zip archive, or is truncated",
+        "re-download it",
+    )
+
+
+def test_tampered_wheel(tmp_path, capsys, six):
+    def edit(name, data):
+        yield name, (data + b"\nimport os; os.system('evil')\n" if name == "six.py" else data)
+
+    tampered = _rewrite(six, tmp_path / six.name, edit)
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [tampered]),
+        str(tampered),
+        "'six.py', whose content does not match its RECORD hash: tampered",
+        "re-download it",
+    )
+
+
+def test_wheel_with_a_file_its_record_does_not_list(tmp_path, capsys, six):
+    def edit(name, data):
+        yield name, data
+        if name == "six.py":
+            yield "sitecustomize.py", b"print('injected')\n"
+
+    injected = _rewrite(six, tmp_path / six.name, edit)
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [injected]),
+        str(injected),
+        "'sitecustomize.py', which its RECORD does not list",
+        "re-download it",
+    )
+
+
+def test_sdist_passed_as_a_wheel(tmp_path, capsys):
+    sdist = tmp_path / "six-1.17.0-py2.py3-none-any.whl"
+    sdist.write_bytes(gzip.compress(b"six-1.17.0/setup.py"))
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [sdist]),
+        str(sdist),
+        r"is a gzip archive \(an sdist\?\), not a wheel",
+        "build the sdist into a wheel",
+    )
+
+
+def test_sdist_file_name(tmp_path, capsys):
+    sdist = tmp_path / "six-1.17.0.tar.gz"
+    sdist.write_bytes(gzip.compress(b"six-1.17.0/setup.py"))
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [sdist]),
+        str(sdist),
+        "is not named like a wheel",
+        "build sdists into wheels",
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ("../../evil.py", "holds '.' or '..'"),
+        ("/etc/cron.d/evil", "is absolute"),
+        ("C:/Windows/evil.dll", "is absolute"),
+        ("six\\evil.py", "holds a backslash"),
+    ],
+)
+def test_wheel_entry_escaping_the_install_dir(tmp_path, capsys, six, entry, reason):
+    def edit(name, data):
+        yield name, data
+        if name == "six.py":
+            yield entry, b"evil"
+
+    hostile = _rewrite(six, tmp_path / six.name, edit)
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [hostile]),
+        str(hostile),
+        re.escape(f"{entry!r}, which {reason}"),
+        "rebuild it from trusted sources",
+    )
+
+
+def test_wheel_with_a_symlink_entry(tmp_path, capsys, six):
+    hostile = tmp_path / six.name
+    shutil.copy(six, hostile)
+    with zipfile.ZipFile(hostile, "a") as archive:
+        link = zipfile.ZipInfo("six_link.py")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [hostile]),
+        str(hostile),
+        "'six_link.py', which is a symbolic link",
+        "wheels hold regular files only",
+    )
+
+
+def test_zip_bomb(tmp_path, capsys, six):
+    def edit(name, data):
+        yield name, data
+        if name == "six.py":
+            yield "six_padding.bin", b"\0" * (80 * 1024 * 1024)
+
+    bomb = _rewrite(six, tmp_path / six.name, edit)
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [bomb]),
+        str(bomb),
+        r"declares \d+ bytes of content in a \d+-byte file: a zip bomb",
+        "do not use this wheel",
+    )
+
+
+@pytest.mark.parametrize(
+    ("archive_path", "reason"),
+    [
+        ("../outside.py", "holds '.' or '..'"),
+        ("/etc/evil.py", "is absolute"),
+        ("D:/evil.py", "is absolute"),
+        ("pkg\\evil.py", "holds a backslash"),
+        ("pkg/\udcffbad.py", "is not valid UTF-8"),
+    ],
+)
+def test_first_party_path_escaping_the_pex(tmp_path, capsys, archive_path, reason):
+    main = tmp_path / "main.py"
+    manifest = _manifest(tmp_path, sources=[{"path": str(main), "archive_path": archive_path}])
+    _fails(
+        tmp_path,
+        capsys,
+        manifest,
+        str(main),
+        re.escape(f"which {reason}"),
+        "give it a relative archive path",
+    )
+
+
+def test_two_inputs_at_one_archive_path(tmp_path, capsys):
+    (tmp_path / "a.py").write_text("a = 1\n")
+    (tmp_path / "b.py").write_text("b = 1\n")
+    sources = [{"path": str(tmp_path / n), "archive_path": "pkg/mod.py"} for n in ("a.py", "b.py")]
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, sources=sources),
+        str(tmp_path / "b.py"),
+        "would both be written at 'pkg/mod.py'",
+        "rename one of them",
+    )
+
+
+def test_names_that_collide_only_by_case(tmp_path, capsys):
+    (tmp_path / "a.py").write_text("a = 1\n")
+    (tmp_path / "b.py").write_text("b = 1\n")
+    sources = [
+        {"path": str(tmp_path / "a.py"), "archive_path": "pkg/Mod.py"},
+        {"path": str(tmp_path / "b.py"), "archive_path": "pkg/mod.py"},
+    ]
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, sources=sources),
+        str(tmp_path / "b.py"),
+        "differs only by case from 'pkg/Mod.py'",
+        "rename one of them",
+    )
+
+
+def test_two_distributions_of_one_project(tmp_path, capsys, six):
+    def edit(name, data):
+        name = name.replace("six-1.17.0.dist-info", "six-1.16.0.dist-info")
+        if name.endswith("/METADATA"):
+            data = data.replace(b"Version: 1.17.0", b"Version: 1.16.0")
+        if name.endswith("/RECORD"):
+            data = b"".join(_record_line(n, d) for n, d in entries.items())
+        entries[name] = data
+        yield name, data
+
+    entries: dict = {}
+    older = _rewrite(six, tmp_path / six.name.replace("1.17.0", "1.16.0"), edit)
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [six, older]),
+        six.name,
+        "is a second distribution of six beside six-1.16.0",
+        "depend on exactly one six wheel",
+    )
+
+
+def _record_line(name: str, data: bytes) -> bytes:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}\n".encode()
+
+
+def test_missing_main(tmp_path, capsys):
+    manifest = _manifest(tmp_path, entry_point=None, main="app/missing.py", workspace_name="ws")
+    _fails(
+        tmp_path,
+        capsys,
+        manifest,
+        "ws/app/missing.py",
+        "is the main file but is not among the PEX's sources",
+        "list the main file in srcs",
+    )
+
+
+def test_missing_entry_point_module(tmp_path, capsys):
+    manifest = _manifest(tmp_path, entry_point="app.cli:run")
+    _fails(
+        tmp_path,
+        capsys,
+        manifest,
+        "entry_point 'app.cli:run'",
+        "names module 'app.cli', which no source file provides",
+        "fix entry_point",
+    )

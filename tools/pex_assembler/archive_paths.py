@@ -1,0 +1,22 @@
+"""What a path inside an archive may look like, for wheels and PEXes alike."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+def unsafe_reason(path: str) -> Optional[str]:
+    """Why `path` could land outside its archive or differ by platform; None if it is plain."""
+    if not path:
+        return "is empty"
+    if "\\" in path:
+        return "holds a backslash"
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        return "is absolute"
+    if any(part in (".", "..") for part in path.rstrip("/").split("/")):
+        return "holds '.' or '..'"
+    if "//" in path:
+        return "holds an empty component"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in path) or "\x00" in path:
+        return "is not valid UTF-8"
+    return None

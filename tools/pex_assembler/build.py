@@ -18,15 +18,22 @@ from pex_assembler.writer import PexOptions, write_pex
 
 def resolve_target(spec: dict) -> Target:
     """The target a manifest names: a complete-platform file, or a platform spec + Python."""
-    if spec.get("complete_platform"):
-        return target.from_complete_platform(Path(spec["complete_platform"]), spec.get("name", ""))
-    if "platform" not in spec or "python_version" not in spec:
+    name = spec.get("name", "")
+    complete_platform = spec.get("complete_platform")
+    if isinstance(complete_platform, str) and complete_platform and isinstance(name, str):
+        return target.from_complete_platform(Path(complete_platform), name)
+    platform, version = spec.get("platform"), spec.get("python_version")
+    if not (
+        isinstance(platform, dict)
+        and all(isinstance(v, str) for v in platform.values())
+        and isinstance(version, str)
+    ):
         raise AssemblerError(
             "manifest target",
-            "names neither a complete_platform file nor a platform and python_version",
+            "names neither a complete_platform file nor a platform spec and python_version",
             "set complete_platform, or register a target toolchain for the platform",
         )
-    return target.from_spec(spec["platform"], str(spec["python_version"]))
+    return target.from_spec(platform, version)
 
 
 def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOptions:

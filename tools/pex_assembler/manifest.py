@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pex_assembler.errors import AssemblerError
 
@@ -64,13 +64,50 @@ def _input(spec: str, workspace_name: str, origin: str) -> InputFile:
     return InputFile(path=Path(path), runfiles_path=runfiles_path(short_path, workspace_name))
 
 
-def _strings(data: Mapping[str, Any], key: str, origin: str) -> Tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+def _field(data: Mapping[str, Any], key: str, kind: type, default: Any, origin: str) -> Any:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
         raise AssemblerError(
-            origin, f"{key!r} must be a list of strings", f"fix {key!r} in the manifest"
+            origin, f"{key!r} must be a {kind.__name__}, not {value!r:.60}", f"fix {key!r}"
         )
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str, origin: str) -> Tuple[str, ...]:
+    value = _field(data, key, list, [], origin)
+    if not all(isinstance(v, str) for v in value):
+        raise AssemblerError(origin, f"{key!r} must be a list of strings", f"fix {key!r}")
     return tuple(value)
+
+
+def _string_dict(data: Mapping[str, Any], key: str, origin: str) -> Dict[str, str]:
+    value = _field(data, key, dict, {}, origin)
+    if not all(isinstance(v, str) for v in value.values()):
+        raise AssemblerError(origin, f"{key!r} must map strings to strings", f"fix {key!r}")
+    return dict(value)
+
+
+def _sources(data: Mapping[str, Any], origin: str) -> List[InputFile]:
+    sources = []
+    for entry in _field(data, "sources", list, [], origin):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("archive_path"), str)
+        ):
+            raise AssemblerError(
+                origin,
+                f"source {entry!r:.60} is not {{'path': ..., 'archive_path': ...}}",
+                "give each source its path and archive_path as strings",
+            )
+        sources.append(
+            InputFile(
+                path=Path(entry["path"]), runfiles_path="", archive_path=entry["archive_path"]
+            )
+        )
+    return sources
 
 
 def load(
@@ -81,49 +118,45 @@ def load(
     """Reads the manifest at `path`, extended by inputs and import roots given as flags."""
     origin = str(path)
     try:
-        data: Dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise AssemblerError(
             origin, f"is not a readable JSON manifest ({exc})", "pass the manifest the rule wrote"
         ) from exc
     if not isinstance(data, dict):
         raise AssemblerError(origin, "is not a JSON object", "pass the manifest the rule wrote")
-    for key in ("output", "target"):
-        if key not in data:
-            raise AssemblerError(origin, f"has no {key!r}", f"add {key!r} to the manifest")
-    workspace_name = str(data.get("workspace_name", ""))
-    inputs = [
-        InputFile(path=Path(src["path"]), runfiles_path="", archive_path=str(src["archive_path"]))
-        for src in data.get("sources", [])
+    output = _field(data, "output", str, "", origin)
+    target = _field(data, "target", dict, None, origin)
+    if not output or target is None:
+        raise AssemblerError(origin, "needs an 'output' path and a 'target'", "add them")
+    workspace_name = _field(data, "workspace_name", str, "", origin)
+    inputs = _sources(data, origin) + [
+        _input(spec, workspace_name, origin) for spec in extra_inputs
     ]
-    inputs += [_input(spec, workspace_name, origin) for spec in extra_inputs]
-    inherit_path = str(data.get("inherit_path", "false")).lower()
+    inherit_path = _field(data, "inherit_path", str, "false", origin).lower()
     if inherit_path not in INHERIT_PATH_VALUES:
         raise AssemblerError(
             origin,
             f"inherit_path {inherit_path!r} is not one of {INHERIT_PATH_VALUES}",
             "pick one of them",
         )
-    inject_env = data.get("inject_env", {})
-    if not isinstance(inject_env, dict):
-        raise AssemblerError(
-            origin, "inject_env must be an object", "give inject_env as a string dict"
-        )
-    if data.get("main") and data.get("entry_point"):
+    main = _field(data, "main", str, "", origin)
+    entry_point = _field(data, "entry_point", str, "", origin)
+    if main and entry_point:
         raise AssemblerError(origin, "sets both main and entry_point", "set only one of them")
     return Manifest(
-        output=Path(data["output"]),
-        target=data["target"],
+        output=Path(output),
+        target=target,
         inputs=tuple(inputs),
         wheels=tuple(Path(w) for w in _strings(data, "wheels", origin)),
         import_roots=_strings(data, "import_roots", origin) + tuple(extra_import_roots),
-        main=runfiles_path(data["main"], workspace_name) if data.get("main") else None,
-        entry_point=data.get("entry_point") or None,
-        python_shebang=data.get("python_shebang") or None,
+        main=runfiles_path(main, workspace_name) if main else None,
+        entry_point=entry_point or None,
+        python_shebang=_field(data, "python_shebang", str, "", origin) or None,
         interpreter_constraints=_strings(data, "interpreter_constraints", origin),
-        inject_env={str(k): str(v) for k, v in inject_env.items()},
+        inject_env=_string_dict(data, "inject_env", origin),
         inject_args=_strings(data, "inject_args", origin),
         inherit_path=inherit_path,
-        compress=bool(data.get("compress", True)),
-        strip_pex_env=bool(data.get("strip_pex_env", True)),
+        compress=_field(data, "compress", bool, True, origin),
+        strip_pex_env=_field(data, "strip_pex_env", bool, True, origin),
     )

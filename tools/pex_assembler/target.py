@@ -127,7 +127,12 @@ def platform_tags(spec: Mapping[str, str]) -> List[str]:
     if os_ == "linux":
         return _linux_platforms(arch, spec.get("libc", "glibc"), spec.get("libc_version", "2.28"))
     if os_ == "macos":
-        major, _, minor = spec.get("os_version", "14.0").partition(".")
+        os_version = spec.get("os_version", "14.0")
+        major, _, minor = os_version.partition(".")
+        if not (major.isdigit() and (minor.isdigit() or not minor)):
+            raise AssemblerError(
+                f"os_version {os_version!r}", "is not a macOS version", 'write it as e.g. "14.0"'
+            )
         return list(mac_platforms((int(major), int(minor or 0)), arch))
     return list(_WINDOWS_PLATFORMS[arch])
 

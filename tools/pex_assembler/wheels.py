@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -172,7 +173,15 @@ def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
             _headers(archive, f"{dist_info}/WHEEL", path)
             if verify_record:
                 _verify_record(archive, dist_info, path)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        struct.error,
+    ) as exc:
         raise _bad(path, f"is not a readable zip archive, or is truncated ({exc})") from exc
     except OSError as exc:
         raise _bad(path, f"cannot be read ({exc})") from exc

@@ -8,6 +8,7 @@ need_apt=()
 command -v bazel >/dev/null || need_apt+=(bazel-bootstrap)
 dpkg -s bazel-platforms >/dev/null 2>&1 || need_apt+=(bazel-platforms)
 command -v qemu-aarch64-static >/dev/null || need_apt+=(qemu-user-static)
+command -v strace >/dev/null || need_apt+=(strace)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} with apt-get" >&2
   sudo_cmd=()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 
 @dataclass
 class Bazel:
+    """One Bazel server: a workspace, an output base, and the client's environment and umask."""
+
     workspace: Path
     output_base: Path
+    env: Optional[Dict[str, str]] = None
+    umask: Optional[int] = None
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = [
@@ -23,7 +28,13 @@ class Bazel:
             *args,
         ]
         done = subprocess.run(
-            command, cwd=self.workspace, capture_output=True, text=True, check=False
+            command,
+            cwd=self.workspace,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=self.env,
+            preexec_fn=None if self.umask is None else lambda: os.umask(self.umask),
         )
         if check and done.returncode != 0:
             raise AssertionError(f"{' '.join(command)} failed:\n{done.stderr[-6000:]}")

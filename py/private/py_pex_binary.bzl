@@ -80,6 +80,8 @@ def _py_pex_binary_impl(ctx):
             "LC_ALL": "C.UTF-8",
         },
         mnemonic = "PexAssemble",
+        # Everything it reads is an input: no network, in sandboxes that can block it.
+        execution_requirements = {"block-network": ""},
         progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
     )
     return [DefaultInfo(files = depset([output]), executable = output)]

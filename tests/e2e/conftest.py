@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,14 @@ CROSS_PLATFORMS = [
     "windows_x86_64",
 ]
 PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def copy_of_app(destination: Path) -> Path:
+    """The example workspace copied to `destination`, still using this checkout's crosspex."""
+    shutil.copytree(APP, destination, ignore=shutil.ignore_patterns("bazel-*"))
+    workspace = (destination / "WORKSPACE").read_text()
+    (destination / "WORKSPACE").write_text(workspace.replace('path = "../.."', f'path = "{ROOT}"'))
+    return destination
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
-from conftest import APP, CROSS_PLATFORMS
+from conftest import CROSS_PLATFORMS, copy_of_app
 from packaging.utils import parse_wheel_filename
 
 from bazel import Bazel, deps_in, pex_info
 from pex_assembler import target
-from support import ROOT, find_python
+from support import find_python
 
 SPECS = {
     "linux_x86_64": {"os": "linux", "arch": "x86_64"},
@@ -98,16 +97,26 @@ def test_platform_without_a_wheel_names_the_package(app_bazel):
     assert "windows_arm64" not in message.group(2)
 
 
-def test_another_checkout_and_output_base_give_identical_bytes(matrix, tmp_path):
-    """Same sources at another path, fresh output base: byte-identical PEXes."""
-    copy = tmp_path / "elsewhere" / "app"
-    shutil.copytree(APP, copy, ignore=shutil.ignore_patterns("bazel-*"))
-    workspace = (copy / "WORKSPACE").read_text()
-    (copy / "WORKSPACE").write_text(workspace.replace('path = "../.."', f'path = "{ROOT}"'))
-    other = Bazel(copy, tmp_path / "other_output_base")
+def test_identical_bytes_across_checkouts_umasks_environments_and_exec_pythons(matrix, tmp_path):
+    """Another checkout path, a fresh output base, umask 077, other TMPDIR, HOME, LANG and TZ,
+    and the assembler on CPython 3.12 instead of 3.11: the same PEX bytes."""
+    copy = copy_of_app(tmp_path / "elsewhere" / "app")
+    for name in ("tmp", "home"):
+        (tmp_path / name).mkdir()
+    env = {
+        "PATH": os.environ["PATH"],
+        "TMPDIR": str(tmp_path / "tmp"),
+        "HOME": str(tmp_path / "home"),
+        "LANG": "de_DE.ISO-8859-1",
+        "TZ": "Pacific/Kiritimati",
+        "CROSSPEX_PYTHON": find_python("3.12"),
+    }
+    other = Bazel(copy, tmp_path / "other_output_base", env=env, umask=0o077)
     try:
-        other.build("//app:app_linux_x86_64", "//app:app_macos_arm64")
-        for platform in ("linux_x86_64", "macos_arm64"):
+        other.build("//app:app_linux_x86_64", "//app:app_macos_arm64", "//app:app_windows_x86_64")
+        interpreter = other.output_base / "external/crosspex_exec_python/interpreter_path.txt"
+        assert "3.12" in interpreter.read_text(), "the assembler ran on CPython 3.12"
+        for platform in ("linux_x86_64", "macos_arm64", "windows_x86_64"):
             rebuilt = other.output(f"app/app_{platform}.pex").read_bytes()
             assert rebuilt == matrix[f"app_{platform}"].read_bytes(), platform
     finally:

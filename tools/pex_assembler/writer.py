@@ -32,11 +32,15 @@ def write_pex(
     """Builds the PEX in `workdir` and moves it to `output` in one rename."""
     # pex reads PEX_ROOT when first imported; the caller has pointed it into `workdir`.
     from pex.inherit_path import InheritPath
+    from pex.interpreter import PythonIdentity, PythonInterpreter
     from pex.interpreter_constraints import InterpreterConstraints
     from pex.layout import Layout
     from pex.pex_builder import Check, CopyMode, PEXBuilder
 
-    builder = PEXBuilder(path=str(workdir / "chroot"), copy_mode=CopyMode.COPY)
+    # The running interpreter, identified in-process: pex's default spawns a subprocess (and
+    # copies pex into PEX_ROOT) only to learn what the target never uses.
+    here = PythonInterpreter(PythonIdentity.get())
+    builder = PEXBuilder(path=str(workdir / "chroot"), interpreter=here, copy_mode=CopyMode.COPY)
     info = builder.info
     info.deps_are_wheel_files = True
     info.inherit_path = InheritPath.for_value(options.inherit_path)

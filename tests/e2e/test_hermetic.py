@@ -1,0 +1,134 @@
+"""The PEX action is hermetic: no inherited environment, no network, and nothing read but
+its declared inputs and the exec interpreter's own installation."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from conftest import copy_of_app
+from test_cross_proof import _action_inputs
+
+from bazel import Bazel
+from support import ROOT
+
+ACTION_ENV = {"PYTHONPATH", "PYTHONHASHSEED", "PYTHONUTF8", "LC_ALL"}
+
+# What any dynamically linked program on Linux reads of the host, and pex's probe of the host
+# libc (it runs ldd and uname): none of it can change the PEX, which the byte-identical builds
+# under another exec Python show.
+SYSTEM = (
+    "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/dev/", "/proc/", "/sys/",
+    "/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/passwd",
+    "/bin/ldd", "/bin/uname", "/usr/bin/ldd", "/usr/bin/uname", "/bin/sh", "/usr/bin/sh",
+    "/bin/bash", "/usr/bin/bash", "/usr/share/locale/", "/usr/lib/locale/",
+)  # fmt: skip
+CALL = re.compile(r'^\d+\s+\w+\((?:AT_FDCWD, )?"([^"]*)".*\) = (-?\d+)', re.M)
+
+
+def test_no_rule_inherits_the_shell_environment():
+    for source in sorted((ROOT / "py").rglob("*.bzl")):
+        text = source.read_text()
+        assert "use_default_shell_env" not in text, source
+        assert "run_shell" not in text, source
+
+
+def test_pex_actions_have_only_their_own_environment(app_bazel):
+    aquery = json.loads(
+        app_bazel.run(
+            "aquery", "--output=jsonproto", 'mnemonic("PexAssemble", deps(//app:all))'
+        ).stdout
+    )
+    assert len(aquery["actions"]) >= 6
+    for action in aquery["actions"]:
+        assert {v["key"] for v in action["environmentVariables"]} == ACTION_ENV
+        assert "block-network" in {i["key"] for i in action.get("executionInfo", [])}
+
+
+def test_pex_action_reads_only_declared_inputs_without_network(tmp_path):
+    workspace = copy_of_app(tmp_path / "app")
+    bazel = Bazel(workspace, tmp_path / "output_base")
+    try:
+        bazel.run("fetch", "//app:app_macos_arm64")
+        interpreter = (
+            (bazel.output_base / "external/crosspex_exec_python/interpreter_path.txt")
+            .read_text()
+            .strip()
+        )
+        prefix = subprocess.run(
+            [interpreter, "-c", "import sys; print(sys.base_prefix)"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        traces = tmp_path / "traces"
+        traces.mkdir()
+        wrapper = tmp_path / "traced-python"
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            f'exec strace -f -qq -e trace=%file,%network -o "{traces}/trace.$$" '
+            f'"{interpreter}" "$@"\n'
+        )
+        wrapper.chmod(0o755)
+        (workspace / "traced").mkdir()
+        (workspace / "traced" / "BUILD.bazel").write_text(f"""\
+load("@crosspex//py/private:assembler_toolchain.bzl", "pex_assembler_toolchain")
+
+pex_assembler_toolchain(
+    name = "assembler",
+    interpreter_path = "{wrapper}",
+    libraries = "@crosspex_exec_python//:libraries",
+)
+
+toolchain(
+    name = "toolchain",
+    exec_compatible_with = ["@platforms//os:linux"],
+    toolchain = ":assembler",
+    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
+)
+""")
+        flags = [
+            "--spawn_strategy=linux-sandbox",
+            "--nosandbox_default_allow_network",
+            "--extra_toolchains=//traced:toolchain",
+        ]
+        bazel.run("build", *flags, "//app:app_macos_arm64")
+        aquery = json.loads(
+            bazel.run(
+                "aquery",
+                *flags,
+                "--output=jsonproto",
+                'mnemonic("PexAssemble", deps(//app:app_macos_arm64))',
+            ).stdout
+        )
+        (action,) = aquery["actions"]
+        execroot = Path(bazel.run("info", "execution_root").stdout.strip())
+        inputs = [execroot / p for p in _action_inputs(aquery, action)]
+        declared = {p.resolve() for p in inputs}
+        # Resolving a path looks at each directory above it.
+        allowed_dirs = {d for p in [*inputs, *declared, Path(prefix)] for d in p.parents}
+        sandbox = bazel.output_base / "sandbox"
+
+        logs = sorted(traces.iterdir())
+        assert logs, "the traced assembler ran"
+        touched, connects = set(), []
+        for log in logs:
+            text = log.read_text()
+            connects += [line for line in text.splitlines() if "connect(" in line]
+            for path, result in CALL.findall(text):
+                if int(result) >= 0 and path.startswith("/"):
+                    touched.add(Path(path))
+        assert not [c for c in connects if "AF_INET" in c], connects
+        outside = sorted(
+            str(p) for p in touched
+            if not (
+                p in declared
+                or p in allowed_dirs
+                or p.is_relative_to(sandbox)
+                or p.is_relative_to(prefix)
+                or str(p).startswith(SYSTEM)
+            )
+        )  # fmt: skip
+        assert outside == [], outside
+    finally:
+        bazel.shutdown()

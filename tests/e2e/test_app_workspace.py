@@ -7,10 +7,10 @@ import re
 import subprocess
 
 import pytest
-from conftest import CROSS_PLATFORMS, copy_of_app
 from packaging.utils import parse_wheel_filename
 
 from bazel import Bazel, deps_in, pex_info
+from conftest import CROSS_PLATFORMS, copy_of_app
 from pex_assembler import target
 from support import find_python
 

@@ -11,13 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from binary_format import EXPECTED, binary_format
-from conftest import PYTHON_VERSIONS
-from test_app_workspace import EXPECTED_OUTPUT, SPECS, run_pex
 
 from bazel import pex_info
+from binary_format import EXPECTED, binary_format
+from conftest import PYTHON_VERSIONS
 from pex_assembler import target
 from support import ROOT, find_python
+from test_app_workspace import EXPECTED_OUTPUT, SPECS, run_pex
 
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 TOP_LEVEL = [

@@ -8,11 +8,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import copy_of_app
-from test_cross_proof import _action_inputs
-
 from bazel import Bazel
+from conftest import copy_of_app
 from support import ROOT
+from test_cross_proof import _action_inputs
 
 ACTION_ENV = {"PYTHONPATH", "PYTHONHASHSEED", "PYTHONUTF8", "LC_ALL"}
 

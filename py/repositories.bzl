@@ -9,6 +9,7 @@ crosspex_register_toolchains()
 `pip_wheels` fetches hash-pinned wheels for several target platforms.
 """
 
+load("//py/private:compat.bzl", "crosspex_compat")
 load("//py/private:exec_python.bzl", "crosspex_exec_python")
 load("//py/private:pip_wheels.bzl", _pip_wheels = "pip_wheels")
 load("//py/private:toolchains.bzl", "TARGET_TOOLCHAINS")
@@ -16,9 +17,15 @@ load("//py/private:toolchains.bzl", "TARGET_TOOLCHAINS")
 pip_wheels = _pip_wheels
 
 def crosspex_dependencies():
-    """Defines `@crosspex_exec_python`: the host Python that runs the assembler, with pex."""
+    """Defines the repositories crosspex needs.
+
+    `@crosspex_exec_python`: the host Python that runs the assembler, with pex.
+    `@crosspex_compat`: the PyInfo providers of this Bazel.
+    """
     if "crosspex_exec_python" not in native.existing_rules():
         crosspex_exec_python(name = "crosspex_exec_python")
+    if "crosspex_compat" not in native.existing_rules():
+        crosspex_compat(name = "crosspex_compat")
 
 def crosspex_register_toolchains():
     """Registers the host's assembler and the target toolchains of the built-in platforms."""

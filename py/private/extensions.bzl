@@ -1,5 +1,6 @@
 """The crosspex module extension: the same repositories WORKSPACE users get from macros."""
 
+load(":compat.bzl", "crosspex_compat")
 load(":exec_python.bzl", "crosspex_exec_python")
 load(":pip_wheels.bzl", "pip_wheels")
 
@@ -15,6 +16,7 @@ _pip_wheels_tag = tag_class(
 
 def _crosspex_impl(module_ctx):
     crosspex_exec_python(name = "crosspex_exec_python")
+    crosspex_compat(name = "crosspex_compat", rules_python = True)
     for module in module_ctx.modules:
         for tag in module.tags.pip_wheels:
             pip_wheels(

@@ -1,5 +1,6 @@
 """pex_wheel: one .whl file, and the wheels it depends on."""
 
+load("@crosspex_compat//:py_info.bzl", "PY_INFOS")
 load(":providers.bzl", "PexWheelInfo")
 
 def _pex_wheel_impl(ctx):
@@ -14,7 +15,7 @@ def _pex_wheel_impl(ctx):
         ),
         PexWheelInfo(wheel = ctx.file.whl, transitive_wheels = transitive),
         # Lets a py_library list the wheel in its deps; the wheel reaches a PEX through runfiles.
-        PyInfo(transitive_sources = depset()),
+        PY_INFOS[0](transitive_sources = depset()),
     ]
 
 pex_wheel = rule(

@@ -1,5 +1,6 @@
 """py_pex_binary: a PEX for the target platform, written by an exec-platform assembler."""
 
+load("@crosspex_compat//:py_info.bzl", "PY_INFOS")
 load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
 
 ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
@@ -16,9 +17,11 @@ def _dep_files(deps):
     for dep in deps:
         files.append(dep[DefaultInfo].files)
         files.append(dep[DefaultInfo].default_runfiles.files)
-        if PyInfo in dep:
-            files.append(dep[PyInfo].transitive_sources)
-            imports.append(dep[PyInfo].imports)
+        for py_info in PY_INFOS:
+            if py_info in dep:
+                files.append(dep[py_info].transitive_sources)
+                imports.append(dep[py_info].imports)
+                break
     return depset(transitive = files), depset(transitive = imports)
 
 def _py_pex_binary_impl(ctx):

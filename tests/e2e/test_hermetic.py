@@ -19,11 +19,28 @@ ACTION_ENV = {"PYTHONPATH", "PYTHONHASHSEED", "PYTHONUTF8", "LC_ALL"}
 # libc (it runs ldd and uname): none of it can change the PEX, which the byte-identical builds
 # under another exec Python show.
 SYSTEM = (
-    "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/dev/", "/proc/", "/sys/",
-    "/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/passwd",
-    "/bin/ldd", "/bin/uname", "/usr/bin/ldd", "/usr/bin/uname", "/bin/sh", "/usr/bin/sh",
-    "/bin/bash", "/usr/bin/bash", "/usr/share/locale/", "/usr/lib/locale/",
-)  # fmt: skip
+    "/lib/",
+    "/lib64/",
+    "/usr/lib/",
+    "/usr/lib64/",
+    "/dev/",
+    "/proc/",
+    "/sys/",
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/passwd",
+    "/bin/ldd",
+    "/bin/uname",
+    "/usr/bin/ldd",
+    "/usr/bin/uname",
+    "/bin/sh",
+    "/usr/bin/sh",
+    "/bin/bash",
+    "/usr/bin/bash",
+    "/usr/share/locale/",
+    "/usr/lib/locale/",
+)
 CALL = re.compile(r'^\d+\s+\w+\((?:AT_FDCWD, )?"([^"]*)".*\) = (-?\d+)', re.M)
 
 
@@ -58,8 +75,10 @@ def test_pex_action_reads_only_declared_inputs_without_network(tmp_path):
         )
         prefix = subprocess.run(
             [interpreter, "-c", "import sys; print(sys.base_prefix)"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         traces = tmp_path / "traces"
         traces.mkdir()
         wrapper = tmp_path / "traced-python"
@@ -119,7 +138,8 @@ toolchain(
                     touched.add(Path(path))
         assert not [c for c in connects if "AF_INET" in c], connects
         outside = sorted(
-            str(p) for p in touched
+            str(p)
+            for p in touched
             if not (
                 p in declared
                 or p in allowed_dirs
@@ -127,7 +147,7 @@ toolchain(
                 or p.is_relative_to(prefix)
                 or str(p).startswith(SYSTEM)
             )
-        )  # fmt: skip
+        )
         assert outside == [], outside
     finally:
         bazel.shutdown()

@@ -1,0 +1,49 @@
+"""A wheel repository laid out the way rules_python's whl_library lays it out (0.10+).
+
+rules_python itself does not load on Bazel 4.2.3, so the example builds its layout here:
+the wheel installed under `site-packages/` with its `*.dist-info`, a `:pkg` py_library with
+`imports = ["site-packages"]`, and a `:whl` filegroup whose runfiles carry its deps' wheels.
+"""
+
+_BUILD = """\
+package(default_visibility = ["//visibility:public"])
+
+py_library(
+    name = "pkg",
+    srcs = glob(["site-packages/**/*.py"]),
+    data = glob(["site-packages/**"], exclude = ["site-packages/**/*.py"]),
+    imports = ["site-packages"],
+    deps = {pkg_deps},
+)
+
+filegroup(
+    name = "whl",
+    srcs = ["{wheel}"],
+    data = {whl_deps},
+)
+
+filegroup(
+    name = "dist_info",
+    srcs = glob(["site-packages/*.dist-info/**"]),
+)
+"""
+
+def _installed_wheel_impl(rctx):
+    wheel = rctx.path(rctx.attr.wheel)
+    rctx.symlink(wheel, wheel.basename)
+    rctx.symlink(wheel, "wheel.zip")
+    rctx.extract("wheel.zip", output = "site-packages")
+    rctx.delete("wheel.zip")
+    rctx.file("BUILD.bazel", _BUILD.format(
+        wheel = wheel.basename,
+        pkg_deps = repr(["@%s//:pkg" % d for d in rctx.attr.deps]),
+        whl_deps = repr(["@%s//:whl" % d for d in rctx.attr.deps]),
+    ))
+
+installed_wheel = repository_rule(
+    implementation = _installed_wheel_impl,
+    attrs = {
+        "wheel": attr.label(mandatory = True, allow_single_file = [".whl"]),
+        "deps": attr.string_list(doc = "Names of the installed_wheel repositories it requires."),
+    },
+)

@@ -4,7 +4,7 @@
 crosspex = use_extension("@crosspex//py:extensions.bzl", "crosspex")
 crosspex.pip_wheels(
     name = "wheels",
-    requirements = "//:requirements.txt",
+    lock = "//:requirements.txt",
     platforms = ["linux_x86_64", "macos_arm64", "windows_x86_64"],
 )
 use_repo(crosspex, "wheels")

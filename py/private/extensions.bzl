@@ -8,7 +8,7 @@ _pip_wheels_tag = tag_class(
     doc = "A pip_wheels repository: hash-pinned wheels for several target platforms.",
     attrs = {
         "name": attr.string(mandatory = True, doc = "Repository name."),
-        "requirements": attr.label(mandatory = True, doc = "The hash-pinned requirements file."),
+        "lock": attr.label(mandatory = True, doc = "A hash-pinned requirements file, uv.lock or pdm.lock."),
         "platforms": attr.string_list(mandatory = True, doc = "@crosspex//py/platforms names."),
         "python_versions": attr.string_list(default = ["3.11"], doc = "Target CPython versions."),
     },
@@ -21,7 +21,7 @@ def _crosspex_impl(module_ctx):
         for tag in module.tags.pip_wheels:
             pip_wheels(
                 name = tag.name,
-                requirements = tag.requirements,
+                lock = tag.lock,
                 platforms = tag.platforms,
                 python_versions = tag.python_versions,
             )

@@ -12,6 +12,7 @@ _FETCH_MODULES = [
     "errors.py",
     "inputs.py",
     "installed.py",
+    "locks.py",
     "manifest.py",
     "requirements.py",
     "target.py",
@@ -44,7 +45,7 @@ def _pip_wheels_impl(rctx):
             "-m",
             "pex_assembler",
             "fetch-wheels",
-            "--requirements=%s" % rctx.path(rctx.attr.requirements),
+            "--lock=%s" % rctx.path(rctx.attr.lock),
         ] + ["--python-version=%s" % v for v in rctx.attr.python_versions] + [
             "--platforms-json=%s" % json.encode([platform_spec(p) for p in rctx.attr.platforms]),
             "--dest=.",
@@ -59,15 +60,21 @@ pip_wheels = repository_rule(
     implementation = _pip_wheels_impl,
     doc = """Downloads hash-pinned wheels for several target platforms with pip.
 
-Every line of `requirements` must be `NAME==VERSION` with `--hash` options covering each
-platform's wheel (`pip-compile --generate-hashes` or `uv pip compile --generate-hashes`
-write such files). pip's own index configuration applies; only wheels are accepted, so a
-platform without a wheel fails here, naming the package and the platform.
+`lock` is a `uv.lock`, a `pdm.lock`, or a requirements file whose every line is
+`NAME==VERSION` with `--hash` options covering each platform's wheel (`pip-compile
+--generate-hashes` or `uv pip compile --generate-hashes` write such files). For each
+platform, the packages it needs are taken from the lock by their markers; pip downloads
+them (its own index configuration applies) and checks their hashes. Only wheels are
+accepted, so a platform without a wheel fails here, naming the package and the platform.
 
 The repository has one target per package, e.g. `@wheels//:pyyaml`, that selects the wheel
 for the target platform and Python version and carries the wheels it depends on there.""",
     attrs = {
-        "requirements": attr.label(mandatory = True, allow_single_file = True, doc = "The hash-pinned requirements file."),
+        "lock": attr.label(
+            mandatory = True,
+            allow_single_file = True,
+            doc = "A hash-pinned requirements file, a `uv.lock` or a `pdm.lock` (by file name).",
+        ),
         "platforms": attr.string_list(
             mandatory = True,
             doc = "Names of @crosspex//py/platforms platforms to fetch wheels for.",

@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser(
         "fetch-wheels", help="download pinned wheels per platform and write their BUILD file"
     )
-    fetch.add_argument("--requirements", type=Path, required=True)
+    fetch.add_argument(
+        "--lock", type=Path, required=True, help="requirements file, uv.lock or pdm.lock"
+    )
     fetch.add_argument("--python-version", action="append", required=True, dest="python_versions")
     fetch.add_argument("--platforms-json", required=True, help="JSON list of platform specs")
     fetch.add_argument("--dest", type=Path, required=True)
@@ -49,7 +51,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             build.assemble(loaded)
         elif args.command == "fetch-wheels":
             specs = json.loads(args.platforms_json)
-            text = wheelhouse.fetch(args.requirements, args.python_versions, specs, args.dest)
+            text = wheelhouse.fetch(args.lock, args.python_versions, specs, args.dest)
             (args.dest / "BUILD.bazel").write_text(text, encoding="utf-8")
         else:
             spec = {

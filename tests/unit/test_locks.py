@@ -1,0 +1,77 @@
+"""Lock readers, and the failures a lock can bring: an sdist-only package, a platform
+without a wheel."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from pex_assembler import target, wheelhouse
+from pex_assembler.errors import AssemblerError
+from pex_assembler.locks import read_lock
+from support import PLATFORMS, ROOT
+
+WINDOWS = target.from_spec(PLATFORMS["windows_x86_64"], "3.11").markers
+LINUX = target.from_spec(PLATFORMS["linux_x86_64"], "3.11").markers
+
+
+def test_pdm_lock_keeps_colorama_for_windows_only():
+    lock = read_lock(ROOT / "e2e" / "locks" / "pdm.lock")
+    assert "colorama" in [r.name for r in lock.requirements_for(WINDOWS)]
+    assert "colorama" not in [r.name for r in lock.requirements_for(LINUX)]
+    msgpack = next(r for r in lock.requirements_for(LINUX) if r.name == "msgpack")
+    assert str(msgpack.requirement) == "msgpack==1.1.0"
+    assert len(msgpack.hashes) > 20, "one hash per wheel, no sdist hash"
+
+
+UV_LOCK = """\
+version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "tool", marker = "sys_platform == 'win32'" }, { name = "lib" }]
+
+[[package]]
+name = "lib"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+wheels = [{ url = "https://index.invalid/lib-1.0-py3-none-any.whl", hash = "sha256:00" }]
+
+[[package]]
+name = "tool"
+version = "2.0"
+source = { registry = "https://index.invalid/simple" }
+sdist = { url = "https://index.invalid/tool-2.0.tar.gz", hash = "sha256:11" }
+"""
+
+
+def test_uv_lock_walks_markers_and_refuses_sdists(tmp_path):
+    path = tmp_path / "uv.lock"
+    path.write_text(UV_LOCK)
+    lock = read_lock(path)
+    assert [str(r.requirement) for r in lock.requirements_for(LINUX)] == ["lib==1.0"]
+    with pytest.raises(AssemblerError, match=r"has no wheel for tool 2\.0, only an sdist") as err:
+        lock.requirements_for(WINDOWS)
+    assert "never builds sdists" in err.value.fix
+
+
+def test_platform_without_a_wheel_names_package_and_platform(tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        textwrap.dedent("""\
+        msgpack==1.1.0 \\
+            --hash=sha256:fd2906780f25c8ed5d7b323379f6138524ba793428db5d0e9d226d3fa6aa1788
+        """)
+    )
+    spec = {"name": "windows_arm64", "os": "windows", "arch": "arm64"}
+    with pytest.raises(AssemblerError) as err:
+        wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
+    assert re.fullmatch(r"msgpack(==1\.1\.0)?", err.value.subject)
+    assert (
+        err.value.problem == "has no wheel for platform windows_arm64 (CPython 3.11) in the index"
+    )

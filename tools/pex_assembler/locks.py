@@ -1,0 +1,170 @@
+"""Lock files as pinned, hash-checked wheels per target: requirements files, uv.lock, pdm.lock.
+
+Each kind answers one question: which pinned requirements does a target with these marker
+values need? A requirements file filters its lines by their markers; uv.lock is walked from
+its project roots along the dependency edges whose markers hold; pdm.lock keeps the packages
+of its default group whose recorded marker holds. Only wheel hashes are kept: crosspex never
+builds an sdist for the host.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from pex_assembler.errors import AssemblerError
+from pex_assembler.requirements import PinnedRequirement, read_requirements
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pex vendors tomli for the Pythons without tomllib
+    from pex.third_party import tomli as tomllib
+
+
+def _holds(marker: Optional[str], markers: Mapping[str, str], origin: str) -> bool:
+    if not marker:
+        return True
+    try:
+        return Marker(marker).evaluate({**markers, "extra": ""})
+    except InvalidMarker as exc:
+        raise AssemblerError(origin, f"has the invalid marker {marker!r}", "fix the lock") from exc
+
+
+def _pin(name: str, version: str, hashes: Sequence[str], origin: str) -> PinnedRequirement:
+    if not hashes:
+        raise AssemblerError(
+            origin,
+            f"has no wheel for {name} {version}, only an sdist",
+            "crosspex never builds sdists: publish or pin a version with wheels",
+        )
+    return PinnedRequirement(
+        canonicalize_name(name), Requirement(f"{name}=={version}"), tuple(sorted(hashes))
+    )
+
+
+@dataclass
+class RequirementsLock:
+    requirements: List[PinnedRequirement]
+
+    def requirements_for(self, markers: Mapping[str, str]) -> List[PinnedRequirement]:
+        return [r for r in self.requirements if r.applies_to(markers)]
+
+
+@dataclass
+class _UvPackage:
+    name: str
+    version: str
+    hashes: Tuple[str, ...]
+    dependencies: List[Mapping[str, Any]]
+    optional: Mapping[str, List[Mapping[str, Any]]]
+    resolution_markers: List[str]
+    root: bool
+
+
+@dataclass
+class UvLock:
+    path: Path
+    packages: Dict[str, List[_UvPackage]] = field(default_factory=dict)
+
+    def _resolve(self, dependency: Mapping[str, Any], markers: Mapping[str, str]) -> _UvPackage:
+        name = canonicalize_name(str(dependency.get("name", "")))
+        candidates = self.packages.get(name, [])
+        if "version" in dependency:
+            candidates = [c for c in candidates if c.version == dependency["version"]]
+        if len(candidates) > 1:
+            candidates = [
+                c
+                for c in candidates
+                if not c.resolution_markers
+                or any(_holds(m, markers, str(self.path)) for m in c.resolution_markers)
+            ]
+        if len(candidates) != 1:
+            raise AssemblerError(
+                str(self.path),
+                f"does not resolve {name} to one version for this target ({len(candidates)} found)",
+                "run `uv lock` again",
+            )
+        return candidates[0]
+
+    def requirements_for(self, markers: Mapping[str, str]) -> List[PinnedRequirement]:
+        roots = [p for group in self.packages.values() for p in group if p.root]
+        pending = [d for root in roots for d in root.dependencies]
+        reached: Dict[Tuple[str, str], _UvPackage] = {}
+        while pending:
+            dependency = pending.pop()
+            if not _holds(dependency.get("marker"), markers, str(self.path)):
+                continue
+            package = self._resolve(dependency, markers)
+            extras = list(dependency.get("extra", []))
+            key = (package.name, package.version)
+            if key in reached and not extras:
+                continue
+            reached[key] = package
+            pending.extend(package.dependencies)
+            for extra in extras:
+                pending.extend(package.optional.get(extra, []))
+        return [
+            _pin(p.name, p.version, p.hashes, str(self.path))
+            for _, p in sorted(reached.items())
+            if not p.root
+        ]
+
+
+def _read_uv(path: Path, data: Mapping[str, Any]) -> UvLock:
+    lock = UvLock(path)
+    for entry in data.get("package", []):
+        source = entry.get("source", {})
+        package = _UvPackage(
+            name=canonicalize_name(entry["name"]),
+            version=str(entry.get("version", "")),
+            hashes=tuple(w["hash"] for w in entry.get("wheels", []) if "hash" in w),
+            dependencies=list(entry.get("dependencies", [])),
+            optional=dict(entry.get("optional-dependencies", {})),
+            resolution_markers=list(entry.get("resolution-markers", [])),
+            root="virtual" in source or "editable" in source,
+        )
+        lock.packages.setdefault(package.name, []).append(package)
+    return lock
+
+
+@dataclass
+class PdmLock:
+    path: Path
+    packages: List[Tuple[PinnedRequirement, Optional[str]]]
+
+    def requirements_for(self, markers: Mapping[str, str]) -> List[PinnedRequirement]:
+        return [r for r, marker in self.packages if _holds(marker, markers, str(self.path))]
+
+
+def _read_pdm(path: Path, data: Mapping[str, Any]) -> PdmLock:
+    packages = []
+    for entry in data.get("package", []):
+        if "default" not in entry.get("groups", ["default"]):
+            continue
+        hashes = [
+            f["hash"]
+            for f in entry.get("files", [])
+            if str(f.get("file", f.get("url", ""))).endswith(".whl") and "hash" in f
+        ]
+        pinned = _pin(entry["name"], str(entry["version"]), hashes, str(path))
+        packages.append((pinned, entry.get("marker")))
+    return PdmLock(path, packages)
+
+
+def read_lock(path: Path):
+    """The lock at `path`, by its file name: uv.lock, pdm.lock, or a requirements file."""
+    if path.name not in ("uv.lock", "pdm.lock"):
+        return RequirementsLock(read_requirements(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return _read_uv(path, data) if path.name == "uv.lock" else _read_pdm(path, data)
+    except (OSError, ValueError, KeyError, TypeError, InvalidRequirement) as exc:
+        raise AssemblerError(
+            str(path), f"is not a readable {path.name} ({exc})", "regenerate it with its tool"
+        ) from exc

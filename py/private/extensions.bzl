@@ -28,5 +28,6 @@ def _crosspex_impl(module_ctx):
 
 crosspex = module_extension(
     implementation = _crosspex_impl,
+    doc = "Defines @crosspex_exec_python and @crosspex_compat, and a repository per pip_wheels tag.",
     tag_classes = {"pip_wheels": _pip_wheels_tag},
 )

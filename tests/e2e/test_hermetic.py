@@ -90,7 +90,7 @@ def test_pex_action_reads_only_declared_inputs_without_network(tmp_path):
         wrapper.chmod(0o755)
         (workspace / "traced").mkdir()
         (workspace / "traced" / "BUILD.bazel").write_text(f"""\
-load("@crosspex//py/private:assembler_toolchain.bzl", "pex_assembler_toolchain")
+load("@crosspex//py:toolchains.bzl", "pex_assembler_toolchain")
 
 pex_assembler_toolchain(
     name = "assembler",

@@ -15,7 +15,7 @@ def check_wheels(wheels: Iterable[Wheel], target: Target) -> List[Wheel]:
     for wheel in wheels:
         if not any(target.accepts(tag) for tag in wheel.tags):
             raise AssemblerError(
-                wheel.filename,
+                str(wheel.path),
                 f"cannot run on target {target.describe()}: its tags "
                 f"({', '.join(sorted(str(t) for t in wheel.tags))}) match none the target "
                 f"accepts; the target's most specific tags are "
@@ -25,10 +25,10 @@ def check_wheels(wheels: Iterable[Wheel], target: Target) -> List[Wheel]:
             )
         other = by_name.get(wheel.name)
         if other is not None and other.filename != wheel.filename:
-            first, second = sorted([other.filename, wheel.filename])
+            first, second = sorted([other, wheel], key=lambda w: w.filename)
             raise AssemblerError(
-                second,
-                f"is a second distribution of {wheel.name} beside {first}",
+                str(second.path),
+                f"is a second distribution of {wheel.name} beside {first.filename}",
                 f"depend on exactly one {wheel.name} wheel for this target",
             )
         by_name[wheel.name] = wheel

@@ -5,4 +5,4 @@ import dateutil.parser
 import msgpack
 
 when = dateutil.parser.isoparse("2024-02-29")
-click.echo("%s %s %s" % (when.day, msgpack.Packer.__module__, click.__name__))
+click.echo(f"{when.day} {msgpack.Packer.__module__} {click.__name__}")

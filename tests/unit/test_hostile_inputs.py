@@ -267,7 +267,7 @@ def test_two_distributions_of_one_project(tmp_path, capsys, six):
         tmp_path,
         capsys,
         _manifest(tmp_path, [six, older]),
-        six.name,
+        str(six),
         "is a second distribution of six beside six-1.16.0",
         "depend on exactly one six wheel",
     )

@@ -112,7 +112,10 @@ PY_PEX_BINARY_ATTRS = {
         doc = "A pex complete-platform JSON file (`pex3 interpreter inspect --markers --tags`); replaces the target toolchain's description and `python_version`.",
     ),
     "python_shebang": attr.string(doc = "The PEX's shebang; default `#!/usr/bin/env pythonX.Y` for the target version."),
-    "interpreter_constraints": attr.string_list(doc = "pex interpreter constraints; default `CPython==X.Y.*` for the target version."),
+    "interpreter_constraints": attr.string_list(
+        doc = "pex interpreter constraints; default `CPython==X.Y.*` for the target version. " +
+              "`{major}`, `{minor}` and `{patch}` are replaced by the target version's parts.",
+    ),
     "inject_env": attr.string_dict(doc = "Environment variables the PEX sets when it starts (pex --inject-env)."),
     "inject_args": attr.string_list(doc = "Arguments passed to the entry point before the user's (pex --inject-args)."),
     "inherit_path": attr.string(

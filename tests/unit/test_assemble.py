@@ -216,3 +216,14 @@ def test_complete_platform_from_pex3_interpreter_inspect(wheel_dir, tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(AssemblerError, match="cannot run on target this host"):
         build.assemble(manifest.load(path))
+
+
+def test_interpreter_constraint_placeholders(wheel_dir, tmp_path):
+    path = _write_manifest(
+        tmp_path, [], interpreter_constraints=["CPython>={major}.{minor}.{patch},<{major}.14"]
+    )
+    data = json.loads(path.read_text())
+    data["target"]["python_version"] = "3.12.4"
+    path.write_text(json.dumps(data))
+    pex = build.assemble(manifest.load(path))
+    assert _pex_info(pex)["interpreter_constraints"] == ["CPython<3.14,>=3.12.4"]

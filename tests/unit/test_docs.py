@@ -36,3 +36,21 @@ def test_an_undocumented_attribute_fails_the_check(tmp_path):
     done = _check(tmp_path)
     assert done.returncode == 1
     assert "py_pex_binary: attribute inject_args has no doc" in done.stderr
+
+
+def test_troubleshooting_quotes_messages_the_code_prints():
+    """Each `fix:` line in docs/troubleshooting.md is one the code can print."""
+    code = "\n".join(
+        p.read_text()
+        for p in [*(ROOT / "tools" / "pex_assembler").glob("*.py"), *(ROOT / "py").rglob("*.bzl")]
+    )
+    code = " ".join(code.replace('"\n', " ").replace('"', " ").split())
+    fixes = [
+        line.split("fix:", 1)[1].strip()
+        for line in (ROOT / "docs" / "troubleshooting.md").read_text().splitlines()
+        if line.lstrip().startswith("fix:")
+    ]
+    assert len(fixes) >= 8
+    for fix in fixes:
+        opening = " ".join(fix.split()[:3])
+        assert opening in code, fix

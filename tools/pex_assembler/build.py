@@ -55,10 +55,18 @@ def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOption
             )
         entry_point = inputs.module_of(main_path, manifest.main)
     version = the_target.python_version
+    full = the_target.markers.get("python_full_version", version + ".0").split(".")
+    # rules_py's placeholders, for users who bring their constraints along.
+    placeholders = {"{major}": full[0], "{minor}": full[1], "{patch}": full[2]}
+    constraints = []
+    for constraint in manifest.interpreter_constraints:
+        for placeholder, value in placeholders.items():
+            constraint = constraint.replace(placeholder, value)
+        constraints.append(constraint)
     return PexOptions(
         entry_point=entry_point,
         shebang=manifest.python_shebang or f"#!/usr/bin/env python{version}",
-        interpreter_constraints=manifest.interpreter_constraints or (f"CPython=={version}.*",),
+        interpreter_constraints=constraints or [f"CPython=={version}.*"],
         inject_env=manifest.inject_env,
         inject_args=manifest.inject_args,
         inherit_path=manifest.inherit_path,

@@ -39,7 +39,10 @@ def _py_pex_binary_impl(ctx):
         fail("crosspex knows no wheel tags for the target platform: set complete_platform " +
              "on %s, or register a pex_target_toolchain for the platform" % ctx.label)
 
-    output = ctx.actions.declare_file(ctx.label.name + ".pex")
+    if ctx.attr.layout == "zipapp":
+        output = ctx.actions.declare_file(ctx.label.name + ".pex")
+    else:
+        output = ctx.actions.declare_directory(ctx.label.name + ".pex")
     dep_files, imports = _dep_files(ctx.attr.deps + ctx.attr.data)
     inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [dep_files])
 
@@ -57,6 +60,9 @@ def _py_pex_binary_impl(ctx):
         "inherit_path": ctx.attr.inherit_path,
         "compress": ctx.attr.compress,
         "strip_pex_env": ctx.attr.strip_pex_env,
+        "layout": ctx.attr.layout,
+        "execution_mode": ctx.attr.execution_mode,
+        "sh_boot": ctx.attr.sh_boot,
     }))
 
     args = ctx.actions.args()
@@ -87,7 +93,26 @@ def _py_pex_binary_impl(ctx):
         execution_requirements = {"block-network": ""},
         progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
     )
-    return [DefaultInfo(files = depset([output]), executable = output)]
+    if ctx.attr.layout == "zipapp":
+        return [DefaultInfo(files = depset([output]), executable = output)]
+
+    # A directory PEX runs through its __main__.py; Bazel needs a file to execute.
+    launcher = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.write(
+        launcher,
+        _LAUNCHER.format(pex = "%s/%s" % (ctx.workspace_name, output.short_path)),
+        is_executable = True,
+    )
+    return [DefaultInfo(
+        files = depset([output]),
+        executable = launcher,
+        runfiles = ctx.runfiles([output]),
+    )]
+
+_LAUNCHER = """\
+#!/bin/sh
+exec "$0.runfiles/{pex}/__main__.py" "$@"
+"""
 
 PY_PEX_BINARY_ATTRS = {
     "srcs": attr.label_list(allow_files = [".py"], doc = "First-party Python files of the binary itself."),
@@ -125,6 +150,24 @@ PY_PEX_BINARY_ATTRS = {
     ),
     "compress": attr.bool(default = True, doc = "Deflate first-party files and pex's bootstrap; wheels are stored as they are."),
     "strip_pex_env": attr.bool(default = True, doc = "Remove PEX_* variables from the environment of the running app."),
+    "layout": attr.string(
+        default = "zipapp",
+        values = ["zipapp", "packed", "loose"],
+        doc = "`zipapp`: one `<name>.pex` file. `packed`: a `<name>.pex` directory whose wheels " +
+              "each stay a file of their own, so caches and rsync reuse them. `loose`: a plain " +
+              "directory tree. A zipapp that CPython before 3.13 cannot import (over 65535 " +
+              "entries or 2 GiB) fails the build.",
+    ),
+    "execution_mode": attr.string(
+        default = "zipapp",
+        values = ["zipapp", "venv"],
+        doc = "`venv`: on its first run the PEX installs itself as a virtualenv in PEX_ROOT, " +
+              "and later runs start from it (pex --venv).",
+    ),
+    "sh_boot": attr.bool(
+        doc = "Start through /bin/sh, which finds the interpreter and runs a warm PEX_ROOT " +
+              "install directly (pex --sh-boot).",
+    ),
     "_python_version": attr.label(default = Label("//py/config:python_version")),
     "_allowlist_function_transition": attr.label(
         default = "@bazel_tools//tools/allowlists/function_transition_allowlist",

@@ -1,5 +1,6 @@
 """py_pex_cross_binary: one py_pex_binary built for another platform, under a name of its own."""
 
+load(":py_pex_binary.bzl", "ASSEMBLER_TOOLCHAIN")
 load(":python_version.bzl", "PYTHON_VERSION_FLAG")
 
 def _for_platform_impl(settings, attr):
@@ -14,17 +15,31 @@ _for_platform = transition(
     outputs = ["//command_line_option:platforms", PYTHON_VERSION_FLAG],
 )
 
+_COPY_TREE = "import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], symlinks=True, dirs_exist_ok=True)"
+
 def _py_pex_cross_binary_impl(ctx):
     pex = ctx.attr.pex[0][DefaultInfo].files.to_list()
     if len(pex) != 1:
         fail("%s: pex must be one py_pex_binary" % ctx.label)
-    output = ctx.actions.declare_file(ctx.label.name + ".pex")
-    ctx.actions.symlink(output = output, target_file = pex[0])
+    if pex[0].is_directory:
+        # Bazel 4 cannot symlink a directory output: copy it with the exec Python.
+        output = ctx.actions.declare_directory(ctx.label.name + ".pex")
+        ctx.actions.run(
+            executable = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler.interpreter_path,
+            arguments = ["-S", "-c", _COPY_TREE, pex[0].path, output.path],
+            inputs = pex,
+            outputs = [output],
+            mnemonic = "PexCopy",
+        )
+    else:
+        output = ctx.actions.declare_file(ctx.label.name + ".pex")
+        ctx.actions.symlink(output = output, target_file = pex[0])
     return [DefaultInfo(files = depset([output]), executable = output)]
 
 py_pex_cross_binary = rule(
     implementation = _py_pex_cross_binary_impl,
     executable = True,
+    toolchains = [ASSEMBLER_TOOLCHAIN],
     doc = """Builds a `py_pex_binary` for `platform` and puts it at `<name>.pex` in this package.
 
 The rule itself stays in the top-level configuration, so its output sits in `bazel-bin`

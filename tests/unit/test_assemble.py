@@ -227,3 +227,53 @@ def test_interpreter_constraint_placeholders(wheel_dir, tmp_path):
     path.write_text(json.dumps(data))
     pex = build.assemble(manifest.load(path))
     assert _pex_info(pex)["interpreter_constraints"] == ["CPython<3.14,>=3.12.4"]
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+@pytest.mark.parametrize(
+    ("layout", "execution_mode", "sh_boot"),
+    [
+        ("zipapp", "venv", False),
+        ("zipapp", "zipapp", True),
+        ("packed", "zipapp", False),
+        ("packed", "venv", True),
+        ("loose", "zipapp", False),
+    ],
+)
+def test_layouts_and_execution_modes_run(wheel_dir, tmp_path, layout, execution_mode, sh_boot):
+    extra = {"layout": layout, "execution_mode": execution_mode, "sh_boot": sh_boot}
+    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"), **extra)
+    pex = build.assemble(manifest.load(path))
+    assert pex.is_dir() == (layout != "zipapp")
+    main = pex / "__main__.py" if pex.is_dir() else pex
+    first_line = main.read_bytes().split(b"\n", 1)[0]
+    assert first_line == (b"#!/bin/sh" if sh_boot else b"#!/usr/bin/env python3.11")
+    info = json.loads((pex / "PEX-INFO").read_text()) if pex.is_dir() else _pex_info(pex)
+    assert info.get("venv", False) == (execution_mode == "venv")
+    if layout == "packed":
+        assert sorted(p.name for p in (pex / ".deps").iterdir()) == sorted(info["distributions"])
+    env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
+    for _ in range(2):  # first run installs into PEX_ROOT, the second runs warm
+        done = subprocess.run([str(main)], capture_output=True, text=True, env=env, check=True)
+        assert done.stdout.split() == ["29", "[1]", "True", "True"]
+
+
+def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
+    sources = tmp_path / "many"
+    sources.mkdir()
+    entries = []
+    for index in range(66000):
+        (sources / f"m{index}.py").write_bytes(b"")
+        entries.append({"path": str(sources / f"m{index}.py"), "archive_path": f"pkg/m{index}.py"})
+    path = _write_manifest(tmp_path, [])
+    data = json.loads(path.read_text())
+    data["sources"] += entries
+    path.write_text(json.dumps(data))
+    assert cli_main(["build", "--manifest", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "which CPython before 3.13 cannot import" in err
+    assert 'fix: set layout = "packed"' in err
+    assert not (tmp_path / "out" / "app.pex").exists()
+    data["target"]["python_version"] = "3.13"
+    path.write_text(json.dumps(data))
+    assert cli_main(["build", "--manifest", str(path)]) == 0, "3.13 imports ZIP64 zipapps"

@@ -72,6 +72,10 @@ def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOption
         inherit_path=manifest.inherit_path,
         compress=manifest.compress,
         strip_pex_env=manifest.strip_pex_env,
+        layout=manifest.layout,
+        execution_mode=manifest.execution_mode,
+        sh_boot=manifest.sh_boot,
+        zip64_importable=tuple(int(p) for p in version.split(".")) >= (3, 13),
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pex_assembler.errors import AssemblerError
+from pex_assembler.writer import EXECUTION_MODES, LAYOUTS
 
 INHERIT_PATH_VALUES = ("false", "fallback", "prefer")
 
@@ -46,6 +47,9 @@ class Manifest:
     inherit_path: str = "false"
     compress: bool = True
     strip_pex_env: bool = True
+    layout: str = "zipapp"
+    execution_mode: str = "zipapp"
+    sh_boot: bool = False
 
 
 def runfiles_path(short_path: str, workspace_name: str) -> str:
@@ -159,4 +163,14 @@ def load(
         inherit_path=inherit_path,
         compress=_field(data, "compress", bool, True, origin),
         strip_pex_env=_field(data, "strip_pex_env", bool, True, origin),
+        layout=_choice(data, "layout", LAYOUTS, origin),
+        execution_mode=_choice(data, "execution_mode", EXECUTION_MODES, origin),
+        sh_boot=_field(data, "sh_boot", bool, False, origin),
     )
+
+
+def _choice(data: Mapping[str, Any], key: str, choices: Sequence[str], origin: str) -> str:
+    value = _field(data, key, str, choices[0], origin)
+    if value not in choices:
+        raise AssemblerError(origin, f"{key} {value!r} is not one of {choices}", "pick one")
+    return value

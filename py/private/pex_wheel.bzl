@@ -1,11 +1,27 @@
 """pex_wheel: one .whl file, and the wheels it depends on."""
 
 load("@crosspex_compat//:py_info.bzl", "PY_INFOS")
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
 load(":providers.bzl", "PexWheelInfo")
 
 def _pex_wheel_impl(ctx):
+    # Checked once here (RECORD hashes, entries, metadata), in an action Bazel caches: a PEX
+    # build then reads the record instead of the whole wheel again.
+    record = ctx.actions.declare_file(ctx.label.name + ".crosspex.json")
+    args = ctx.actions.args()
+    args.add("check-wheel")
+    args.add("--wheel", ctx.file.whl)
+    args.add("--output", record)
+    run_assembler(
+        ctx,
+        args = args,
+        inputs = depset([ctx.file.whl]),
+        outputs = [record],
+        mnemonic = "PexWheelCheck",
+        progress_message = "Checking wheel %s" % ctx.file.whl.basename,
+    )
     transitive = depset(
-        [ctx.file.whl],
+        [ctx.file.whl, record],
         transitive = [dep[PexWheelInfo].transitive_wheels for dep in ctx.attr.deps],
     )
     return [
@@ -13,7 +29,7 @@ def _pex_wheel_impl(ctx):
             files = depset([ctx.file.whl]),
             runfiles = ctx.runfiles(transitive_files = transitive),
         ),
-        PexWheelInfo(wheel = ctx.file.whl, transitive_wheels = transitive),
+        PexWheelInfo(wheel = ctx.file.whl, record = record, transitive_wheels = transitive),
         # Lets a py_library list the wheel in its deps; the wheel reaches a PEX through runfiles.
         PY_INFOS[0](transitive_sources = depset()),
     ]
@@ -29,4 +45,5 @@ against the target when the PEX is built.""",
         "deps": attr.label_list(providers = [PexWheelInfo], doc = "Wheels this wheel requires on the same platform."),
     },
     provides = [PexWheelInfo],
+    toolchains = [ASSEMBLER_TOOLCHAIN],
 )

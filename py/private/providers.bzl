@@ -4,7 +4,8 @@ PexWheelInfo = provider(
     doc = "A wheel file for one target platform, with the wheels it depends on.",
     fields = {
         "wheel": "File: the .whl file.",
-        "transitive_wheels": "depset of File: this wheel and every wheel it depends on.",
+        "record": "File: what checking the wheel found (`<name>.crosspex.json`).",
+        "transitive_wheels": "depset of File: this wheel, every wheel it depends on, and their records.",
     },
 )
 

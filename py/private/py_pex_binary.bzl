@@ -1,9 +1,9 @@
 """py_pex_binary: a PEX for the target platform, written by an exec-platform assembler."""
 
 load("@crosspex_compat//:py_info.bzl", "PY_INFOS")
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
 load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
 
-ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
 TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
 
 def _input_arg(f):
@@ -27,7 +27,6 @@ def _dep_files(deps):
 def _py_pex_binary_impl(ctx):
     if ctx.attr.main and ctx.attr.entry_point:
         fail("set either main or entry_point, not both")
-    assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
     python_version = ctx.attr._python_version[PythonVersionInfo].version
     target_info = ctx.toolchains[TARGET_TOOLCHAIN].pex_target
 
@@ -73,24 +72,15 @@ def _py_pex_binary_impl(ctx):
     args.add_all(inputs, map_each = _input_arg)
     args.add_all(imports, format_each = "--import-root=%s")
 
-    ctx.actions.run(
-        executable = assembler.interpreter_path,
-        # -B: no .pyc beside the assembler's sources; -s/-S: nothing from the host's site.
-        arguments = ["-B", "-s", "-S", "-m", "pex_assembler", args],
+    run_assembler(
+        ctx,
+        args = args,
         inputs = depset(
             [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else []),
-            transitive = [inputs, assembler.files],
+            transitive = [inputs],
         ),
         outputs = [output],
-        env = {
-            "PYTHONPATH": ":".join(assembler.python_path),
-            "PYTHONHASHSEED": "0",
-            "PYTHONUTF8": "1",
-            "LC_ALL": "C.UTF-8",
-        },
         mnemonic = "PexAssemble",
-        # Everything it reads is an input: no network, in sandboxes that can block it.
-        execution_requirements = {"block-network": ""},
         progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
     )
     if ctx.attr.layout == "zipapp":

@@ -1,6 +1,6 @@
 """py_pex_cross_binary: one py_pex_binary built for another platform, under a name of its own."""
 
-load(":py_pex_binary.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
 load(":python_version.bzl", "PYTHON_VERSION_FLAG")
 
 def _for_platform_impl(settings, attr):

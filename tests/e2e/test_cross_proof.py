@@ -195,4 +195,7 @@ def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platfo
     interpreter = (output_base / "external/crosspex_exec_python/interpreter_path.txt").read_text()
     assert action["arguments"][0] == interpreter.strip(), "the exec Python runs the assembler"
     generated = {p for p in _action_inputs(aquery, action) if p.startswith("bazel-out/")}
-    assert [Path(p).name for p in generated] == ["app_pex.pex_manifest.json"], generated
+    # Besides its manifest, the action reads only the wheels' records (PexWheelCheck outputs).
+    records = {p for p in generated if p.endswith(".crosspex.json")}
+    assert len(records) == 4, records  # msgpack, python-dateutil, pyyaml, six
+    assert [Path(p).name for p in generated - records] == ["app_pex.pex_manifest.json"], generated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -134,7 +135,17 @@ def _assemble(manifest: Manifest, output: Path) -> None:
             wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
             for tree in sorted_inputs.trees.values():
                 wheel_paths += installed.repack(tree, workdir)
-            dists = compat.check_wheels((wheels.read_wheel(p) for p in wheel_paths), the_target)
+            records = {}
+            for record_path in sorted_inputs.wheel_records:
+                record = json.loads(record_path.read_text(encoding="utf-8"))
+                records[record.get("wheel")] = record
+            read = (
+                wheels.from_record(p, records[str(p)])
+                if str(p) in records
+                else wheels.read_wheel(p)
+                for p in wheel_paths
+            )
+            dists = compat.check_wheels(read, the_target)
             options = _options(manifest, the_target, sorted_inputs.sources)
             if options.entry_point and not manifest.main:
                 _check_entry_point(options.entry_point, sorted_inputs.sources, dists)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from pex_assembler import build, manifest, wheelhouse
+from pex_assembler import build, manifest, wheelhouse, wheels
 from pex_assembler.errors import AssemblerError
 
 
@@ -20,6 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--manifest", type=Path, required=True)
     build_cmd.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
     build_cmd.add_argument("--import-root", action="append", default=[], metavar="ROOT")
+
+    check = commands.add_parser(
+        "check-wheel", help="check a wheel fully and write its record for later builds"
+    )
+    check.add_argument("--wheel", type=Path, required=True)
+    check.add_argument("--output", type=Path, required=True)
 
     describe = commands.add_parser(
         "describe-target", help="print the complete platform (tags and markers) of a target"
@@ -49,6 +55,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "build":
             loaded = manifest.load(args.manifest, args.input, args.import_root)
             build.assemble(loaded)
+        elif args.command == "check-wheel":
+            wheels.write_record(wheels.read_wheel(args.wheel), args.output)
         elif args.command == "fetch-wheels":
             specs = json.loads(args.platforms_json)
             text = wheelhouse.fetch(args.lock, args.python_versions, specs, args.dest)

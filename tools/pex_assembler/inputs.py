@@ -17,6 +17,7 @@ from typing import Dict, Iterable, List, Sequence, Set, Tuple
 from pex_assembler.archive_paths import unsafe_reason
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import InputFile
+from pex_assembler.wheels import RECORD_SUFFIX
 
 
 @dataclass
@@ -37,6 +38,7 @@ class SortedInputs:
     sources: Dict[str, Path] = field(default_factory=dict)
     wheels: List[Path] = field(default_factory=list)
     trees: Dict[str, InstalledTree] = field(default_factory=dict)
+    wheel_records: List[Path] = field(default_factory=list)
 
 
 def check_archive_path(archive_path: str, origin: str) -> str:
@@ -76,6 +78,9 @@ def sort_inputs(inputs: Iterable[InputFile], import_roots: Iterable[str]) -> Sor
         if item.path.name.endswith(".whl"):
             if item.path not in result.wheels:
                 result.wheels.append(item.path)
+            continue
+        if item.path.name.endswith(RECORD_SUFFIX):
+            result.wheel_records.append(item.path)
             continue
         if item.archive_path is not None:
             archive_path = item.archive_path

@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import io
+import json
 import stat
 import struct
 import zipfile
@@ -13,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -37,6 +38,8 @@ class Wheel:
     version: Version
     tags: FrozenSet[Tag]
     requires_dist: Tuple[str, ...]
+    # sha1 of the file, as pex fingerprints wheel files; None until computed.
+    fingerprint: Optional[str] = None
 
     @property
     def filename(self) -> str:
@@ -211,3 +214,47 @@ def _headers(archive: zipfile.ZipFile, member: str, path: Path):
     except KeyError as exc:
         raise _bad(path, f"has no {member}") from exc
     return HeaderParser().parsestr(raw.decode("utf-8", errors="replace"))
+
+
+def fingerprint(path: Path) -> str:
+    hasher = hashlib.sha1()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+# A wheel record: what checking a wheel found, written once per wheel by its own (cached)
+# Bazel action, so building a PEX does not read every wheel's content again.
+RECORD_SUFFIX = ".crosspex.json"
+
+
+def write_record(wheel: Wheel, output: Path) -> None:
+    record = {
+        "wheel": str(wheel.path),
+        "size": wheel.path.stat().st_size,
+        "name": wheel.name,
+        "version": str(wheel.version),
+        "tags": sorted(str(t) for t in wheel.tags),
+        "requires_dist": list(wheel.requires_dist),
+        "fingerprint": wheel.fingerprint or fingerprint(wheel.path),
+    }
+    output.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:
+    """The wheel a record describes, if the record is of this very file; else a full read."""
+    try:
+        if record["wheel"] != str(path) or record["size"] != path.stat().st_size:
+            return read_wheel(path)
+        name, version, _, tags = parse_wheel_filename(path.name)
+        return Wheel(
+            path=path,
+            name=name,
+            version=version,
+            tags=tags,
+            requires_dist=tuple(record["requires_dist"]),
+            fingerprint=str(record["fingerprint"]),
+        )
+    except (KeyError, TypeError, InvalidWheelFilename, OSError):
+        return read_wheel(path)

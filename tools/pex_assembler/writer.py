@@ -86,7 +86,7 @@ def write_pex(
     for archive_path in sorted(sources):
         builder.add_source(str(sources[archive_path]), archive_path)
     for wheel in wheels:
-        builder.add_dist_location(str(wheel.path))
+        builder.add_dist_location(str(wheel.path), fingerprint=wheel.fingerprint)
     if options.entry_point:
         builder.set_entry_point(options.entry_point)
     builder.set_shebang(options.shebang)

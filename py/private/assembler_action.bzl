@@ -1,0 +1,33 @@
+"""Runs the PEX assembler in an action: the one way every crosspex rule calls it."""
+
+ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
+
+def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message):
+    """Runs `pex-assembler <args>` with the exec platform's assembler toolchain.
+
+    Args:
+      ctx: the rule context; the rule must declare ASSEMBLER_TOOLCHAIN.
+      args: an Args object: the subcommand and its flags.
+      inputs: depset of the files it reads, besides the assembler itself.
+      outputs: the files it writes.
+      mnemonic: the action's mnemonic.
+      progress_message: what Bazel shows while it runs.
+    """
+    assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
+    ctx.actions.run(
+        executable = assembler.interpreter_path,
+        # -B: no .pyc beside the assembler's sources; -s/-S: nothing from the host's site.
+        arguments = ["-B", "-s", "-S", "-m", "pex_assembler", args],
+        inputs = depset(transitive = [inputs, assembler.files]),
+        outputs = outputs,
+        env = {
+            "PYTHONPATH": ":".join(assembler.python_path),
+            "PYTHONHASHSEED": "0",
+            "PYTHONUTF8": "1",
+            "LC_ALL": "C.UTF-8",
+        },
+        mnemonic = mnemonic,
+        progress_message = progress_message,
+        # Everything it reads is an input: no network, in sandboxes that can block it.
+        execution_requirements = {"block-network": ""},
+    )

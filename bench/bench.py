@@ -1,0 +1,320 @@
+"""crosspex benchmarks: each figure is printed beside its yardstick, measured in the same run.
+
+Yardsticks: the pex CLI building from the same local wheels for the same target, a plain copy
+(`cat`) of the same bytes, and the same app run from a plain virtualenv. Machines are noisy:
+compare ratios from one run, never figures from different runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("CROSSPEX_CACHE", ROOT / ".cache")) / "bench"
+PYTHON = sys.executable
+PEX = Path(PYTHON).parent / "pex"
+TARGET = {"name": "linux_x86_64", "os": "linux", "arch": "x86_64"}
+PLATFORM_ARGS = [
+    "--only-binary=:all:", "--python-version=3.11", "--implementation=cp", "--abi=cp311",
+    "--platform=manylinux_2_28_x86_64", "--platform=manylinux_2_17_x86_64",
+    "--platform=manylinux2014_x86_64", "--platform=linux_x86_64",
+]  # fmt: skip
+APPS = {
+    "small": ("import yaml, msgpack, dateutil, click, six\nprint('ok')\n"),
+    "large": ("import numpy, pandas, pydantic, cryptography, torch\nprint('ok')\n"),
+}
+ROWS: List[Tuple[str, str, str]] = []
+
+
+def timed(command: Sequence[str], **kwargs) -> Tuple[float, int]:
+    """Seconds and peak RSS (KiB) of one run of `command`."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True, **kwargs
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    return elapsed, int(done.stderr.strip().splitlines()[-1])
+
+
+def best(command: Sequence[str], runs: int = 3, **kwargs) -> Tuple[float, int]:
+    results = [timed(command, **kwargs) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def row(name: str, value: str, against: str) -> None:
+    ROWS.append((name, value, against))
+    print(f"  {name:<58} {value:>12}   {against}", flush=True)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x"
+
+
+def wheel_set(name: str) -> Path:
+    directory = CACHE / "wheels" / name
+    if directory.is_dir() and any(directory.glob("*.whl")):
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    if name == "large":
+        requirements = ["-r", str(ROOT / "bench" / "large-requirements.in")]
+    else:
+        requirements = ["PyYAML==6.0.2", "msgpack==1.1.0", "python-dateutil==2.9.0.post0",
+                        "click==8.1.7", "six==1.17.0"]  # fmt: skip
+    subprocess.run(
+        [PYTHON, "-m", "pip", "download", "--quiet", "--dest", str(directory),
+         *PLATFORM_ARGS, *requirements],
+        check=True,
+    )  # fmt: skip
+    return directory
+
+
+def manifest(workdir: Path, wheels: List[Path], app: str, records: bool, **options) -> Path:
+    (workdir / "main.py").write_text(APPS[app])
+    data = {
+        "output": str(workdir / "out" / "app.pex"),
+        "target": {"platform": TARGET, "python_version": "3.11"},
+        "sources": [{"path": str(workdir / "main.py"), "archive_path": "main.py"}],
+        "entry_point": "main",
+        "wheels": [str(w) for w in wheels],
+        **options,
+    }
+    path = workdir / "manifest.json"
+    path.write_text(json.dumps(data))
+    if records:
+        # As inside Bazel: each wheel was checked once, by its own cached action.
+        for wheel in wheels:
+            record = workdir / "records" / (wheel.name + ".crosspex.json")
+            record.parent.mkdir(exist_ok=True)
+            subprocess.run(
+                [PYTHON, "-m", "pex_assembler", "check-wheel", "--wheel", str(wheel),
+                 "--output", str(record)],
+                check=True, env=assembler_env(),
+            )  # fmt: skip
+    return path
+
+
+def assembler_env() -> Dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
+
+
+def assemble_command(path: Path, workdir: Path) -> List[str]:
+    records = sorted((workdir / "records").glob("*.json")) if (workdir / "records").is_dir() else []
+    return [PYTHON, "-m", "pex_assembler", "build", "--manifest", str(path),
+            *[f"--input={r.name}={r}" for r in records]]  # fmt: skip
+
+
+def bench_assembler(app: str, wheels: List[Path], work: Path) -> None:
+    size = sum(w.stat().st_size for w in wheels)
+    print(f"\n{app} set: {len(wheels)} wheels, {size / 2**20:.0f} MiB", flush=True)
+    copy, _ = best(["sh", "-c", f"cat {' '.join(map(str, wheels))} > {work / 'copy.out'}"])
+    row("plain copy of the same bytes (cat)", f"{copy:.2f} s", "yardstick")
+
+    cold = work / "cold"
+    cold.mkdir()
+    full, rss = best(assemble_command(manifest(cold, wheels, app, records=False), cold),
+                     env=assembler_env())  # fmt: skip
+    warm = work / "warm"
+    warm.mkdir()
+    path = manifest(warm, wheels, app, records=True)
+    fast, fast_rss = best(assemble_command(path, warm), env=assembler_env())
+    row("assembler, each wheel already checked (as in Bazel)", f"{fast:.2f} s",
+        f"{ratio(fast, copy)} of the copy")  # fmt: skip
+    row("assembler, one-shot CLI checking every RECORD hash", f"{full:.2f} s",
+        f"{ratio(full, copy)} of the copy")  # fmt: skip
+    row("assembler peak RSS", f"{max(rss, fast_rss) / 1024:.0f} MiB", "target: < 150 MiB")
+
+    requirements = [w.name.split("-")[0] for w in wheels]
+    pex_out = work / "pex-cli.pex"
+    pex_root = work / "pex-root"
+    pex_command = [str(PEX), "--no-pypi", "--find-links", str(wheels[0].parent), "--intransitive",
+                   "--python", PYTHON, "--pex-root", str(pex_root), "-o", str(pex_out),
+                   *requirements]  # fmt: skip
+    pex_cold, _ = timed(pex_command)
+    pex_warm, _ = timed(pex_command)
+    row("pex CLI, cold PEX_ROOT (--no-pypi -f DIR --intransitive)", f"{pex_cold:.2f} s",
+        f"assembler is {ratio(pex_cold, fast)} faster")  # fmt: skip
+    row(
+        "pex CLI, warm PEX_ROOT",
+        f"{pex_warm:.2f} s",
+        f"assembler is {ratio(pex_warm, fast)} faster",
+    )
+
+    bench_startup(app, wheels, path, work)
+
+
+def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
+    python = shutil.which("python3.11") or PYTHON
+    venv = work / "venv"
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps",
+                    *map(str, wheels)], check=True)  # fmt: skip
+    plain, _ = best([str(venv / "bin" / "python"), str(path.parent / "main.py")], runs=5)
+    row(f"{app} app from a plain venv", f"{plain:.3f} s", "yardstick")
+    data = json.loads(path.read_text())
+    for layout, mode, sh_boot in [("zipapp", "zipapp", False), ("zipapp", "venv", False),
+                                  ("zipapp", "venv", True), ("packed", "venv", True)]:  # fmt: skip
+        variant = work / f"{layout}-{mode}-{'sh' if sh_boot else 'py'}"
+        variant.mkdir()
+        data.update(layout=layout, execution_mode=mode, sh_boot=sh_boot,
+                    output=str(variant / "app.pex"))  # fmt: skip
+        (variant / "manifest.json").write_text(json.dumps(data))
+        built, _ = timed(assemble_command(variant / "manifest.json", path.parent),
+                         env=assembler_env())  # fmt: skip
+        pex = variant / "app.pex"
+        run = [str(pex / "__main__.py" if pex.is_dir() else pex)]
+        env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(variant / "pex_root")}
+        first, _ = timed(run, env=env)
+        warm, _ = best(run, runs=5, env=env)
+        size = sum(p.stat().st_size for p in pex.rglob("*")) if pex.is_dir() else pex.stat().st_size
+        label = f"{layout}, {mode} mode{', sh_boot' if sh_boot else ''}"
+        row(f"  {label}: build", f"{built:.2f} s", f"{size / 2**20:.0f} MiB")
+        row(f"  {label}: first run", f"{first:.3f} s", f"{ratio(first, plain)} of the venv")
+        row(f"  {label}: warm run", f"{warm:.3f} s", f"{ratio(warm, plain)} of the venv")
+
+
+def bench_bazel(work: Path) -> None:
+    sys.path[:0] = [str(ROOT / "tests")]
+    from bazel import Bazel
+
+    print("\nBazel (the e2e matrix: //app:all)", flush=True)
+    workspace = work / "app"
+    shutil.copytree(ROOT / "e2e" / "app", workspace, ignore=shutil.ignore_patterns("bazel-*"))
+    text = (workspace / "WORKSPACE").read_text()
+    (workspace / "WORKSPACE").write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
+    bazel = Bazel(workspace, work / "output_base")
+    try:
+        bazel.run("fetch", "//app:all")
+        bazel.build("//app:all")
+        bazel.run("clean")
+        start = time.perf_counter()
+        bazel.build("//app:all")
+        clean = time.perf_counter() - start
+        pexes = sorted(p for p in bazel.output("app").glob("app_*.pex") if p.is_file())
+        size = sum(p.stat().st_size for p in pexes)
+        copy, _ = best(["sh", "-c", f"cat {' '.join(map(str, pexes))} > {work / 'm.out'}"])
+        row("clean build of the matrix (repositories fetched)", f"{clean:.2f} s",
+            f"{len(pexes)} PEXes, {size / 2**20:.0f} MiB; copy of them {copy:.2f} s")  # fmt: skip
+        start = time.perf_counter()
+        bazel.build("//app:all")
+        row("no-op rebuild", f"{time.perf_counter() - start:.2f} s", "")
+    finally:
+        bazel.shutdown()
+
+
+def _workspace(directory: Path, body: str) -> None:
+    directory.mkdir(parents=True)
+    (directory / "WORKSPACE").write_text(
+        f'workspace(name = "bench")\nlocal_repository(name = "crosspex", path = "{ROOT}")\n'
+        'load("@crosspex//py:repositories.bzl", "crosspex_dependencies", '
+        '"crosspex_register_toolchains", "pip_wheels")\n'
+        "crosspex_dependencies()\ncrosspex_register_toolchains()\n" + body
+    )
+    shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", directory / ".bazelrc")
+    shutil.copy(ROOT / "e2e" / "app" / ".bazelrc.host", directory / ".bazelrc.host")
+
+
+def bench_bazel_large(wheels: List[Path], work: Path) -> None:
+    """A first-party edit of the large app: the PEX is rebuilt from cached wheel checks."""
+    import hashlib
+
+    from packaging.utils import parse_wheel_filename
+
+    from bazel import Bazel
+
+    workspace = work / "large"
+    _workspace(workspace, 'pip_wheels(name = "large", lock = "//:requirements.txt", '
+                          'platforms = ["linux_x86_64"])\n')  # fmt: skip
+    lines = []
+    for wheel in wheels:
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        lines.append(f"{name}=={version} --hash=sha256:{digest}")
+    (workspace / "requirements.txt").write_text("\n".join(lines) + "\n")
+    (workspace / "main.py").write_text(APPS["large"])
+    deps = ", ".join(f'"@large//:{n}"' for n in ("torch", "numpy", "pandas", "pydantic",
+                                                  "cryptography"))  # fmt: skip
+    (workspace / "BUILD.bazel").write_text(
+        'load("@crosspex//py:defs.bzl", "py_pex_binary")\n'
+        f'py_pex_binary(name = "app", srcs = ["main.py"], main = "main.py", deps = [{deps}])\n'
+    )
+    bazel = Bazel(workspace, work / "large_output_base")
+    try:
+        bazel.build("//:app")
+        pex = bazel.output("app.pex")
+        with (workspace / "main.py").open("a") as handle:
+            handle.write("# an edit\n")
+        start = time.perf_counter()
+        bazel.build("//:app")
+        rebuild = time.perf_counter() - start
+        copy, _ = best(["sh", "-c", f"cat {pex} > {work / 'large.out'}"])
+        row("large app: rebuild after editing main.py", f"{rebuild:.2f} s",
+            f"{ratio(rebuild, copy)} of a copy of its {pex.stat().st_size / 2**20:.0f} MiB"
+            f" ({copy:.2f} s)")  # fmt: skip
+    finally:
+        bazel.shutdown()
+
+
+def bench_analysis(work: Path) -> None:
+    """Analysis of a py_pex_binary over a chain of N py_library targets, for two N."""
+    from bazel import Bazel
+
+    times = {}
+    for count in (250, 1000):
+        workspace = work / f"graph{count}"
+        _workspace(workspace, "")
+        libs = []
+        for index in range(count):
+            (workspace / f"m{index}.py").write_text(f"VALUE = {index}\n")
+            dep = f', deps = [":l{index - 1}"]' if index else ""
+            libs.append(f'py_library(name = "l{index}", srcs = ["m{index}.py"]{dep})')
+        (workspace / "main.py").write_text("import m0\n")
+        (workspace / "BUILD.bazel").write_text(
+            'load("@crosspex//py:defs.bzl", "py_pex_binary")\n' + "\n".join(libs) + "\n"
+            f'py_pex_binary(name = "pex", srcs = ["main.py"], main = "main.py", '
+            f'deps = [":l{count - 1}"])\n'
+        )
+        bazel = Bazel(workspace, work / f"graph{count}_output_base")
+        try:
+            bazel.run("build", "--nobuild", "//:pex")
+            (workspace / "BUILD.bazel").write_text((workspace / "BUILD.bazel").read_text() + "\n")
+            start = time.perf_counter()
+            bazel.run("build", "--nobuild", "//:pex")
+            times[count] = time.perf_counter() - start
+        finally:
+            bazel.shutdown()
+    row("analysis, chain of 250 py_library", f"{times[250]:.2f} s", "")
+    row("analysis, chain of 1000 py_library", f"{times[1000]:.2f} s",
+        f"{ratio(times[1000], times[250])} of 250 (linear: about 4x or less)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="the small wheel set only")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
+          f"Python {platform.python_version()}")  # fmt: skip
+    work = CACHE / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    for app in ["small"] if args.quick else ["small", "large"]:
+        wheels = sorted(wheel_set(app).glob("*.whl"))
+        (work / app).mkdir(parents=True)
+        bench_assembler(app, wheels, work / app)
+    bench_bazel(work / "bazel")
+    if not args.quick:
+        bench_bazel_large(sorted(wheel_set("large").glob("*.whl")), work / "bazel")
+    bench_analysis(work / "bazel")
+
+
+if __name__ == "__main__":
+    main()

@@ -100,8 +100,8 @@ def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
     finally:
         first.shutdown()
     written = _pex_spawns(tmp_path / "first.json")
-    # 6 platforms, 4 more Pythons, the host's app_pex and Windows arm64's packer.
-    assert len(written) == 12
+    # At least: 6 platforms, 4 more Pythons, the host's app_pex and Windows arm64's packer.
+    assert len(written) >= 12
     assert not any(s.get("remoteCacheHit") for s in written)
 
     second = Bazel(copy_of_app(tmp_path / "second" / "elsewhere" / "app"), tmp_path / "other_base")

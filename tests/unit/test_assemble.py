@@ -25,6 +25,7 @@ print(dateutil.parser.isoparse("2024-02-29").day, msgpack.unpackb(msgpack.packb(
 
 
 def _write_manifest(tmp_path: Path, wheels, platform="linux_x86_64", **extra) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "app").mkdir(exist_ok=True)
     (tmp_path / "app" / "main.py").write_text(APP)
     data = {
@@ -277,3 +278,25 @@ def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
     data["target"]["python_version"] = "3.13"
     path.write_text(json.dumps(data))
     assert cli_main(["build", "--manifest", str(path)]) == 0, "3.13 imports ZIP64 zipapps"
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+def test_wheels_with_records_are_streamed_into_the_same_pex(wheel_dir, tmp_path):
+    """As in Bazel: checked once into records, the wheels are copied byte for byte."""
+    wheels = _app_wheels(wheel_dir, "linux_x86_64")
+    plain = build.assemble(manifest.load(_write_manifest(tmp_path / "plain", wheels)))
+    streamed_dir = tmp_path / "streamed"
+    records = []
+    for wheel in wheels:
+        record = streamed_dir / "records" / f"{wheel.name}.crosspex.json"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        assert cli_main(["check-wheel", "--wheel", str(wheel), "--output", str(record)]) == 0
+        records.append(f"{record.name}={record}")
+    path = _write_manifest(streamed_dir, wheels)
+    streamed = build.assemble(manifest.load(path, records))
+    assert _pex_info(streamed) == _pex_info(plain)
+    with zipfile.ZipFile(streamed) as archive:
+        assert archive.testzip() is None
+        for wheel in wheels:
+            assert archive.read(f".deps/{wheel.name}") == wheel.read_bytes()
+    assert _run(streamed, tmp_path).split() == ["29", "[1]", "True", "True"]

@@ -38,8 +38,12 @@ class Wheel:
     version: Version
     tags: FrozenSet[Tag]
     requires_dist: Tuple[str, ...]
-    # sha1 of the file, as pex fingerprints wheel files; None until computed.
+    # sha1 of the file, as pex fingerprints wheel files, and its CRC-32 (what a zip entry
+    # records): known from the wheel's record, else None.
     fingerprint: Optional[str] = None
+    crc32: Optional[int] = None
+    # The project name as its METADATA spells it, e.g. "PyYAML".
+    project_name: Optional[str] = None
 
     @property
     def filename(self) -> str:
@@ -205,6 +209,7 @@ def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
         version=version,
         tags=tags,
         requires_dist=tuple(metadata.get_all("Requires-Dist") or ()),
+        project_name=metadata.get("Name", name),
     )
 
 
@@ -216,12 +221,14 @@ def _headers(archive: zipfile.ZipFile, member: str, path: Path):
     return HeaderParser().parsestr(raw.decode("utf-8", errors="replace"))
 
 
-def fingerprint(path: Path) -> str:
-    hasher = hashlib.sha1()
+def digests(path: Path) -> Tuple[str, int]:
+    """The sha1 (pex's fingerprint) and CRC-32 of a file, in one read."""
+    hasher, crc = hashlib.sha1(), 0
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             hasher.update(chunk)
-    return hasher.hexdigest()
+            crc = zlib.crc32(chunk, crc)
+    return hasher.hexdigest(), crc
 
 
 # A wheel record: what checking a wheel found, written once per wheel by its own (cached)
@@ -230,6 +237,7 @@ RECORD_SUFFIX = ".crosspex.json"
 
 
 def write_record(wheel: Wheel, output: Path) -> None:
+    sha1, crc = digests(wheel.path)
     record = {
         "wheel": str(wheel.path),
         "size": wheel.path.stat().st_size,
@@ -237,7 +245,9 @@ def write_record(wheel: Wheel, output: Path) -> None:
         "version": str(wheel.version),
         "tags": sorted(str(t) for t in wheel.tags),
         "requires_dist": list(wheel.requires_dist),
-        "fingerprint": wheel.fingerprint or fingerprint(wheel.path),
+        "fingerprint": sha1,
+        "crc32": crc,
+        "project_name": wheel.project_name,
     }
     output.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -255,6 +265,8 @@ def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:
             tags=tags,
             requires_dist=tuple(record["requires_dist"]),
             fingerprint=str(record["fingerprint"]),
+            crc32=int(record["crc32"]),
+            project_name=str(record["project_name"]),
         )
     except (KeyError, TypeError, InvalidWheelFilename, OSError):
         return read_wheel(path)

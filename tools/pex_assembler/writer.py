@@ -11,6 +11,7 @@ from typing import Mapping, Optional, Sequence
 
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import Wheel
+from pex_assembler.zips import FIXED_DATE_TIME
 
 LAYOUTS = ("zipapp", "packed", "loose")
 EXECUTION_MODES = ("zipapp", "venv")
@@ -52,6 +53,54 @@ def _check_zipimport(staged: Path, output: Path, options: PexOptions) -> None:
         )
 
 
+def _copy_bytes(source: Path, destination) -> None:
+    destination.flush()
+    with source.open("rb") as handle:
+        remaining = source.stat().st_size
+        try:
+            while remaining > 0:
+                copied = os.copy_file_range(handle.fileno(), destination.fileno(), remaining)
+                if copied == 0:
+                    break
+                remaining -= copied
+            destination.seek(0, os.SEEK_END)
+            if remaining == 0:
+                return
+        except (AttributeError, OSError):
+            destination.seek(0, os.SEEK_END)
+        handle.seek(source.stat().st_size - remaining)
+        shutil.copyfileobj(handle, destination, 1024 * 1024)
+
+
+def _append_wheels(staged: Path, wheels: Sequence[Wheel]) -> None:
+    """Adds each wheel as a stored `.deps/` entry, the way pex stores it, at copy speed.
+
+    The CRC-32 comes from the wheel's record, so the bytes go file to file in the kernel.
+    """
+    with zipfile.ZipFile(staged, "a") as archive:
+        entries = [(".deps/", None)] + [(f".deps/{w.filename}", w) for w in wheels]
+        for name, wheel in entries:
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_STORED
+            if wheel is None:
+                info.external_attr = (0o40755 << 16) | 0x10
+                info.file_size = info.compress_size = info.CRC = 0
+            else:
+                info.external_attr = 0o100644 << 16
+                info.file_size = info.compress_size = wheel.path.stat().st_size
+                info.CRC = wheel.crc32
+            archive.fp.seek(archive.start_dir)
+            info.header_offset = archive.start_dir
+            archive.fp.write(info.FileHeader(zip64=info.file_size > zipfile.ZIP64_LIMIT))
+            if wheel is not None:
+                _copy_bytes(wheel.path, archive.fp)
+            archive.start_dir = archive.fp.tell()
+            archive.filelist.append(info)
+            archive.NameToInfo[name] = info
+            archive._didModify = True
+
+
 def write_pex(
     output: Path,
     sources: Mapping[str, Path],
@@ -85,8 +134,15 @@ def write_pex(
     builder.info = info
     for archive_path in sorted(sources):
         builder.add_source(str(sources[archive_path]), archive_path)
+    # Wheels whose digests are known are streamed into the finished zipapp afterwards, byte
+    # for byte, instead of going through pex's chroot.
+    streamed = options.layout == "zipapp" and all(w.crc32 is not None for w in wheels)
     for wheel in wheels:
-        builder.add_dist_location(str(wheel.path), fingerprint=wheel.fingerprint)
+        if streamed:
+            info.add_distribution(wheel.filename, wheel.fingerprint)
+            info.add_requirement(f"{wheel.project_name}=={wheel.version}")
+        else:
+            builder.add_dist_location(str(wheel.path), fingerprint=wheel.fingerprint)
     if options.entry_point:
         builder.set_entry_point(options.entry_point)
     builder.set_shebang(options.shebang)
@@ -109,6 +165,8 @@ def write_pex(
         compress=options.compress,
         check=Check.NONE,
     )
+    if streamed and wheels:
+        _append_wheels(staged, wheels)
     _check_zipimport(staged, output, options)
     if staged.is_dir():
         # Bazel creates a directory output before the action runs: replace it whole.

@@ -9,9 +9,9 @@ No interpreter of the target is ever run.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Sequence, Tuple
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms, parse_tag
 
@@ -48,13 +48,13 @@ class Target:
     name: str
     tags: Tuple[Tag, ...]
     markers: Mapping[str, str]
+    _tag_set: FrozenSet[Tag] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tag_set", frozenset(self.tags))
 
     def accepts(self, tag: Tag) -> bool:
         return tag in self._tag_set
-
-    @property
-    def _tag_set(self) -> frozenset:
-        return frozenset(self.tags)
 
     def most_specific_tags(self, count: int = 5) -> List[str]:
         return [str(tag) for tag in self.tags[:count]]

@@ -49,10 +49,6 @@ class Wheel:
     def filename(self) -> str:
         return self.path.name
 
-    @property
-    def project(self) -> str:
-        return f"{self.name} {self.version}"
-
 
 # A wheel whose entries claim to unpack to more than this many times its own size, beyond
 # the floor, is treated as a zip bomb: real wheels compress source and binaries ~2-10x.

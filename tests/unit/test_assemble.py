@@ -280,23 +280,112 @@ def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
     assert cli_main(["build", "--manifest", str(path)]) == 0, "3.13 imports ZIP64 zipapps"
 
 
+def _pex_builder_reference(tmp_path: Path, wheels, **options) -> Path:
+    """The same PEX written by pex's PEXBuilder alone: sources and wheels through its chroot."""
+    from pex.inherit_path import InheritPath
+    from pex.interpreter import PythonIdentity, PythonInterpreter
+    from pex.interpreter_constraints import InterpreterConstraints
+    from pex.layout import Layout
+    from pex.pex_builder import Check, CopyMode, PEXBuilder
+    from pex.targets import Targets
+
+    interpreter = PythonInterpreter(PythonIdentity.get())
+    builder = PEXBuilder(path=str(tmp_path / "chroot"), interpreter=interpreter,
+                         copy_mode=CopyMode.COPY)  # fmt: skip
+    info = builder.info
+    info.deps_are_wheel_files = True
+    info.inherit_path = InheritPath.for_value(options.get("inherit_path", "false"))
+    info.inject_env = options.get("inject_env", {})
+    info.inject_args = []
+    info.strip_pex_env = True
+    info.interpreter_constraints = InterpreterConstraints.parse("CPython==3.11.*")
+    if options.get("execution_mode") == "venv":
+        info.venv = info.includes_tools = True
+    builder.info = info
+    builder.add_source(str(tmp_path / "app" / "main.py"), "app/main.py")
+    for wheel in wheels:
+        builder.add_dist_location(str(wheel))
+    builder.set_entry_point("app.main")
+    builder.set_shebang("#!/usr/bin/env python3.11")
+    if options.get("sh_boot"):
+        builder.freeze(bytecode_compile=False)
+        builder.set_sh_boot_script(pex_name="app.pex", targets=Targets(),
+                                   python_shebang="#!/usr/bin/env python3.11")  # fmt: skip
+    output = tmp_path / "reference" / "app.pex"
+    builder.build(str(output), bytecode_compile=False, deterministic=True, layout=Layout.ZIPAPP,
+                  compress=options.get("compress", True), check=Check.NONE)  # fmt: skip
+    return output
+
+
+def _entries(pex: Path):
+    """The header, then each entry's name, mode and content, in name order."""
+    with zipfile.ZipFile(pex) as archive:
+        infos = sorted(archive.infolist(), key=lambda i: i.filename)
+        first = min(i.header_offset for i in infos)
+        entries = [(i.filename, i.external_attr >> 16, archive.read(i)) for i in infos]
+    return pex.read_bytes()[:first], entries
+
+
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
-def test_wheels_with_records_are_streamed_into_the_same_pex(wheel_dir, tmp_path):
-    """As in Bazel: checked once into records, the wheels are copied byte for byte."""
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"execution_mode": "venv", "sh_boot": True, "inject_env": {"A": "1"}},
+        {"compress": False, "inherit_path": "prefer", "sh_boot": True},
+    ],
+)
+def test_zipapp_holds_what_pex_builder_writes(wheel_dir, tmp_path, monkeypatch, options):
+    """pex's builder is the oracle: same header, entries, modes, contents and PEX-INFO."""
     wheels = _app_wheels(wheel_dir, "linux_x86_64")
-    plain = build.assemble(manifest.load(_write_manifest(tmp_path / "plain", wheels)))
-    streamed_dir = tmp_path / "streamed"
+    ours = build.assemble(manifest.load(_write_manifest(tmp_path, wheels, **options)))
+    monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
+    reference = _pex_builder_reference(tmp_path, wheels, **options)
+    assert _pex_info(ours) == _pex_info(reference)
+    assert _entries(ours) == _entries(reference)
+    assert _run(ours, tmp_path).split() == ["29", "[1]", "True", "True"]
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+def test_skeleton_and_records_give_the_same_bytes(wheel_dir, tmp_path):
+    """As in Bazel: a skeleton from its own action, and wheels checked once into records."""
+    wheels = _app_wheels(wheel_dir, "linux_x86_64")
+    one_shot = build.assemble(manifest.load(_write_manifest(tmp_path / "one_shot", wheels)))
+    split_dir = tmp_path / "split"
     records = []
     for wheel in wheels:
-        record = streamed_dir / "records" / f"{wheel.name}.crosspex.json"
+        record = split_dir / "records" / f"{wheel.name}.crosspex.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         assert cli_main(["check-wheel", "--wheel", str(wheel), "--output", str(record)]) == 0
-        records.append(f"{record.name}={record}")
-    path = _write_manifest(streamed_dir, wheels)
-    streamed = build.assemble(manifest.load(path, records))
-    assert _pex_info(streamed) == _pex_info(plain)
-    with zipfile.ZipFile(streamed) as archive:
+        records.append(f"--input={record.name}={record}")
+    path = _write_manifest(split_dir, wheels)
+    skeleton = split_dir / "app.skeleton.pex"
+    assert cli_main(["skeleton", "--manifest", str(path), "--output", str(skeleton)]) == 0
+    build_args = ["build", "--manifest", str(path), "--skeleton", str(skeleton), *records]
+    assert cli_main(build_args) == 0
+    split = split_dir / "out" / "app.pex"
+    assert split.read_bytes() == one_shot.read_bytes()
+    with zipfile.ZipFile(split) as archive:
         assert archive.testzip() is None
         for wheel in wheels:
             assert archive.read(f".deps/{wheel.name}") == wheel.read_bytes()
-    assert _run(streamed, tmp_path).split() == ["29", "[1]", "True", "True"]
+
+
+def test_bad_skeleton_is_one_clear_error(tmp_path, capsys):
+    path = _write_manifest(tmp_path, [])
+    skeleton = tmp_path / "skeleton.pex"
+    skeleton.write_bytes(b"#!/bin/sh\nnot a zip")
+    assert cli_main(["build", "--manifest", str(path), "--skeleton", str(skeleton)]) == 1
+    err = capsys.readouterr().err
+    assert f"{skeleton}: is not a zip archive" in err
+    assert "fix: pass the zipapp `pex-assembler skeleton` wrote" in err
+    assert not (tmp_path / "out" / "app.pex").exists()
+
+
+def test_source_at_a_path_the_pex_uses(tmp_path, capsys):
+    path = _write_manifest(tmp_path, [])
+    data = json.loads(path.read_text())
+    data["sources"].append({"path": str(tmp_path / "app" / "main.py"), "archive_path": "PEX-INFO"})
+    path.write_text(json.dumps(data))
+    assert cli_main(["build", "--manifest", str(path)]) == 1
+    assert "PEX-INFO: is a path the PEX itself uses" in capsys.readouterr().err

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
-from pex_assembler import compat, inputs, installed, target, wheels
+from pex_assembler import compat, inputs, installed, target, wheels, zipapp
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import Manifest
 from pex_assembler.target import Target
-from pex_assembler.writer import PexOptions, write_pex
+from pex_assembler.writer import PexOptions, write_pex, write_skeleton
 
 
 def resolve_target(spec: dict) -> Target:
@@ -113,11 +114,15 @@ def _confined_to(workdir: Path) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def assemble(manifest: Manifest) -> Path:
-    """Writes the PEX `manifest` describes; on error nothing is left at the output path."""
+def assemble(manifest: Manifest, skeleton: Optional[Path] = None) -> Path:
+    """Writes the PEX `manifest` describes; on error nothing is left at the output path.
+
+    A zipapp is completed from `skeleton` when given (as Bazel does, from its own cached
+    action), else from one pex writes here first.
+    """
     output = manifest.output
     try:
-        _assemble(manifest, output)
+        _assemble(manifest, output, skeleton)
     except BaseException:
         # A failed build leaves no PEX behind, not even one from an earlier build.
         output.unlink(missing_ok=True)
@@ -125,30 +130,64 @@ def assemble(manifest: Manifest) -> Path:
     return output
 
 
-def _assemble(manifest: Manifest, output: Path) -> None:
-    the_target = resolve_target(dict(manifest.target))
-    sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
+def skeleton(manifest: Manifest, output: Path) -> Path:
+    """Writes pex's zipapp for the manifest's options and target, without code or wheels."""
+    try:
+        with _workdir(output) as workdir, _confined_to(workdir):
+            # No code, so no main: the entry point goes into PEX-INFO with the code.
+            codeless = dataclasses.replace(manifest, main=None, entry_point=None)
+            options = _options(codeless, resolve_target(dict(manifest.target)), {})
+            write_skeleton(output, manifest.output.name, options, workdir)
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+    return output
+
+
+@contextlib.contextmanager
+def _workdir(output: Path) -> Iterator[Path]:
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
-        with _confined_to(workdir):
-            wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
-            for tree in sorted_inputs.trees.values():
-                wheel_paths += installed.repack(tree, workdir)
-            records = {}
-            for record_path in sorted_inputs.wheel_records:
-                record = json.loads(record_path.read_text(encoding="utf-8"))
-                records[record.get("wheel")] = record
-            read = (
-                wheels.from_record(p, records[str(p)])
-                if str(p) in records
-                else wheels.read_wheel(p)
-                for p in wheel_paths
-            )
-            dists = compat.check_wheels(read, the_target)
-            options = _options(manifest, the_target, sorted_inputs.sources)
-            if options.entry_point and not manifest.main:
-                _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
-            write_pex(output, sorted_inputs.sources, dists, options, workdir)
+        yield workdir
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) -> None:
+    the_target = resolve_target(dict(manifest.target))
+    sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
+    with _workdir(output) as workdir:
+        wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
+        for tree in sorted_inputs.trees.values():
+            wheel_paths += installed.repack(tree, workdir)
+        records = {}
+        for record_path in sorted_inputs.wheel_records:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            records[record.get("wheel")] = record
+        read = (
+            wheels.from_record(p, records[str(p)]) if str(p) in records else wheels.read_wheel(p)
+            for p in wheel_paths
+        )
+        dists = compat.check_wheels(read, the_target)
+        options = _options(manifest, the_target, sorted_inputs.sources)
+        if options.entry_point and not manifest.main:
+            _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
+        if options.layout != "zipapp":
+            with _confined_to(workdir):
+                write_pex(output, sorted_inputs.sources, dists, options, workdir)
+            return
+        if given_skeleton is None:
+            given_skeleton = workdir / "skeleton.pex"
+            with _confined_to(workdir):
+                write_skeleton(given_skeleton, output.name, options, workdir)
+        zipapp.write_zipapp(
+            output,
+            given_skeleton,
+            options.entry_point,
+            sorted_inputs.sources,
+            dists,
+            zip64_importable=options.zip64_importable,
+            compress=options.compress,
+            staged=workdir / output.name,
+        )

@@ -20,6 +20,16 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--manifest", type=Path, required=True)
     build_cmd.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
     build_cmd.add_argument("--import-root", action="append", default=[], metavar="ROOT")
+    build_cmd.add_argument(
+        "--skeleton", type=Path, help="the zipapp `skeleton` wrote for this manifest's options"
+    )
+
+    skeleton = commands.add_parser(
+        "skeleton",
+        help="write pex's zipapp for a manifest's options, without code or wheels, for `build`",
+    )
+    skeleton.add_argument("--manifest", type=Path, required=True)
+    skeleton.add_argument("--output", type=Path, required=True)
 
     check = commands.add_parser(
         "check-wheel", help="check a wheel fully and write its record for later builds"
@@ -54,7 +64,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "build":
             loaded = manifest.load(args.manifest, args.input, args.import_root)
-            build.assemble(loaded)
+            build.assemble(loaded, args.skeleton)
+        elif args.command == "skeleton":
+            build.skeleton(manifest.load(args.manifest), args.output)
         elif args.command == "check-wheel":
             wheels.write_record(wheels.read_wheel(args.wheel), args.output)
         elif args.command == "fetch-wheels":

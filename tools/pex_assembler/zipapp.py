@@ -1,0 +1,282 @@
+"""Writes a zipapp PEX at copy speed: pex's skeleton, the sources, and the wheels as they are.
+
+The skeleton is the PEX pex itself builds with the same options but no code and no
+distributions (`writer.write_skeleton`): its header, `.bootstrap/`, `__main__.py` and
+PEX-INFO. It does not depend on the app, so Bazel builds it once per set of options. Here,
+without importing pex, PEX-INFO gains the code hash, the distributions and the PEX hash the
+way pex computes them; the hash is put where pex put the skeleton's (the `__main__.py` boot
+call, the `__pex__` import hook, a sh_boot header); the skeleton's other entries are copied
+byte for byte, still compressed; each wheel is copied file to file in the kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from pex_assembler.errors import AssemblerError
+from pex_assembler.wheels import Wheel, digests
+from pex_assembler.zips import FIXED_DATE_TIME
+
+# What zipimport reads without ZIP64, before CPython 3.13.
+ZIPIMPORT_MAX_ENTRIES = 0xFFFF
+ZIPIMPORT_MAX_BYTES = 2**31 - 1
+
+# The entries pex writes from the PEX's hash; everything else in the skeleton is copied.
+_HASHED_ENTRIES = ("__main__.py", "__pex__/__init__.py")
+_PEX_OWNED = ("PEX-INFO", "__main__.py", "__pex__/", ".bootstrap/", ".deps/")
+_DIRECTORY_ATTR = (0o40755 << 16) | 0x10
+_CHUNK = 1024 * 1024
+
+
+def code_hash(sources: Mapping[str, Path]) -> str:
+    """pex's code hash of a chroot holding `sources`: names, then contents, in path order.
+
+    Like pex, it leaves out bytecode and files whose name starts with a dot.
+    """
+    hashed = sorted(
+        name
+        for name in sources
+        if not name.endswith((".pyc", ".pyo"))
+        and not name.rsplit("/", 1)[-1].startswith(".")
+        and "__pycache__" not in name.split("/")[:-1]
+    )
+    digest = hashlib.sha1("".join(hashed).encode("utf-8"))
+    for name in hashed:
+        with sources[name].open("rb") as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _pex_info(
+    skeleton: Mapping[str, object],
+    entry_point: Optional[str],
+    sources: Mapping[str, Path],
+    wheels: Sequence[Tuple[Wheel, str]],
+) -> Tuple[bytes, str]:
+    """PEX-INFO for the app, as pex dumps it, and the PEX hash pex derives from it."""
+    info = dict(skeleton)
+    info.pop("pex_hash", None)
+    if entry_point:
+        info["entry_point"] = entry_point
+    info["code_hash"] = code_hash(sources)
+    info["distributions"] = {wheel.filename: fingerprint for wheel, fingerprint in wheels}
+    info["requirements"] = sorted(
+        {f"{wheel.project_name or wheel.name}=={wheel.version}" for wheel, _ in wheels}
+    )
+    pex_hash = hashlib.sha1(_dump(info)).hexdigest()
+    info["pex_hash"] = pex_hash
+    return _dump(info), pex_hash
+
+
+def _dump(info: Mapping[str, object]) -> bytes:
+    return json.dumps(info, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _bad_skeleton(skeleton: Path, problem: str) -> AssemblerError:
+    return AssemblerError(
+        str(skeleton), problem, "pass the zipapp `pex-assembler skeleton` wrote for these options"
+    )
+
+
+def _rehash(data: bytes, old: str, new: str, where: str, skeleton: Path) -> bytes:
+    if not old or old.encode() not in data:
+        raise _bad_skeleton(skeleton, f"has no PEX hash in its {where}")
+    return data.replace(old.encode(), new.encode())
+
+
+def _copy_range(source: BinaryIO, offset: int, length: int, destination: BinaryIO) -> None:
+    """Copies `length` bytes at `offset`, in the kernel where it can."""
+    destination.flush()
+    try:
+        while length > 0:
+            copied = os.copy_file_range(
+                source.fileno(), destination.fileno(), length, offset_src=offset
+            )
+            if copied == 0:
+                break
+            offset, length = offset + copied, length - copied
+    except (AttributeError, OSError):
+        pass
+    destination.seek(0, os.SEEK_END)
+    if length:
+        source.seek(offset)
+        while length:
+            chunk = source.read(min(length, _CHUNK))
+            if not chunk:
+                raise OSError(f"{source.name} ended early")
+            destination.write(chunk)
+            length -= len(chunk)
+
+
+class _Writer:
+    """Appends entries to a zip opened over a file that starts with the PEX's header."""
+
+    def __init__(self, path: Path, compress: bool) -> None:
+        self.archive = zipfile.ZipFile(path, "a")
+        self.compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        self.directories: set = set()
+
+    def directory(self, name: str) -> None:
+        if name in self.directories:
+            return
+        parent = name.rstrip("/").rpartition("/")[0]
+        if parent:
+            self.directory(parent + "/")
+        info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+        info.create_system = 3
+        info.external_attr = _DIRECTORY_ATTR
+        self.archive.writestr(info, b"")
+        self.directories.add(name)
+
+    def parents(self, name: str) -> None:
+        parent = name.rpartition("/")[0]
+        if parent:
+            self.directory(parent + "/")
+
+    def data(self, like: zipfile.ZipInfo, data: bytes) -> None:
+        """A new content under the name, mode and compression of a skeleton entry."""
+        self.parents(like.filename)
+        info = zipfile.ZipInfo(like.filename, date_time=FIXED_DATE_TIME)
+        info.create_system = 3
+        info.external_attr = like.external_attr
+        self.archive.writestr(info, data, compress_type=like.compress_type)
+
+    def file(self, name: str, path: Path) -> None:
+        self.parents(name)
+        info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+        info.create_system = 3
+        executable = os.access(path, os.X_OK)
+        info.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
+        self.archive.writestr(info, path.read_bytes(), compress_type=self.compression)
+
+    def raw(self, name: str, size: int, crc: int, source: BinaryIO, offset: int,
+            entry: Optional[zipfile.ZipInfo] = None) -> None:  # fmt: skip
+        """An entry whose stored bytes are copied as they are: a wheel, or a skeleton entry.
+
+        `offset` is where the stored bytes start; `entry` is the skeleton's entry they were.
+        """
+        self.parents(name)
+        info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+        info.create_system = 3
+        if entry is None:
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = info.compress_size = size
+        else:
+            info.external_attr = entry.external_attr
+            info.compress_type = entry.compress_type
+            info.file_size, info.compress_size = entry.file_size, entry.compress_size
+        info.CRC = crc
+        archive = self.archive
+        archive.fp.seek(archive.start_dir)
+        info.header_offset = archive.start_dir
+        archive.fp.write(info.FileHeader(zip64=info.file_size > zipfile.ZIP64_LIMIT))
+        _copy_range(source, offset, info.compress_size, archive.fp)
+        archive.start_dir = archive.fp.tell()
+        archive.filelist.append(info)
+        archive.NameToInfo[name] = info
+        archive._didModify = True
+
+    def close(self) -> Tuple[int, int]:
+        """Writes the central directory; returns the entry count and the file's size."""
+        entries = len(self.archive.filelist)
+        self.archive.close()
+        return entries, os.path.getsize(self.archive.filename)
+
+
+def _data_offset(handle: BinaryIO, entry: zipfile.ZipInfo) -> int:
+    """Where an entry's stored bytes start: after its local header, whose extra may differ."""
+    handle.seek(entry.header_offset + 26)
+    name_length, extra_length = (int.from_bytes(handle.read(2), "little") for _ in range(2))
+    return entry.header_offset + 30 + name_length + extra_length
+
+
+def _check_sources(sources: Mapping[str, Path]) -> None:
+    for name in sources:
+        if name in _PEX_OWNED or name.startswith(_PEX_OWNED[2:]):
+            raise AssemblerError(
+                name,
+                "is a path the PEX itself uses (PEX-INFO, __main__.py, __pex__/, .bootstrap/, "
+                ".deps/)",
+                "move the file, or give it another import root",
+            )
+
+
+def write_zipapp(
+    output: Path,
+    skeleton: Path,
+    entry_point: Optional[str],
+    sources: Mapping[str, Path],
+    wheels: Sequence[Wheel],
+    zip64_importable: bool,
+    compress: bool,
+    staged: Path,
+) -> None:
+    """Writes the PEX at `staged` from `skeleton` and moves it to `output` in one rename."""
+    _check_sources(sources)
+    fingerprinted: List[Tuple[Wheel, str, int]] = []
+    for wheel in wheels:
+        if wheel.fingerprint is None or wheel.crc32 is None:
+            fingerprint, crc = digests(wheel.path)
+        else:
+            fingerprint, crc = wheel.fingerprint, wheel.crc32
+        fingerprinted.append((wheel, fingerprint, crc))
+
+    try:
+        base = zipfile.ZipFile(skeleton)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise _bad_skeleton(skeleton, f"is not a zip archive ({exc})") from exc
+    with base, skeleton.open("rb") as handle:
+        entries = {e.filename: e for e in base.infolist()}
+        if "PEX-INFO" not in entries:
+            raise _bad_skeleton(skeleton, "has no PEX-INFO")
+        skeleton_info = json.loads(base.read("PEX-INFO"))
+        old_hash = str(skeleton_info.get("pex_hash", ""))
+        pex_info, pex_hash = _pex_info(
+            skeleton_info, entry_point, sources, [(w, f) for w, f, _ in fingerprinted]
+        )
+        first = min(e.header_offset for e in entries.values())
+        handle.seek(0)
+        header = handle.read(first)
+        # A sh_boot header names the PEX's install directory, which holds the hash.
+        staged.write_bytes(header.replace(old_hash.encode(), pex_hash.encode()))
+
+        writer = _Writer(staged, compress)
+        replaced: Dict[str, bytes] = {"PEX-INFO": pex_info}
+        for name in _HASHED_ENTRIES:
+            if name in entries:
+                replaced[name] = _rehash(base.read(name), old_hash, pex_hash, name, skeleton)
+        names = sorted([n for n, e in entries.items() if not e.is_dir()] + list(sources))
+        for name in names:
+            if name in replaced:
+                writer.data(entries[name], replaced[name])
+            elif name in sources:
+                writer.file(name, sources[name])
+            else:
+                entry = entries[name]
+                writer.raw(name, entry.file_size, entry.CRC, handle,
+                           _data_offset(handle, entry), entry)  # fmt: skip
+
+    # The wheels last, each as one stored `.deps/` entry, the way pex stores wheel files.
+    writer.directory(".deps/")
+    for wheel, _, crc in fingerprinted:
+        size = wheel.path.stat().st_size
+        with wheel.path.open("rb") as source:
+            writer.raw(f".deps/{wheel.filename}", size, crc, source, 0)
+    count, size = writer.close()
+    if not zip64_importable and (count > ZIPIMPORT_MAX_ENTRIES or size > ZIPIMPORT_MAX_BYTES):
+        raise AssemblerError(
+            str(output),
+            f"would be a zipapp of {count} entries and {size} bytes, which CPython before "
+            "3.13 cannot import (zipimport reads no ZIP64 archives: at most 65535 entries and "
+            "2 GiB)",
+            'set layout = "packed" (or "loose"): each wheel stays a file of its own',
+        )
+    os.chmod(staged, 0o755)
+    os.replace(staged, output)

@@ -14,6 +14,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("CROSSPEX_CACHE", ROOT / ".cache")) / "bench"
 PYTHON = sys.executable
 PEX = Path(PYTHON).parent / "pex"
+ASSEMBLER = [PYTHON, "-s", "-S", "-m", "pex_assembler"]
 TARGET = {"name": "linux_x86_64", "os": "linux", "arch": "x86_64"}
 PLATFORM_ARGS = [
     "--only-binary=:all:", "--python-version=3.11", "--implementation=cp", "--abi=cp311",
@@ -92,25 +94,36 @@ def manifest(workdir: Path, wheels: List[Path], app: str, records: bool, **optio
     path = workdir / "manifest.json"
     path.write_text(json.dumps(data))
     if records:
-        # As inside Bazel: each wheel was checked once, by its own cached action.
+        # As inside Bazel: pex's skeleton was written once for the options, and each wheel
+        # was checked once, by their own cached actions.
+        write_skeleton(path, workdir)
         for wheel in wheels:
             record = workdir / "records" / (wheel.name + ".crosspex.json")
             record.parent.mkdir(exist_ok=True)
             subprocess.run(
-                [PYTHON, "-m", "pex_assembler", "check-wheel", "--wheel", str(wheel),
-                 "--output", str(record)],
+                [*ASSEMBLER, "check-wheel", "--wheel", str(wheel), "--output", str(record)],
                 check=True, env=assembler_env(),
             )  # fmt: skip
     return path
 
 
+def write_skeleton(path: Path, workdir: Path) -> None:
+    skeleton = ["skeleton", "--manifest", str(path), "--output", str(workdir / "skeleton.pex")]
+    subprocess.run([*ASSEMBLER, *skeleton], check=True, env=assembler_env())
+
+
 def assembler_env() -> Dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
+    # As in Bazel's actions: no site, the assembler and its libraries on PYTHONPATH.
+    libraries = sysconfig.get_paths()["purelib"]
+    return {**os.environ, "PYTHONPATH": f"{ROOT / 'tools'}{os.pathsep}{libraries}"}
 
 
-def assemble_command(path: Path, workdir: Path) -> List[str]:
-    records = sorted((workdir / "records").glob("*.json")) if (workdir / "records").is_dir() else []
-    return [PYTHON, "-m", "pex_assembler", "build", "--manifest", str(path),
+def assemble_command(path: Path, records_dir: Path) -> List[str]:
+    """The build as Bazel runs it: with the skeleton and records beside the manifest, if any."""
+    records = sorted(records_dir.glob("records/*.json"))
+    skeleton = path.parent / "skeleton.pex"
+    return [*ASSEMBLER, "build", "--manifest", str(path),
+            *([f"--skeleton={skeleton}"] if skeleton.exists() else []),
             *[f"--input={r.name}={r}" for r in records]]  # fmt: skip
 
 
@@ -169,6 +182,8 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
         data.update(layout=layout, execution_mode=mode, sh_boot=sh_boot,
                     output=str(variant / "app.pex"))  # fmt: skip
         (variant / "manifest.json").write_text(json.dumps(data))
+        if layout == "zipapp":
+            write_skeleton(variant / "manifest.json", variant)
         built, _ = timed(assemble_command(variant / "manifest.json", path.parent),
                          env=assembler_env())  # fmt: skip
         pex = variant / "app.pex"

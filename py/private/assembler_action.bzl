@@ -2,7 +2,7 @@
 
 ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
 
-def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message):
+def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_pex = True):
     """Runs `pex-assembler <args>` with the exec platform's assembler toolchain.
 
     Args:
@@ -12,13 +12,18 @@ def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message):
       outputs: the files it writes.
       mnemonic: the action's mnemonic.
       progress_message: what Bazel shows while it runs.
+      uses_pex: False when the command never imports pex (checking a wheel, completing a
+        zipapp): pex's ~600 files then stay out of the action's inputs.
     """
     assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
     ctx.actions.run(
         executable = assembler.interpreter_path,
         # -B: no .pyc beside the assembler's sources; -s/-S: nothing from the host's site.
         arguments = ["-B", "-s", "-S", "-m", "pex_assembler", args],
-        inputs = depset(transitive = [inputs, assembler.files]),
+        inputs = depset(transitive = [
+            inputs,
+            assembler.files if uses_pex else assembler.files_without_pex,
+        ]),
         outputs = outputs,
         env = {
             "PYTHONPATH": ":".join(assembler.python_path),

@@ -17,13 +17,17 @@ def _python_path_entry(files, marker):
 def _pex_assembler_toolchain_impl(ctx):
     assembler_files = ctx.files.assembler
     library_files = ctx.files.libraries
+    site = _python_path_entry(library_files, "pex/__init__.py")
+    packaging = [
+        f
+        for f in library_files
+        if f.path.startswith(site + "/packaging/") or f.path.startswith(site + "/packaging-")
+    ]
     info = PexAssemblerInfo(
         interpreter_path = ctx.attr.interpreter_path,
         files = depset(assembler_files + library_files),
-        python_path = [
-            _python_path_entry(assembler_files, "pex_assembler/__init__.py"),
-            _python_path_entry(library_files, "pex/__init__.py"),
-        ],
+        files_without_pex = depset(assembler_files + packaging),
+        python_path = [_python_path_entry(assembler_files, "pex_assembler/__init__.py"), site],
     )
     return [platform_common.ToolchainInfo(pex_assembler = info)]
 

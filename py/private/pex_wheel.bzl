@@ -19,6 +19,7 @@ def _pex_wheel_impl(ctx):
         outputs = [record],
         mnemonic = "PexWheelCheck",
         progress_message = "Checking wheel %s" % ctx.file.whl.basename,
+        uses_pex = False,
     )
     transitive = depset(
         [ctx.file.whl, record],

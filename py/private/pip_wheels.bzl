@@ -19,6 +19,7 @@ _FETCH_MODULES = [
     "wheelhouse.py",
     "wheels.py",
     "writer.py",
+    "zipapp.py",
     "zips.py",
 ]
 

@@ -23,6 +23,8 @@ PexAssemblerInfo = provider(
     fields = {
         "interpreter_path": "str: absolute path of the exec platform's Python.",
         "files": "depset of File: the assembler's sources and libraries.",
+        "files_without_pex": "depset of File: the part of `files` that completes a zipapp " +
+                             "and checks wheels, which never imports pex: fewer action inputs.",
         "python_path": "list of str: the import path for those files, relative to the execroot.",
     },
 )

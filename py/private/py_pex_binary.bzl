@@ -64,24 +64,42 @@ def _py_pex_binary_impl(ctx):
         "sh_boot": ctx.attr.sh_boot,
     }))
 
+    target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
     args = ctx.actions.args()
     args.use_param_file("@%s", use_always = True)
     args.set_param_file_format("multiline")
     args.add("build")
     args.add("--manifest", manifest)
+    if ctx.attr.layout == "zipapp":
+        # pex's part of the zipapp depends on the options only: written once, then reused by
+        # every build after an edit, which then only copies bytes.
+        skeleton = ctx.actions.declare_file(ctx.label.name + ".pex_skeleton")
+        skeleton_args = ctx.actions.args()
+        skeleton_args.add("skeleton")
+        skeleton_args.add("--manifest", manifest)
+        skeleton_args.add("--output", skeleton)
+        run_assembler(
+            ctx,
+            args = skeleton_args,
+            inputs = depset(target_files),
+            outputs = [skeleton],
+            mnemonic = "PexSkeleton",
+            progress_message = "Writing pex's bootstrap for %s" % output.short_path,
+        )
+        args.add("--skeleton", skeleton)
+        target_files.append(skeleton)
     args.add_all(inputs, map_each = _input_arg)
     args.add_all(imports, format_each = "--import-root=%s")
 
     run_assembler(
         ctx,
         args = args,
-        inputs = depset(
-            [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else []),
-            transitive = [inputs],
-        ),
+        inputs = depset(target_files, transitive = [inputs]),
         outputs = [output],
         mnemonic = "PexAssemble",
         progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
+        # pex writes packed and loose PEXes whole; a zipapp is completed from the skeleton.
+        uses_pex = ctx.attr.layout != "zipapp",
     )
     if ctx.attr.layout == "zipapp":
         return [DefaultInfo(files = depset([output]), executable = output)]

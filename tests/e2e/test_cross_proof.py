@@ -195,7 +195,14 @@ def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platfo
     interpreter = (output_base / "external/crosspex_exec_python/interpreter_path.txt").read_text()
     assert action["arguments"][0] == interpreter.strip(), "the exec Python runs the assembler"
     generated = {p for p in _action_inputs(aquery, action) if p.startswith("bazel-out/")}
-    # Besides its manifest, the action reads only the wheels' records (PexWheelCheck outputs).
+    # Besides its manifest and pex's skeleton (PexSkeleton), the action reads only the
+    # wheels' records (PexWheelCheck outputs).
     records = {p for p in generated if p.endswith(".crosspex.json")}
     assert len(records) == 4, records  # msgpack, python-dateutil, pyyaml, six
-    assert [Path(p).name for p in generated - records] == ["app_pex.pex_manifest.json"], generated
+    site = "external/crosspex_exec_python/site/"
+    pex_files = [p for p in _action_inputs(aquery, action) if p.startswith(site + "pex")]
+    assert pex_files == [], "a zipapp is completed without pex"
+    assert sorted(Path(p).name for p in generated - records) == [
+        "app_pex.pex_manifest.json",
+        "app_pex.pex_skeleton",
+    ], generated

@@ -87,7 +87,7 @@ def _pex_spawns(log_path):
         if position == len(text):
             break
         spawn, position = decoder.raw_decode(text, position)
-        if spawn.get("mnemonic") == "PexAssemble":
+        if spawn.get("mnemonic") in ("PexAssemble", "PexSkeleton"):
             spawns.append(spawn)
     return spawns
 

@@ -132,6 +132,12 @@ def assemble(manifest: Manifest, skeleton: Optional[Path] = None) -> Path:
 
 def skeleton(manifest: Manifest, output: Path) -> Path:
     """Writes pex's zipapp for the manifest's options and target, without code or wheels."""
+    if manifest.layout != "zipapp":
+        raise AssemblerError(
+            str(output),
+            f"is a skeleton for a zipapp, but the layout is {manifest.layout!r}",
+            "build packed and loose PEXes without a skeleton",
+        )
     try:
         with _workdir(output) as workdir, _confined_to(workdir):
             # No code, so no main: the entry point goes into PEX-INFO with the code.

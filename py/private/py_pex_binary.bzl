@@ -62,6 +62,7 @@ def _py_pex_binary_impl(ctx):
         "layout": ctx.attr.layout,
         "execution_mode": ctx.attr.execution_mode,
         "sh_boot": ctx.attr.sh_boot,
+        "pre_install_wheels": ctx.attr.pre_install_wheels,
     }))
 
     target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
@@ -70,7 +71,11 @@ def _py_pex_binary_impl(ctx):
     args.set_param_file_format("multiline")
     args.add("build")
     args.add("--manifest", manifest)
-    if ctx.attr.layout == "zipapp":
+
+    # pex writes packed, loose and pre-installed PEXes whole; any other zipapp is completed
+    # from pex's skeleton.
+    uses_pex = ctx.attr.layout != "zipapp" or ctx.attr.pre_install_wheels
+    if not uses_pex:
         # pex's part of the zipapp depends on the options only: written once, then reused by
         # every build after an edit, which then only copies bytes.
         skeleton = ctx.actions.declare_file(ctx.label.name + ".pex_skeleton")
@@ -98,8 +103,7 @@ def _py_pex_binary_impl(ctx):
         outputs = [output],
         mnemonic = "PexAssemble",
         progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
-        # pex writes packed and loose PEXes whole; a zipapp is completed from the skeleton.
-        uses_pex = ctx.attr.layout != "zipapp",
+        uses_pex = uses_pex,
     )
     if ctx.attr.layout == "zipapp":
         return [DefaultInfo(files = depset([output]), executable = output)]
@@ -175,6 +179,12 @@ PY_PEX_BINARY_ATTRS = {
     "sh_boot": attr.bool(
         doc = "Start through /bin/sh, which finds the interpreter and runs a warm PEX_ROOT " +
               "install directly (pex --sh-boot).",
+    ),
+    "pre_install_wheels": attr.bool(
+        doc = "Install each wheel at build time and embed the installed tree, as pex does by " +
+              "default, instead of embedding the `.whl` file to be installed on first run. " +
+              "Slower builds (every wheel is unpacked and zipped again, in the PEX action) " +
+              "and far more zip entries; see docs/performance.md for what each costs.",
     ),
     "_python_version": attr.label(default = Label("//py/config:python_version")),
     "_allowlist_function_transition": attr.label(

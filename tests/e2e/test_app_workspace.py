@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -60,6 +61,18 @@ def test_every_wheel_in_the_pex_is_the_targets(matrix, platform):
 
 def test_linux_x86_64_pex_runs(matrix, tmp_path):
     done = run_pex(find_python("3.11"), matrix["app_linux_x86_64"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_OUTPUT
+
+
+@pytest.mark.parametrize("name", ["app_packed", "app_preinstalled"])
+def test_packed_and_pre_installed_pexes_run(app_bazel, matrix, tmp_path, name):
+    """A packed directory (venv, sh_boot) and a zipapp of installed wheels, from //app:all."""
+    pex = app_bazel.output(f"app/{name}.pex")
+    assert pex.is_dir() == (name == "app_packed")
+    info = pex_info(pex) if pex.is_file() else json.loads((pex / "PEX-INFO").read_text())
+    assert info.get("deps_are_wheel_files", False) == (name == "app_packed")
+    done = run_pex(find_python("3.11"), pex, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
 

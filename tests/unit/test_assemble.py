@@ -389,3 +389,30 @@ def test_source_at_a_path_the_pex_uses(tmp_path, capsys):
     path.write_text(json.dumps(data))
     assert cli_main(["build", "--manifest", str(path)]) == 1
     assert "PEX-INFO: is a path the PEX itself uses" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+@pytest.mark.parametrize("layout", ["zipapp", "packed"])
+def test_pre_installed_wheels_run(wheel_dir, tmp_path, layout):
+    wheels = _app_wheels(wheel_dir, "linux_x86_64")
+    path = _write_manifest(tmp_path, wheels, layout=layout, pre_install_wheels=True)
+    pex = build.assemble(manifest.load(path))
+    if layout == "zipapp":
+        info = _pex_info(pex)
+        with zipfile.ZipFile(pex) as archive:
+            names = archive.namelist()
+        assert any(n.startswith(".deps/PyYAML-") and n.endswith("/yaml/__init__.py") for n in names)
+    else:
+        info = json.loads((pex / "PEX-INFO").read_text())
+        pex = pex / "__main__.py"
+    assert "deps_are_wheel_files" not in info or not info["deps_are_wheel_files"]
+    assert sorted(info["distributions"]) == sorted(w.name for w in wheels)
+    assert _run(pex, tmp_path).split() == ["29", "[1]", "True", "True"]
+
+
+def test_skeleton_only_for_zipapps_of_embedded_wheels(tmp_path, capsys):
+    path = _write_manifest(tmp_path, [], pre_install_wheels=True)
+    out = tmp_path / "skeleton.pex"
+    assert cli_main(["skeleton", "--manifest", str(path), "--output", str(out)]) == 1
+    assert "is a skeleton for a zipapp of embedded wheels" in capsys.readouterr().err
+    assert not out.exists()

@@ -77,6 +77,7 @@ def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOption
         layout=manifest.layout,
         execution_mode=manifest.execution_mode,
         sh_boot=manifest.sh_boot,
+        pre_install_wheels=manifest.pre_install_wheels,
         zip64_importable=tuple(int(p) for p in version.split(".")) >= (3, 13),
     )
 
@@ -132,11 +133,11 @@ def assemble(manifest: Manifest, skeleton: Optional[Path] = None) -> Path:
 
 def skeleton(manifest: Manifest, output: Path) -> Path:
     """Writes pex's zipapp for the manifest's options and target, without code or wheels."""
-    if manifest.layout != "zipapp":
+    if manifest.layout != "zipapp" or manifest.pre_install_wheels:
         raise AssemblerError(
             str(output),
-            f"is a skeleton for a zipapp, but the layout is {manifest.layout!r}",
-            "build packed and loose PEXes without a skeleton",
+            "is a skeleton for a zipapp of embedded wheels, which this manifest does not ask for",
+            "build packed, loose and pre-installed PEXes without a skeleton",
         )
     try:
         with _workdir(output) as workdir, _confined_to(workdir):
@@ -179,7 +180,7 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
         options = _options(manifest, the_target, sorted_inputs.sources)
         if options.entry_point and not manifest.main:
             _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
-        if options.layout != "zipapp":
+        if options.layout != "zipapp" or options.pre_install_wheels:
             with _confined_to(workdir):
                 write_pex(output, sorted_inputs.sources, dists, options, workdir)
             return

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from pex_assembler import build, manifest, wheelhouse, wheels
+from pex_assembler import build, manifest, wheels
 from pex_assembler.errors import AssemblerError
 
 
@@ -70,6 +70,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif args.command == "check-wheel":
             wheels.write_record(wheels.read_wheel(args.wheel), args.output)
         elif args.command == "fetch-wheels":
+            # Only at repository time: building never needs the lock readers.
+            from pex_assembler import wheelhouse
+
             specs = json.loads(args.platforms_json)
             text = wheelhouse.fetch(args.lock, args.python_versions, specs, args.dest)
             (args.dest / "BUILD.bazel").write_text(text, encoding="utf-8")

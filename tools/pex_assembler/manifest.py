@@ -50,6 +50,7 @@ class Manifest:
     layout: str = "zipapp"
     execution_mode: str = "zipapp"
     sh_boot: bool = False
+    pre_install_wheels: bool = False
 
 
 def runfiles_path(short_path: str, workspace_name: str) -> str:
@@ -166,6 +167,7 @@ def load(
         layout=_choice(data, "layout", LAYOUTS, origin),
         execution_mode=_choice(data, "execution_mode", EXECUTION_MODES, origin),
         sh_boot=_field(data, "sh_boot", bool, False, origin),
+        pre_install_wheels=_field(data, "pre_install_wheels", bool, False, origin),
     )
 
 

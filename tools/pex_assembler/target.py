@@ -137,13 +137,22 @@ def platform_tags(spec: Mapping[str, str]) -> List[str]:
     return list(_WINDOWS_PLATFORMS[arch])
 
 
+def _unique(tags: Sequence[Tag]) -> List[Tag]:
+    """The tags in their order of preference, each once."""
+    return list(dict.fromkeys(tags))
+
+
 def from_spec(spec: Mapping[str, str], python_version: str) -> Target:
     """The target for a platform spec (name, os, arch, ...) and a CPython version."""
     major, minor, full = _parse_python_version(python_version)
     platforms = platform_tags(spec)
     interpreter = f"cp{major}{minor}"
-    tags = list(cpython_tags((major, minor), [interpreter], platforms))
-    tags += [t for t in compatible_tags((major, minor), interpreter, platforms) if t not in tags]
+    tags = _unique(
+        [
+            *cpython_tags((major, minor), [interpreter], platforms),
+            *compatible_tags((major, minor), interpreter, platforms),
+        ]
+    )
     os_name, sys_platform, platform_system = _OS_MARKERS[spec["os"]]
     markers = {
         "implementation_name": "cpython",
@@ -169,9 +178,7 @@ def from_complete_platform(path: Path, name: str = "") -> Target:
         data = json.loads(path.read_text(encoding="utf-8"))
         markers = data["marker_environment"]
         raw_tags: Sequence[str] = data["compatible_tags"]
-        tags: List[Tag] = []
-        for raw in raw_tags:
-            tags.extend(t for t in parse_tag(raw) if t not in tags)
+        tags = _unique([t for raw in raw_tags for t in parse_tag(raw)])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AssemblerError(
             str(path),

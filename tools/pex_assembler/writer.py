@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from pex_assembler.wheels import Wheel
+from pex_assembler.zipapp import check_zipimport
 
 LAYOUTS = ("zipapp", "packed", "loose")
 EXECUTION_MODES = ("zipapp", "venv")
@@ -29,6 +31,7 @@ class PexOptions:
     execution_mode: str = "zipapp"
     sh_boot: bool = False
     zip64_importable: bool = False
+    pre_install_wheels: bool = False
 
 
 def _builder(options: PexOptions, workdir: Path):
@@ -44,7 +47,8 @@ def _builder(options: PexOptions, workdir: Path):
     here = PythonInterpreter(PythonIdentity.get())
     builder = PEXBuilder(path=str(workdir / "chroot"), interpreter=here, copy_mode=CopyMode.COPY)
     info = builder.info
-    info.deps_are_wheel_files = True
+    # Embedded .whl files are installed on first run; pre-installed ones are zipped trees.
+    info.deps_are_wheel_files = not options.pre_install_wheels
     info.inherit_path = InheritPath.for_value(options.inherit_path)
     info.inject_env = dict(options.inject_env)
     info.inject_args = list(options.inject_args)
@@ -103,15 +107,33 @@ def write_pex(
     options: PexOptions,
     workdir: Path,
 ) -> None:
-    """Builds a packed or loose PEX directory in `workdir`; moves it to `output` in one rename."""
+    """Builds the PEX with pex alone in `workdir`; moves it to `output` in one rename.
+
+    For packed and loose PEXes, and PEXes whose wheels are installed at build time.
+    """
     builder = _builder(options, workdir)
     for archive_path in sorted(sources):
         builder.add_source(str(sources[archive_path]), archive_path)
     for wheel in wheels:
-        builder.add_dist_location(str(wheel.path), fingerprint=wheel.fingerprint)
+        if options.pre_install_wheels:
+            from pex.pep_427 import install_wheel_chroot
+
+            # Unpacking only, as pex installs for a foreign platform: nothing runs or compiles.
+            # pex wants absolute paths; Bazel gives execroot-relative ones.
+            installed = (workdir / "installed" / wheel.filename).absolute()
+            install_wheel_chroot(
+                str(wheel.path.absolute()), str(installed), normalize_file_stat=True
+            )
+            builder.add_dist_location(str(installed))
+        else:
+            builder.add_dist_location(str(wheel.path), fingerprint=wheel.fingerprint)
     staged = workdir / output.name
     _build(builder, staged, output.name, options)
-    # Bazel creates a directory output before the action runs: replace it whole.
-    if output.is_dir():
+    if staged.is_file():
+        with zipfile.ZipFile(staged) as archive:
+            count = len(archive.infolist())
+        check_zipimport(output, count, staged.stat().st_size, options.zip64_importable)
+    elif output.is_dir():
+        # Bazel creates a directory output before the action runs: replace it whole.
         shutil.rmtree(output)
     os.replace(staged, output)

@@ -190,6 +190,19 @@ class _Writer:
         return entries, os.path.getsize(self.archive.filename)
 
 
+def check_zipimport(output: Path, count: int, size: int, zip64_importable: bool) -> None:
+    """Fails for a zipapp the target's Python could not import."""
+    if zip64_importable or (count <= ZIPIMPORT_MAX_ENTRIES and size <= ZIPIMPORT_MAX_BYTES):
+        return
+    raise AssemblerError(
+        str(output),
+        f"would be a zipapp of {count} entries and {size} bytes, which CPython before "
+        "3.13 cannot import (zipimport reads no ZIP64 archives: at most 65535 entries and "
+        "2 GiB)",
+        'set layout = "packed" (or "loose"): each wheel stays a file of its own',
+    )
+
+
 def _data_offset(handle: BinaryIO, entry: zipfile.ZipInfo) -> int:
     """Where an entry's stored bytes start: after its local header, whose extra may differ."""
     handle.seek(entry.header_offset + 26)
@@ -270,13 +283,6 @@ def write_zipapp(
         with wheel.path.open("rb") as source:
             writer.raw(f".deps/{wheel.filename}", size, crc, source, 0)
     count, size = writer.close()
-    if not zip64_importable and (count > ZIPIMPORT_MAX_ENTRIES or size > ZIPIMPORT_MAX_BYTES):
-        raise AssemblerError(
-            str(output),
-            f"would be a zipapp of {count} entries and {size} bytes, which CPython before "
-            "3.13 cannot import (zipimport reads no ZIP64 archives: at most 65535 entries and "
-            "2 GiB)",
-            'set layout = "packed" (or "loose"): each wheel stays a file of its own',
-        )
+    check_zipimport(output, count, size, zip64_importable)
     os.chmod(staged, 0o755)
     os.replace(staged, output)

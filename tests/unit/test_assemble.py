@@ -371,13 +371,27 @@ def test_skeleton_and_records_give_the_same_bytes(wheel_dir, tmp_path):
             assert archive.read(f".deps/{wheel.name}") == wheel.read_bytes()
 
 
-def test_bad_skeleton_is_one_clear_error(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "entries, problem",
+    [
+        (None, "is not a zip archive"),
+        ({"__main__.py": "boot()"}, "has no readable PEX-INFO"),
+        ({"PEX-INFO": "{}"}, "has no readable PEX-INFO"),
+        ({"PEX-INFO": '{"pex_hash": ""}'}, "has no pex_hash in its PEX-INFO"),
+        ({"PEX-INFO": '{"pex_hash": "f00d"}', "__main__.py": "boot()"}, "has no PEX hash in"),
+    ],
+)
+def test_bad_skeleton_is_one_clear_error(tmp_path, capsys, entries, problem):
     path = _write_manifest(tmp_path, [])
     skeleton = tmp_path / "skeleton.pex"
     skeleton.write_bytes(b"#!/bin/sh\nnot a zip")
+    if entries is not None:
+        with zipfile.ZipFile(skeleton, "w") as archive:
+            for name, text in entries.items():
+                archive.writestr(name, text)
     assert cli_main(["build", "--manifest", str(path), "--skeleton", str(skeleton)]) == 1
     err = capsys.readouterr().err
-    assert f"{skeleton}: is not a zip archive" in err
+    assert f"{skeleton}: {problem}" in err
     assert "fix: pass the zipapp `pex-assembler skeleton` wrote" in err
     assert not (tmp_path / "out" / "app.pex").exists()
 

@@ -16,7 +16,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import Wheel, digests
@@ -85,7 +85,7 @@ def _bad_skeleton(skeleton: Path, problem: str) -> AssemblerError:
 
 
 def _rehash(data: bytes, old: str, new: str, where: str, skeleton: Path) -> bytes:
-    if not old or old.encode() not in data:
+    if old.encode() not in data:
         raise _bad_skeleton(skeleton, f"has no PEX hash in its {where}")
     return data.replace(old.encode(), new.encode())
 
@@ -120,7 +120,7 @@ class _Writer:
     def __init__(self, path: Path, compress: bool) -> None:
         self.archive = zipfile.ZipFile(path, "a")
         self.compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        self.directories: set = set()
+        self.directories: Set[str] = set()
 
     def directory(self, name: str) -> None:
         if name in self.directories:
@@ -128,8 +128,7 @@ class _Writer:
         parent = name.rstrip("/").rpartition("/")[0]
         if parent:
             self.directory(parent + "/")
-        info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
-        info.create_system = 3
+        info = _entry(name)
         info.external_attr = _DIRECTORY_ATTR
         self.archive.writestr(info, b"")
         self.directories.add(name)
@@ -142,37 +141,20 @@ class _Writer:
     def data(self, like: zipfile.ZipInfo, data: bytes) -> None:
         """A new content under the name, mode and compression of a skeleton entry."""
         self.parents(like.filename)
-        info = zipfile.ZipInfo(like.filename, date_time=FIXED_DATE_TIME)
-        info.create_system = 3
+        info = _entry(like.filename)
         info.external_attr = like.external_attr
         self.archive.writestr(info, data, compress_type=like.compress_type)
 
     def file(self, name: str, path: Path) -> None:
         self.parents(name)
-        info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
-        info.create_system = 3
+        info = _entry(name)
         executable = os.access(path, os.X_OK)
         info.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
         self.archive.writestr(info, path.read_bytes(), compress_type=self.compression)
 
-    def raw(self, name: str, size: int, crc: int, source: BinaryIO, offset: int,
-            entry: Optional[zipfile.ZipInfo] = None) -> None:  # fmt: skip
-        """An entry whose stored bytes are copied as they are: a wheel, or a skeleton entry.
-
-        `offset` is where the stored bytes start; `entry` is the skeleton's entry they were.
-        """
-        self.parents(name)
-        info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
-        info.create_system = 3
-        if entry is None:
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_STORED
-            info.file_size = info.compress_size = size
-        else:
-            info.external_attr = entry.external_attr
-            info.compress_type = entry.compress_type
-            info.file_size, info.compress_size = entry.file_size, entry.compress_size
-        info.CRC = crc
+    def raw(self, info: zipfile.ZipInfo, source: BinaryIO, offset: int) -> None:
+        """An entry whose stored bytes, at `offset` in `source`, are copied as they are."""
+        self.parents(info.filename)
         archive = self.archive
         archive.fp.seek(archive.start_dir)
         info.header_offset = archive.start_dir
@@ -180,7 +162,7 @@ class _Writer:
         _copy_range(source, offset, info.compress_size, archive.fp)
         archive.start_dir = archive.fp.tell()
         archive.filelist.append(info)
-        archive.NameToInfo[name] = info
+        archive.NameToInfo[info.filename] = info
         archive._didModify = True
 
     def close(self) -> Tuple[int, int]:
@@ -188,6 +170,26 @@ class _Writer:
         entries = len(self.archive.filelist)
         self.archive.close()
         return entries, os.path.getsize(self.archive.filename)
+
+
+def _entry(name: str, like: Optional[zipfile.ZipInfo] = None) -> zipfile.ZipInfo:
+    """A deterministic entry: pex's fixed date, Unix attributes, those of `like` if given."""
+    info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+    info.create_system = 3
+    if like is not None:
+        info.external_attr, info.compress_type = like.external_attr, like.compress_type
+        info.file_size, info.compress_size, info.CRC = like.file_size, like.compress_size, like.CRC
+    return info
+
+
+def _stored(name: str, size: int, crc: int) -> zipfile.ZipInfo:
+    """The entry of a wheel file: stored as it is, as pex stores wheel files."""
+    info = _entry(name)
+    info.external_attr = 0o100644 << 16
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = info.compress_size = size
+    info.CRC = crc
+    return info
 
 
 def check_zipimport(output: Path, count: int, size: int, zip64_importable: bool) -> None:
@@ -247,10 +249,13 @@ def write_zipapp(
         raise _bad_skeleton(skeleton, f"is not a zip archive ({exc})") from exc
     with base, skeleton.open("rb") as handle:
         entries = {e.filename: e for e in base.infolist()}
-        if "PEX-INFO" not in entries:
-            raise _bad_skeleton(skeleton, "has no PEX-INFO")
-        skeleton_info = json.loads(base.read("PEX-INFO"))
-        old_hash = str(skeleton_info.get("pex_hash", ""))
+        try:
+            skeleton_info = json.loads(base.read("PEX-INFO"))
+            old_hash = skeleton_info["pex_hash"]
+        except (KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+            raise _bad_skeleton(skeleton, f"has no readable PEX-INFO ({exc})") from exc
+        if not isinstance(old_hash, str) or not old_hash:
+            raise _bad_skeleton(skeleton, "has no pex_hash in its PEX-INFO")
         pex_info, pex_hash = _pex_info(
             skeleton_info, entry_point, sources, [(w, f) for w, f, _ in fingerprinted]
         )
@@ -273,15 +278,14 @@ def write_zipapp(
                 writer.file(name, sources[name])
             else:
                 entry = entries[name]
-                writer.raw(name, entry.file_size, entry.CRC, handle,
-                           _data_offset(handle, entry), entry)  # fmt: skip
+                writer.raw(_entry(name, entry), handle, _data_offset(handle, entry))
 
     # The wheels last, each as one stored `.deps/` entry, the way pex stores wheel files.
     writer.directory(".deps/")
     for wheel, _, crc in fingerprinted:
-        size = wheel.path.stat().st_size
+        info = _stored(f".deps/{wheel.filename}", wheel.path.stat().st_size, crc)
         with wheel.path.open("rb") as source:
-            writer.raw(f".deps/{wheel.filename}", size, crc, source, 0)
+            writer.raw(info, source, 0)
     count, size = writer.close()
     check_zipimport(output, count, size, zip64_importable)
     os.chmod(staged, 0o755)

@@ -284,15 +284,21 @@ def bench_bazel_large(wheels: List[Path], work: Path) -> None:
     try:
         bazel.build("//:app")
         pex = bazel.output("app.pex")
-        with (workspace / "main.py").open("a") as handle:
-            handle.write("# an edit\n")
-        start = time.perf_counter()
-        bazel.build("//:app")
-        rebuild = time.perf_counter() - start
+        rebuilds = []
+        for edit in range(3):
+            with (workspace / "main.py").open("a") as handle:
+                handle.write(f"# edit {edit}\n")
+            start = time.perf_counter()
+            bazel.build("//:app")
+            rebuilds.append(time.perf_counter() - start)
+        rebuild = min(rebuilds)
         copy, _ = best(["sh", "-c", f"cat {pex} > {work / 'large.out'}"])
-        row("large app: rebuild after editing main.py", f"{rebuild:.2f} s",
+        digest, _ = best(["sha256sum", str(pex)])
+        row("large app: rebuild after editing main.py (best of 3 edits)", f"{rebuild:.2f} s",
             f"{ratio(rebuild, copy)} of a copy of its {pex.stat().st_size / 2**20:.0f} MiB"
             f" ({copy:.2f} s)")  # fmt: skip
+        row("  SHA-256 of that PEX, which Bazel computes for every output", f"{digest:.2f} s",
+            f"{ratio(digest, copy)} of the copy")  # fmt: skip
     finally:
         bazel.shutdown()
 

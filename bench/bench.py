@@ -293,11 +293,13 @@ def bench_bazel_large(wheels: List[Path], work: Path) -> None:
             rebuilds.append(time.perf_counter() - start)
         rebuild = min(rebuilds)
         copy, _ = best(["sh", "-c", f"cat {pex} > {work / 'large.out'}"])
-        digest, _ = best(["sha256sum", str(pex)])
+        # Bazel hashes every output it writes; hashlib's SHA-256 runs at a speed like Java's.
+        sha256 = "import hashlib, sys; hashlib.file_digest(open(sys.argv[1], 'rb'), 'sha256')"
+        digest, _ = best([PYTHON, "-c", sha256, str(pex)])
         row("large app: rebuild after editing main.py (best of 3 edits)", f"{rebuild:.2f} s",
             f"{ratio(rebuild, copy)} of a copy of its {pex.stat().st_size / 2**20:.0f} MiB"
             f" ({copy:.2f} s)")  # fmt: skip
-        row("  SHA-256 of that PEX, which Bazel computes for every output", f"{digest:.2f} s",
+        row("  SHA-256 of that PEX (Bazel digests each output it writes)", f"{digest:.2f} s",
             f"{ratio(digest, copy)} of the copy")  # fmt: skip
     finally:
         bazel.shutdown()

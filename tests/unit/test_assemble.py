@@ -280,6 +280,10 @@ def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
     assert cli_main(["build", "--manifest", str(path)]) == 0, "3.13 imports ZIP64 zipapps"
 
 
+# Files pex hashes, zips or leaves out in its own ways: a dotfile, bytecode, a data file.
+EXTRA_SOURCES = ("app/.settings", "app/stale.pyc", "app/data.txt")
+
+
 def _pex_builder_reference(tmp_path: Path, wheels, **options) -> Path:
     """The same PEX written by pex's PEXBuilder alone: sources and wheels through its chroot."""
     from pex.inherit_path import InheritPath
@@ -303,6 +307,8 @@ def _pex_builder_reference(tmp_path: Path, wheels, **options) -> Path:
         info.venv = info.includes_tools = True
     builder.info = info
     builder.add_source(str(tmp_path / "app" / "main.py"), "app/main.py")
+    for name in EXTRA_SOURCES:
+        builder.add_source(str(tmp_path / name), name)
     for wheel in wheels:
         builder.add_dist_location(str(wheel))
     builder.set_entry_point("app.main")
@@ -338,7 +344,13 @@ def _entries(pex: Path):
 def test_zipapp_holds_what_pex_builder_writes(wheel_dir, tmp_path, monkeypatch, options):
     """pex's builder is the oracle: same header, entries, modes, contents and PEX-INFO."""
     wheels = _app_wheels(wheel_dir, "linux_x86_64")
-    ours = build.assemble(manifest.load(_write_manifest(tmp_path, wheels, **options)))
+    path = _write_manifest(tmp_path, wheels, **options)
+    data = json.loads(path.read_text())
+    for name in EXTRA_SOURCES:
+        (tmp_path / name).write_bytes(name.encode())
+        data["sources"].append({"path": str(tmp_path / name), "archive_path": name})
+    path.write_text(json.dumps(data))
+    ours = build.assemble(manifest.load(path))
     monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
     reference = _pex_builder_reference(tmp_path, wheels, **options)
     assert _pex_info(ours) == _pex_info(reference)

@@ -1,4 +1,4 @@
-"""pex's own builder: the skeleton of every zipapp, and whole packed and loose PEXes."""
+"""pex's own builder: the skeleton of every zipapp; whole packed, loose and pre-installed PEXes."""
 
 from __future__ import annotations
 

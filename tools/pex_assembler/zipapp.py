@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
@@ -33,6 +34,11 @@ _DIRECTORY_ATTR = (0o40755 << 16) | 0x10
 _CHUNK = 1024 * 1024
 
 
+def _is_bytecode(name: str) -> bool:
+    """What pex leaves out of a zipapp it writes without compiling: bytecode, even in flight."""
+    return name.endswith((".pyc", ".pyo")) or re.search(r"\.pyc\.[0-9]+$", name) is not None
+
+
 def code_hash(sources: Mapping[str, Path]) -> str:
     """pex's code hash of a chroot holding `sources`: names, then contents, in path order.
 
@@ -41,7 +47,7 @@ def code_hash(sources: Mapping[str, Path]) -> str:
     hashed = sorted(
         name
         for name in sources
-        if not name.endswith((".pyc", ".pyo"))
+        if not _is_bytecode(name)
         and not name.rsplit("/", 1)[-1].startswith(".")
         and "__pycache__" not in name.split("/")[:-1]
     )
@@ -235,6 +241,7 @@ def write_zipapp(
 ) -> None:
     """Writes the PEX at `staged` from `skeleton` and moves it to `output` in one rename."""
     _check_sources(sources)
+    sources = {name: path for name, path in sources.items() if not _is_bytecode(name)}
     fingerprinted: List[Tuple[Wheel, str, int]] = []
     for wheel in wheels:
         if wheel.fingerprint is None or wheel.crc32 is None:

@@ -8,7 +8,7 @@ import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 
 @dataclass
@@ -46,6 +46,10 @@ class Bazel:
             flags.append(f"--platforms=@crosspex//py/platforms:{platform}")
         return self.run("build", *flags, *targets, check=check)
 
+    def aquery(self, expression: str, *flags: str) -> dict:
+        """The action graph of `expression`, as Bazel's jsonproto output."""
+        return json.loads(self.run("aquery", *flags, "--output=jsonproto", expression).stdout)
+
     def output(self, relative: str) -> Path:
         bin_dir = self.run("info", "bazel-bin").stdout.strip()
         return Path(bin_dir) / relative
@@ -68,3 +72,27 @@ def deps_in(pex: Path) -> List[str]:
                 if n.startswith(".deps/") and n != ".deps/"
             }
         )
+
+
+def action_inputs(aquery: dict, action: dict) -> Set[str]:
+    """The execroot-relative paths of an aquery action's inputs."""
+    fragments = {f["id"]: f for f in aquery["pathFragments"]}
+    artifacts = {a["id"]: a["pathFragmentId"] for a in aquery["artifacts"]}
+    depsets = {d["id"]: d for d in aquery["depSetOfFiles"]}
+
+    def path(fragment_id):
+        parts = []
+        while fragment_id:
+            parts.append(fragments[fragment_id]["label"])
+            fragment_id = fragments[fragment_id].get("parentId")
+        return "/".join(reversed(parts))
+
+    pending, seen, inputs = list(action["inputDepSetIds"]), set(), set()
+    while pending:
+        depset = depsets[pending.pop()]
+        if depset["id"] in seen:
+            continue
+        seen.add(depset["id"])
+        inputs.update(path(artifacts[a]) for a in depset.get("directArtifactIds", []))
+        pending.extend(depset.get("transitiveDepSetIds", []))
+    return inputs

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bazel import pex_info
+from bazel import action_inputs, pex_info
 from binary_format import EXPECTED, binary_format
 from conftest import PYTHON_VERSIONS
 from pex_assembler import target
@@ -137,29 +137,6 @@ def test_distributions_equal_what_pex_resolves(matrix, every_wheel, platform, tm
     )
 
 
-def _action_inputs(aquery: dict, action: dict):
-    fragments = {f["id"]: f for f in aquery["pathFragments"]}
-    artifacts = {a["id"]: a["pathFragmentId"] for a in aquery["artifacts"]}
-    depsets = {d["id"]: d for d in aquery["depSetOfFiles"]}
-
-    def path(fragment_id):
-        parts = []
-        while fragment_id:
-            parts.append(fragments[fragment_id]["label"])
-            fragment_id = fragments[fragment_id].get("parentId")
-        return "/".join(reversed(parts))
-
-    pending, seen, inputs = list(action["inputDepSetIds"]), set(), set()
-    while pending:
-        depset = depsets[pending.pop()]
-        if depset["id"] in seen:
-            continue
-        seen.add(depset["id"])
-        inputs.update(path(artifacts[a]) for a in depset.get("directArtifactIds", []))
-        pending.extend(depset.get("transitiveDepSetIds", []))
-    return inputs
-
-
 @pytest.mark.parametrize("platform", ["macos_arm64", "windows_x86_64"])
 def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platform):
     """rules_py issue 625: the graph carries a py_binary with a host-only launcher."""
@@ -182,25 +159,18 @@ def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platfo
     ).stdout
     assert binaries.strip() == "", binaries
 
-    aquery = json.loads(
-        app_bazel.run(
-            "aquery",
-            *flags,
-            "--output=jsonproto",
-            'mnemonic("PexAssemble", //regression:app_pex)',
-        ).stdout
-    )
+    aquery = app_bazel.aquery('mnemonic("PexAssemble", //regression:app_pex)', *flags)
     (action,) = aquery["actions"]
     output_base = Path(app_bazel.run("info", "output_base").stdout.strip())
     interpreter = (output_base / "external/crosspex_exec_python/interpreter_path.txt").read_text()
     assert action["arguments"][0] == interpreter.strip(), "the exec Python runs the assembler"
-    generated = {p for p in _action_inputs(aquery, action) if p.startswith("bazel-out/")}
+    generated = {p for p in action_inputs(aquery, action) if p.startswith("bazel-out/")}
     # Besides its manifest and pex's skeleton (PexSkeleton), the action reads only the
     # wheels' records (PexWheelCheck outputs).
     records = {p for p in generated if p.endswith(".crosspex.json")}
     assert len(records) == 4, records  # msgpack, python-dateutil, pyyaml, six
     site = "external/crosspex_exec_python/site/"
-    pex_files = [p for p in _action_inputs(aquery, action) if p.startswith(site + "pex")]
+    pex_files = [p for p in action_inputs(aquery, action) if p.startswith(site + "pex")]
     assert pex_files == [], "a zipapp is completed without pex"
     assert sorted(Path(p).name for p in generated - records) == [
         "app_pex.pex_manifest.json",

@@ -3,15 +3,13 @@ its declared inputs and the exec interpreter's own installation."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from pathlib import Path
 
-from bazel import Bazel
+from bazel import Bazel, action_inputs
 from conftest import copy_of_app
 from support import ROOT
-from test_cross_proof import _action_inputs
 
 ACTION_ENV = {"PYTHONPATH", "PYTHONHASHSEED", "PYTHONUTF8", "LC_ALL"}
 
@@ -52,13 +50,7 @@ def test_no_rule_inherits_the_shell_environment():
 
 
 def test_pex_actions_have_only_their_own_environment(app_bazel):
-    aquery = json.loads(
-        app_bazel.run(
-            "aquery",
-            "--output=jsonproto",
-            'mnemonic("Pex(Assemble|Skeleton|WheelCheck)", deps(//app:all))',
-        ).stdout
-    )
+    aquery = app_bazel.aquery('mnemonic("Pex(Assemble|Skeleton|WheelCheck)", deps(//app:all))')
     mnemonics = {a["mnemonic"] for a in aquery["actions"]}
     assert mnemonics == {"PexAssemble", "PexSkeleton", "PexWheelCheck"}, mnemonics
     for action in aquery["actions"]:
@@ -114,17 +106,10 @@ toolchain(
             "--extra_toolchains=//traced:toolchain",
         ]
         bazel.run("build", *flags, "//app:app_macos_arm64")
-        aquery = json.loads(
-            bazel.run(
-                "aquery",
-                *flags,
-                "--output=jsonproto",
-                'mnemonic("PexAssemble", deps(//app:app_macos_arm64))',
-            ).stdout
-        )
+        aquery = bazel.aquery('mnemonic("PexAssemble", deps(//app:app_macos_arm64))', *flags)
         (action,) = aquery["actions"]
         execroot = Path(bazel.run("info", "execution_root").stdout.strip())
-        inputs = [execroot / p for p in _action_inputs(aquery, action)]
+        inputs = [execroot / p for p in action_inputs(aquery, action)]
         declared = {p.resolve() for p in inputs}
         # Resolving a path looks at each directory above it.
         allowed_dirs = {d for p in [*inputs, *declared, Path(prefix)] for d in p.parents}

@@ -27,6 +27,8 @@ def _pex_assembler_toolchain_impl(ctx):
         interpreter_path = ctx.attr.interpreter_path,
         files = depset(assembler_files + library_files),
         files_without_pex = depset(assembler_files + packaging),
+        # Only files_to_run counts as a tool on Bazel 4: plain files would be mere inputs.
+        worker_tools = [ctx.attr.assembler[DefaultInfo].files_to_run],
         python_path = [_python_path_entry(assembler_files, "pex_assembler/__init__.py"), site],
     )
     return [platform_common.ToolchainInfo(pex_assembler = info)]
@@ -45,8 +47,8 @@ exec_compatible_with = [...])` for remote executors.""",
         ),
         "assembler": attr.label(
             default = Label("//tools/pex_assembler:srcs"),
-            allow_files = [".py"],
-            doc = "The pex_assembler package sources.",
+            allow_files = [".py", ".txt"],
+            doc = "The pex_assembler package sources, and the requirements file pinning its libraries.",
         ),
         "libraries": attr.label(
             mandatory = True,

@@ -18,6 +18,7 @@ _FETCH_MODULES = [
     "target.py",
     "wheelhouse.py",
     "wheels.py",
+    "worker.py",
     "writer.py",
     "zipapp.py",
     "zips.py",

@@ -67,8 +67,6 @@ def _py_pex_binary_impl(ctx):
 
     target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
     args = ctx.actions.args()
-    args.use_param_file("@%s", use_always = True)
-    args.set_param_file_format("multiline")
     args.add("build")
     args.add("--manifest", manifest)
 

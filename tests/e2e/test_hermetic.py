@@ -139,3 +139,29 @@ toolchain(
         assert outside == [], outside
     finally:
         bazel.shutdown()
+
+
+def test_pex_free_actions_run_in_a_worker_and_write_what_the_sandbox_writes(tmp_path):
+    workspace = copy_of_app(tmp_path / "app")
+    bazel = Bazel(workspace, tmp_path / "output_base")
+    target = "//app:app_linux_x86_64"
+    try:
+        default = bazel.build(target).stderr
+        assert re.search(r"processes: .*\d+ worker", default), default
+        pex = bazel.output("app/app_linux_x86_64.pex")
+        by_worker = pex.read_bytes()
+        aquery = bazel.aquery(f'mnemonic("PexAssemble|PexWheelCheck", deps({target}))')
+        for action in aquery["actions"]:
+            info = {i["key"]: i.get("value", "") for i in action.get("executionInfo", [])}
+            assert info.get("supports-workers") == "1", action["mnemonic"]
+
+        bazel.run("clean")
+        sandboxed = bazel.build(
+            target,
+            "--strategy=PexAssemble=linux-sandbox",
+            "--strategy=PexWheelCheck=linux-sandbox",
+        ).stderr
+        assert "worker" not in re.search(r"processes: .*", sandboxed).group(0), sandboxed
+        assert pex.read_bytes() == by_worker
+    finally:
+        bazel.shutdown()

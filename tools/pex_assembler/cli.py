@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional, Sequence
 
-from pex_assembler import build, manifest, wheels
+from pex_assembler import build, manifest, wheels, worker
 from pex_assembler.errors import AssemblerError
 
 
@@ -59,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if "--persistent_worker" in argv:
+        # Bazel's worker strategy: one process, one request per action, until Bazel stops it.
+        worker.serve(main, sys.stdin.buffer, sys.stdout.buffer)
+        return 0
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":

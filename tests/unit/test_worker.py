@@ -1,0 +1,101 @@
+"""The persistent worker, driven over its real stdin and stdout as Bazel drives it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pex_assembler import worker
+from support import ROOT
+
+
+def _request(arguments, request_id=0, extra=b""):
+    body = bytearray()
+    for argument in arguments:
+        data = argument.encode("utf-8")
+        body += worker._varint(1 << 3 | 2) + worker._varint(len(data)) + data
+    if request_id:
+        body += worker._varint(3 << 3) + worker._varint(request_id)
+    body += extra
+    return worker._varint(len(body)) + bytes(body)
+
+
+def _response(data):
+    """exit_code, output and request_id of one WorkResponse body."""
+    fields = {1: 0, 2: "", 3: 0}
+    position = 0
+    while position < len(data):
+        key, position = worker._read_varint(data, position)
+        if key & 7 == 0:
+            fields[key >> 3], position = worker._read_varint(data, position)
+        else:
+            length, position = worker._read_varint(data, position)
+            fields[key >> 3] = data[position : position + length].decode("utf-8")
+            position += length
+    return fields[1], fields[2], fields[3]
+
+
+def test_requests_skip_fields_they_do_not_use():
+    # Bazel also sends inputs (path and digest), verbosity and sandbox_dir.
+    an_input = b"\x0a\x03a.py\x12\x02\xff\x00"
+    extra = b"\x12" + bytes([len(an_input)]) + an_input + b"\x28\x0a" + b"\x32\x02/s"
+    data = _request(["build", "--manifest", "m.json", "é"], request_id=300, extra=extra)
+    request = worker.parse_request(data[1:])
+    assert request.arguments == ["build", "--manifest", "m.json", "é"]
+    assert request.request_id == 300
+
+
+def test_truncated_request_is_an_error():
+    with pytest.raises(ValueError):
+        worker.parse_request(b"\x0a\x05ab")
+
+
+def test_worker_answers_each_request_then_exits_when_bazel_closes_its_stdin(tmp_path):
+    env = {"PYTHONPATH": f"{ROOT / 'tools'}{os.pathsep}{os.pathsep.join(sys.path)}"}
+    requests = b"".join(
+        [
+            _request(
+                ["describe-target", "--os", "linux", "--arch", "x86_64", "--python-version", "3.11"]
+            ),
+            _request(["build", "--manifest", str(tmp_path / "missing.json")], request_id=7),
+            _request(["no-such-command"]),
+            _request(
+                ["describe-target", "--os", "macos", "--arch", "arm64", "--python-version", "3.12"]
+            ),
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pex_assembler", "--persistent_worker"],
+        input=requests,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    stream, responses = done.stdout, []
+    while stream:
+        length, position = worker._read_varint(stream, 0)
+        responses.append(_response(stream[position : position + length]))
+        stream = stream[position + length :]
+    assert len(responses) == 4, responses
+
+    # What a command prints travels in its response, never around the protocol.
+    code, output, request_id = responses[0]
+    assert (code, request_id) == (0, 0)
+    assert "cp311-cp311-manylinux_2_28_x86_64" in json.loads(output)["compatible_tags"]
+
+    code, output, request_id = responses[1]
+    assert (code, request_id) == (1, 7)
+    assert output.startswith("pex-assembler: error: ") and "missing.json" in output
+
+    code, output, _ = responses[2]
+    assert code == 2 and "invalid choice: 'no-such-command'" in output
+
+    # Still serving after failures, with nothing left over from them.
+    code, output, _ = responses[3]
+    assert code == 0
+    assert "cp312-cp312-macosx_14_0_arm64" in json.loads(output)["compatible_tags"]

@@ -14,14 +14,10 @@ from support import ROOT
 
 
 def _request(arguments, request_id=0, extra=b""):
-    body = bytearray()
-    for argument in arguments:
-        data = argument.encode("utf-8")
-        body += worker._varint(1 << 3 | 2) + worker._varint(len(data)) + data
-    if request_id:
-        body += worker._varint(3 << 3) + worker._varint(request_id)
-    body += extra
-    return worker._varint(len(body)) + bytes(body)
+    """A WorkRequest with `extra` fields appended, as a newer Bazel may send."""
+    data = worker.encode_request(arguments, request_id)
+    length, position = worker._read_varint(data, 0)
+    return worker._varint(length + len(extra)) + data[position:] + extra
 
 
 def _response(data):

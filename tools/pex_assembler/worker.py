@@ -79,6 +79,17 @@ def parse_request(data: bytes) -> WorkRequest:
     return request
 
 
+def encode_request(arguments: Sequence[str], request_id: int = 0) -> bytes:
+    """A length-delimited WorkRequest, as Bazel sends it (for tests and benchmarks)."""
+    body = bytearray()
+    for argument in arguments:
+        text = argument.encode("utf-8")
+        body += _varint(1 << 3 | _LENGTH_DELIMITED) + _varint(len(text)) + text
+    if request_id:
+        body += _varint(3 << 3 | _VARINT) + _varint(request_id)
+    return _varint(len(body)) + bytes(body)
+
+
 def encode_response(exit_code: int, output: str, request_id: int) -> bytes:
     """A length-delimited WorkResponse."""
     body = bytearray()
@@ -111,9 +122,7 @@ def read_message(stream: BinaryIO) -> Optional[bytes]:
     return data
 
 
-def serve(
-    run: Callable[[Sequence[str]], int], requests: BinaryIO, responses: BinaryIO
-) -> None:
+def serve(run: Callable[[Sequence[str]], int], requests: BinaryIO, responses: BinaryIO) -> None:
     """Answers every request on `requests` with `run(arguments)`'s exit code and messages."""
     while True:
         data = read_message(requests)

@@ -172,7 +172,7 @@ def bench_assembler(app: str, wheels: List[Path], work: Path) -> None:
     in_worker = best_in_worker(assemble_command(path, warm)[len(ASSEMBLER) :])
     row("assembler in its persistent worker, as local Bazel runs it", f"{in_worker:.2f} s",
         f"{ratio(in_worker, copy)} of the copy")  # fmt: skip
-    row("assembler as a process of its own (sandboxed or remote Bazel)", f"{fast:.2f} s",
+    row("assembler, one process a build (sandboxed, remote)", f"{fast:.2f} s",
         f"{ratio(fast, copy)} of the copy")  # fmt: skip
     skeleton, _ = best(
         [*ASSEMBLER, "skeleton", "--manifest", str(path), "--output", str(warm / "skeleton.pex")],

@@ -125,7 +125,7 @@ def best_in_worker(arguments: List[str], runs: int = 3) -> float:
             process.stdin.write(worker.encode_request(arguments))
             process.stdin.flush()
             response = worker.read_message(process.stdout)
-            if response is None or response[:1] == b"\x08":  # a non-zero exit_code
+            if response is None or worker.parse_response(response)[0] != 0:
                 raise SystemExit(f"the worker failed: {response!r}")
             if run:  # the first request imports the assembler
                 times.append(time.perf_counter() - start)

@@ -20,21 +20,6 @@ def _request(arguments, request_id=0, extra=b""):
     return worker._varint(length + len(extra)) + data[position:] + extra
 
 
-def _response(data):
-    """exit_code, output and request_id of one WorkResponse body."""
-    fields = {1: 0, 2: "", 3: 0}
-    position = 0
-    while position < len(data):
-        key, position = worker._read_varint(data, position)
-        if key & 7 == 0:
-            fields[key >> 3], position = worker._read_varint(data, position)
-        else:
-            length, position = worker._read_varint(data, position)
-            fields[key >> 3] = data[position : position + length].decode("utf-8")
-            position += length
-    return fields[1], fields[2], fields[3]
-
-
 def test_requests_skip_fields_they_do_not_use():
     # Bazel also sends inputs (path and digest), verbosity and sandbox_dir.
     an_input = b"\x0a\x03a.py\x12\x02\xff\x00"
@@ -43,6 +28,14 @@ def test_requests_skip_fields_they_do_not_use():
     request = worker.parse_request(data[1:])
     assert request.arguments == ["build", "--manifest", "m.json", "é"]
     assert request.request_id == 300
+
+
+def test_messages_are_protobuf_as_bazel_writes_them():
+    # Written by hand from worker_protocol.proto, so encoder and parser cannot share a mistake.
+    response = b"\x08\x01\x12\x02ok\x18\x07"
+    assert worker.encode_response(1, "ok", 7) == bytes([len(response)]) + response
+    assert worker.parse_response(response) == (1, "ok", 7)
+    assert worker.encode_request(["a", "bc"], 2) == b"\x09\x0a\x01a\x0a\x02bc\x18\x02"
 
 
 def test_truncated_request_is_an_error():
@@ -75,7 +68,7 @@ def test_worker_answers_each_request_then_exits_when_bazel_closes_its_stdin(tmp_
     stream, responses = done.stdout, []
     while stream:
         length, position = worker._read_varint(stream, 0)
-        responses.append(_response(stream[position : position + length]))
+        responses.append(worker.parse_response(stream[position : position + length]))
         stream = stream[position + length :]
     assert len(responses) == 4, responses
 

@@ -16,7 +16,7 @@ import contextlib
 import io
 import traceback
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, List, Optional, Sequence, Tuple
+from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 _VARINT, _FIXED64, _LENGTH_DELIMITED, _FIXED32 = 0, 1, 2, 5
 
@@ -54,53 +54,74 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def parse_request(data: bytes) -> WorkRequest:
-    """A WorkRequest from its encoded bytes; fields other than the two above are skipped."""
-    request = WorkRequest()
+def _fields(data: bytes) -> Iterator[Tuple[int, Union[int, bytes]]]:
+    """(field number, value) of each varint and length-delimited field; fixed ones skipped."""
     position = 0
     while position < len(data):
         key, position = _read_varint(data, position)
         number, wire_type = key >> 3, key & 7
         if wire_type == _VARINT:
             value, position = _read_varint(data, position)
-            if number == 3:
-                request.request_id = value if value < 2**31 else value - 2**64
+            yield number, value
         elif wire_type == _LENGTH_DELIMITED:
             length, position = _read_varint(data, position)
             if position + length > len(data):
                 raise ValueError("truncated field")
-            if number == 1:
-                request.arguments.append(data[position : position + length].decode("utf-8"))
+            yield number, data[position : position + length]
             position += length
         elif wire_type in (_FIXED64, _FIXED32):
             position += 8 if wire_type == _FIXED64 else 4
         else:
             raise ValueError(f"unsupported wire type {wire_type}")
+
+
+def _int32(value: int) -> int:
+    return value if value < 2**31 else value - 2**64
+
+
+def _message(*fields: Tuple[int, Union[int, str]]) -> bytes:
+    """A length-delimited message of the given fields; zeros and empty strings left out."""
+    body = bytearray()
+    for number, value in fields:
+        if isinstance(value, str):
+            if value:
+                text = value.encode("utf-8")
+                body += _varint(number << 3 | _LENGTH_DELIMITED) + _varint(len(text)) + text
+        elif value:
+            body += _varint(number << 3 | _VARINT) + _varint(value)
+    return _varint(len(body)) + bytes(body)
+
+
+def parse_request(data: bytes) -> WorkRequest:
+    """A WorkRequest from its encoded bytes; fields other than the two above are skipped."""
+    request = WorkRequest()
+    for number, value in _fields(data):
+        if number == 1 and isinstance(value, bytes):
+            request.arguments.append(value.decode("utf-8"))
+        elif number == 3 and isinstance(value, int):
+            request.request_id = _int32(value)
     return request
 
 
 def encode_request(arguments: Sequence[str], request_id: int = 0) -> bytes:
     """A length-delimited WorkRequest, as Bazel sends it (for tests and benchmarks)."""
-    body = bytearray()
-    for argument in arguments:
-        text = argument.encode("utf-8")
-        body += _varint(1 << 3 | _LENGTH_DELIMITED) + _varint(len(text)) + text
-    if request_id:
-        body += _varint(3 << 3 | _VARINT) + _varint(request_id)
-    return _varint(len(body)) + bytes(body)
+    return _message(*((1, a) for a in arguments), (3, request_id))
 
 
 def encode_response(exit_code: int, output: str, request_id: int) -> bytes:
     """A length-delimited WorkResponse."""
-    body = bytearray()
-    if exit_code:
-        body += _varint(1 << 3 | _VARINT) + _varint(exit_code)
-    if output:
-        text = output.encode("utf-8")
-        body += _varint(2 << 3 | _LENGTH_DELIMITED) + _varint(len(text)) + text
-    if request_id:
-        body += _varint(3 << 3 | _VARINT) + _varint(request_id)
-    return _varint(len(body)) + bytes(body)
+    return _message((1, exit_code), (2, output), (3, request_id))
+
+
+def parse_response(data: bytes) -> Tuple[int, str, int]:
+    """exit_code, output and request_id of a WorkResponse (for tests and benchmarks)."""
+    found: Dict[int, Union[int, bytes]] = dict(_fields(data))
+    output = found.get(2, b"")
+    return (
+        _int32(int(found.get(1, 0))),
+        output.decode("utf-8") if isinstance(output, bytes) else "",
+        _int32(int(found.get(3, 0))),
+    )
 
 
 def read_message(stream: BinaryIO) -> Optional[bytes]:

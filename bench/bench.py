@@ -248,14 +248,14 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
 
 def bench_bazel(work: Path) -> None:
     sys.path[:0] = [str(ROOT / "tests")]
-    from bazel import Bazel
+    from bazel import BAZEL4, Bazel
 
     print("\nBazel (the e2e matrix: //app:all)", flush=True)
     workspace = work / "app"
     shutil.copytree(ROOT / "e2e" / "app", workspace, ignore=shutil.ignore_patterns("bazel-*"))
     text = (workspace / "WORKSPACE").read_text()
     (workspace / "WORKSPACE").write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
-    bazel = Bazel(workspace, work / "output_base")
+    bazel = Bazel(workspace, work / "output_base", version=BAZEL4)
     try:
         bazel.run("fetch", "//app:all")
         bazel.build("//app:all")
@@ -284,7 +284,6 @@ def _workspace(directory: Path, body: str) -> None:
         "crosspex_dependencies()\ncrosspex_register_toolchains()\n" + body
     )
     shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", directory / ".bazelrc")
-    shutil.copy(ROOT / "e2e" / "app" / ".bazelrc.host", directory / ".bazelrc.host")
 
 
 def bench_bazel_large(wheels: List[Path], work: Path) -> None:
@@ -293,7 +292,7 @@ def bench_bazel_large(wheels: List[Path], work: Path) -> None:
 
     from packaging.utils import parse_wheel_filename
 
-    from bazel import Bazel
+    from bazel import BAZEL4, Bazel
 
     workspace = work / "large"
     _workspace(workspace, 'pip_wheels(name = "large", lock = "//:requirements.txt", '
@@ -311,7 +310,7 @@ def bench_bazel_large(wheels: List[Path], work: Path) -> None:
         'load("@crosspex//py:defs.bzl", "py_pex_binary")\n'
         f'py_pex_binary(name = "app", srcs = ["main.py"], main = "main.py", deps = [{deps}])\n'
     )
-    bazel = Bazel(workspace, work / "large_output_base")
+    bazel = Bazel(workspace, work / "large_output_base", version=BAZEL4)
     try:
         bazel.build("//:app")
         pex = bazel.output("app.pex")
@@ -378,7 +377,7 @@ def rebuild_phases(profile: Path) -> Dict[str, float]:
 
 def bench_analysis(work: Path) -> None:
     """Analysis of a py_pex_binary over a chain of N py_library targets, for two N."""
-    from bazel import Bazel
+    from bazel import BAZEL4, Bazel
 
     times = {}
     for count in (250, 1000):
@@ -395,7 +394,7 @@ def bench_analysis(work: Path) -> None:
             f'py_pex_binary(name = "pex", srcs = ["main.py"], main = "main.py", '
             f'deps = [":l{count - 1}"])\n'
         )
-        bazel = Bazel(workspace, work / f"graph{count}_output_base")
+        bazel = Bazel(workspace, work / f"graph{count}_output_base", version=BAZEL4)
         try:
             bazel.run("build", "--nobuild", "//:pex")
             (workspace / "BUILD.bazel").write_text((workspace / "BUILD.bazel").read_text() + "\n")

@@ -10,7 +10,7 @@ crosspex_register_toolchains()
 """
 
 load("//py/private:compat.bzl", "crosspex_compat")
-load("//py/private:exec_python.bzl", "crosspex_exec_python")
+load("//py/private:exec_python.bzl", "crosspex_exec_python", "crosspex_toolchains")
 load("//py/private:pip_wheels.bzl", _pip_wheels = "pip_wheels")
 load("//py/private:toolchains.bzl", "TARGET_TOOLCHAINS")
 
@@ -19,15 +19,18 @@ pip_wheels = _pip_wheels
 def crosspex_dependencies():
     """Defines the repositories crosspex needs.
 
-    `@crosspex_exec_python`: the host Python that runs the assembler, with pex.
-    `@crosspex_compat`: the PyInfo providers of this Bazel.
+    `@crosspex_exec_python`: the host Python that runs the assembler, with pex
+    (`CROSSPEX_PYTHON` names another one); `@crosspex_toolchains`: its `toolchain()`;
+    `@crosspex_compat`: what differs between Bazel versions.
     """
     if "crosspex_exec_python" not in native.existing_rules():
         crosspex_exec_python(name = "crosspex_exec_python")
+    if "crosspex_toolchains" not in native.existing_rules():
+        crosspex_toolchains(name = "crosspex_toolchains")
     if "crosspex_compat" not in native.existing_rules():
         crosspex_compat(name = "crosspex_compat")
 
 def crosspex_register_toolchains():
     """Registers the host's assembler and the target toolchains of the built-in platforms."""
-    native.register_toolchains("@crosspex_exec_python//:assembler_toolchain")
+    native.register_toolchains("@crosspex_toolchains//:assembler_toolchain")
     native.register_toolchains(*TARGET_TOOLCHAINS)

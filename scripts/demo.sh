@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The main job: one Bazel invocation builds the example app's PEX for every platform (and
+# The main job: one Bazel invocation (Bazel 7.7.1, bzlmod) builds the example app's PEX for every platform (and
 # the Linux x86_64 one for CPython 3.9 to 3.13); then the host's PEX runs, and the Linux
 # aarch64 one runs under qemu-user.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup.sh"
+bazel="$(bash "$root/scripts/bazel7.sh")"
 
 cd "$root/e2e/app"
-bazel build --color=no --curses=no //app:all //packer:all
-bin="$(bazel info bazel-bin)"
+"$bazel" build --color=no --curses=no //app:all //packer:all
+bin="$("$bazel" info bazel-bin)"
 dist="$root/dist"
 rm -rf "$dist"
 mkdir -p "$dist"

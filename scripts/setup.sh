@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# Installs what crosspex's demo and tests need on a Debian/Ubuntu host, then writes the
-# per-host Bazel settings. Safe to run again.
+# Installs what crosspex's demo and tests need on a Debian/Ubuntu host, besides the two
+# Bazels (scripts/bazel7.sh and scripts/bazel4.sh provide those). Safe to run again.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 need_apt=()
-command -v bazel >/dev/null || need_apt+=(bazel-bootstrap)
-dpkg -s bazel-platforms >/dev/null 2>&1 || need_apt+=(bazel-platforms)
 command -v qemu-aarch64-static >/dev/null || need_apt+=(qemu-user-static)
 command -v strace >/dev/null || need_apt+=(strace)
+command -v file >/dev/null || need_apt+=(file)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} with apt-get" >&2
   sudo_cmd=()
@@ -23,15 +22,4 @@ if [ ! -x "$root/.venv/bin/python" ]; then
 fi
 "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]"
 
-platforms_dir="$(dirname "$(dpkg -L bazel-platforms | grep '/platforms/WORKSPACE$' | head -n 1)")"
-host_rc="# Written by scripts/setup.sh for this host."
-for command in build query fetch sync; do
-  host_rc+="
-$command --override_repository=platforms=$platforms_dir
-$command --override_repository=rules_cc=$root/tools/bazel4/rules_cc
-$command --override_repository=rules_java=$root/tools/bazel4/rules_java"
-done
-for workspace in "$root" "$root"/e2e/*/; do
-  [ -f "$workspace/WORKSPACE" ] && printf '%s\n' "$host_rc" > "$workspace/.bazelrc.host"
-done
-echo "setup: ready ($("$root/.venv/bin/python" --version), $(command -v bazel))" >&2
+echo "setup: ready ($("$root/.venv/bin/python" --version))" >&2

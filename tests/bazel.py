@@ -1,14 +1,47 @@
-"""Runs the real Bazel on a real workspace, each test session with its own output bases."""
+"""Runs the real Bazel on a real workspace, each test session with its own output bases.
+
+Two Bazels: Debian's 7.7.1 with bzlmod (the primary one, `scripts/bazel7.sh`) and Debian 12's
+4.2.3 in WORKSPACE mode (`scripts/bazel4.sh`). Each script sets its Bazel up once and prints
+the command that runs it.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Sequence, Set
+
+ROOT = Path(__file__).resolve().parents[1]
+BAZEL7 = "7.7.1"
+BAZEL4 = "4.2.3"
+
+# The flags Bazel 8 and 9 turn on, or that their removals amount to, as 7.7.1 knows them.
+FORWARD_FLAGS = (
+    "--incompatible_auto_exec_groups",
+    "--incompatible_disallow_empty_glob",
+    "--incompatible_no_implicit_watch_label",
+    "--incompatible_autoload_externally=",
+)
+
+# Commands that take build options (the forward-compatibility flags among them).
+_BUILD_COMMANDS = {"build", "run", "test", "cquery", "aquery"}
+
+
+@functools.lru_cache(maxsize=None)
+def bazel_command(version: str) -> str:
+    """The command that runs Bazel `version`, set up by its project script."""
+    script = {BAZEL7: "bazel7.sh", BAZEL4: "bazel4.sh"}[version]
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / script)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"scripts/{script} failed:\n{done.stderr[-6000:]}")
+    return done.stdout.strip()
 
 
 @dataclass
@@ -19,14 +52,22 @@ class Bazel:
     output_base: Path
     env: Optional[Dict[str, str]] = None
     umask: Optional[int] = None
+    version: str = BAZEL7
+    flags: Sequence[str] = ()
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        command = [
-            "bazel",
+    def command(self, *args: str) -> List[str]:
+        """The client's command line for `args` (a Bazel command and its arguments)."""
+        if args and args[0] in _BUILD_COMMANDS:
+            args = (args[0], *self.flags, *args[1:])
+        return [
+            bazel_command(self.version),
             f"--output_base={self.output_base}",
             "--max_idle_secs=300",
             *args,
         ]
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = self.command(*args)
         done = subprocess.run(
             command,
             cwd=self.workspace,
@@ -54,8 +95,25 @@ class Bazel:
         bin_dir = self.run("info", "bazel-bin").stdout.strip()
         return Path(bin_dir) / relative
 
+    def external(self, name: str) -> Path:
+        """The directory of repository `name`, by its WORKSPACE name or its bzlmod one."""
+        external = self.output_base / "external"
+        found = [p for p in external.glob(f"*{name}") if p.name in (name, *_bzlmod_names(name))]
+        if len(found) != 1:
+            raise AssertionError(f"no single repository {name} in {external}: {found}")
+        return found[0]
+
+    def exec_python(self) -> str:
+        """The interpreter the assembler runs on, as crosspex found it."""
+        return (self.external("crosspex_exec_python") / "interpreter_path.txt").read_text().strip()
+
     def shutdown(self) -> None:
         self.run("shutdown", check=False)
+
+
+def _bzlmod_names(name: str) -> List[str]:
+    # A repository of crosspex's module extension, as Bazel 7 (~) and 8 (+) spell it.
+    return [f"crosspex~~crosspex~{name}", f"crosspex++crosspex+{name}"]
 
 
 def pex_info(pex: Path) -> dict:

@@ -1,5 +1,7 @@
 """Runs the PEX assembler in an action: the one way every crosspex rule calls it."""
 
+load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
+
 ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
 
 def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_pex = True):
@@ -52,4 +54,5 @@ def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_p
         progress_message = progress_message,
         # Everything it reads is an input: no network, in sandboxes that can block it.
         execution_requirements = requirements,
+        **ASSEMBLER_ACTION
     )

@@ -1,4 +1,10 @@
-"""Finds the exec platform's Python and installs the assembler's libraries beside it."""
+"""Finds the exec platform's Python and installs the assembler's libraries beside it.
+
+Two repositories: `@crosspex_exec_python` (the Python, with pex installed beside it) and
+`@crosspex_toolchains`, which holds only the `toolchain()` pointing into it. Registered
+toolchains are loaded by every build that resolves toolchains, so the large repository is
+fetched only when a build actually runs the assembler.
+"""
 
 _MIN_VERSION = (3, 8)
 
@@ -20,8 +26,31 @@ def _host_constraints(rctx):
         _fail("the host CPU %r is not supported for running the assembler" % machine)
     return [os_constraint, "@platforms//cpu:" + cpu]
 
+def _getenv(rctx, name):
+    # rctx.getenv (Bazel 7.1+) also makes the repository depend on the variable.
+    if hasattr(rctx, "getenv"):
+        return rctx.getenv(name)
+    return rctx.os.environ.get(name)
+
+def watched_path(rctx, label):
+    """The path of a file; the repository is fetched again when that file changes.
+
+    Args:
+      rctx: the repository context.
+      label: the file's label.
+
+    Returns:
+      The file's path.
+    """
+    path = rctx.path(label)
+
+    # Bazel 8 no longer watches files named by label implicitly.
+    if hasattr(rctx, "watch"):
+        rctx.watch(path)
+    return path
+
 def _crosspex_exec_python_impl(rctx):
-    candidate = rctx.os.environ.get("CROSSPEX_PYTHON") or rctx.which("python3")
+    candidate = _getenv(rctx, "CROSSPEX_PYTHON") or rctx.which("python3")
     if not candidate:
         _fail("no python3 on PATH")
 
@@ -33,7 +62,7 @@ def _crosspex_exec_python_impl(rctx):
     if (int(major), int(minor)) < _MIN_VERSION:
         _fail("%s is Python %s.%s" % (executable, major, minor))
 
-    requirements = rctx.path(Label("//tools/pex_assembler:requirements.txt"))
+    requirements = watched_path(rctx, Label("//tools/pex_assembler:requirements.txt"))
     install = rctx.execute(
         [
             executable,
@@ -85,17 +114,26 @@ pex_assembler_toolchain(
     interpreter_path = "{executable}",
     libraries = ":libraries",
 )
-
-toolchain(
-    name = "assembler_toolchain",
-    exec_compatible_with = {constraints},
-    toolchain = ":assembler",
-    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
-)
-""".format(executable = executable, constraints = repr(_host_constraints(rctx))))
+""".format(executable = executable))
 
 crosspex_exec_python = repository_rule(
     implementation = _crosspex_exec_python_impl,
     doc = "Finds the host's Python (CROSSPEX_PYTHON or python3 on PATH) and installs pex for the assembler.",
+    # For Bazel before 7.1, which has no rctx.getenv.
     environ = ["CROSSPEX_PYTHON", "PATH"],
+)
+
+def _crosspex_toolchains_impl(rctx):
+    rctx.file("BUILD.bazel", """\
+toolchain(
+    name = "assembler_toolchain",
+    exec_compatible_with = {constraints},
+    toolchain = "@crosspex_exec_python//:assembler",
+    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
+)
+""".format(constraints = repr(_host_constraints(rctx))))
+
+crosspex_toolchains = repository_rule(
+    implementation = _crosspex_toolchains_impl,
+    doc = "The assembler's toolchain() for the host, pointing into @crosspex_exec_python.",
 )

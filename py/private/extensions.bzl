@@ -1,7 +1,7 @@
 """The crosspex module extension: the same repositories WORKSPACE users get from macros."""
 
 load(":compat.bzl", "crosspex_compat")
-load(":exec_python.bzl", "crosspex_exec_python")
+load(":exec_python.bzl", "crosspex_exec_python", "crosspex_toolchains")
 load(":pip_wheels.bzl", "pip_wheels")
 
 _pip_wheels_tag = tag_class(
@@ -16,7 +16,8 @@ _pip_wheels_tag = tag_class(
 
 def _crosspex_impl(module_ctx):
     crosspex_exec_python(name = "crosspex_exec_python")
-    crosspex_compat(name = "crosspex_compat", rules_python = True)
+    crosspex_toolchains(name = "crosspex_toolchains")
+    crosspex_compat(name = "crosspex_compat", bzlmod = True)
     for module in module_ctx.modules:
         for tag in module.tags.pip_wheels:
             pip_wheels(
@@ -28,6 +29,6 @@ def _crosspex_impl(module_ctx):
 
 crosspex = module_extension(
     implementation = _crosspex_impl,
-    doc = "Defines @crosspex_exec_python and @crosspex_compat, and a repository per pip_wheels tag.",
+    doc = "Defines @crosspex_exec_python, @crosspex_toolchains and @crosspex_compat, and a repository per pip_wheels tag.",
     tag_classes = {"pip_wheels": _pip_wheels_tag},
 )

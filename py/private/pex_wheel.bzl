@@ -1,6 +1,6 @@
 """pex_wheel: one .whl file, and the wheels it depends on."""
 
-load("@crosspex_compat//:py_info.bzl", "PY_INFOS")
+load("@crosspex_compat//:defs.bzl", "PY_INFOS")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
 load(":providers.bzl", "PexWheelInfo")
 
@@ -31,8 +31,11 @@ def _pex_wheel_impl(ctx):
             runfiles = ctx.runfiles(transitive_files = transitive),
         ),
         PexWheelInfo(wheel = ctx.file.whl, record = record, transitive_wheels = transitive),
-        # Lets a py_library list the wheel in its deps; the wheel reaches a PEX through runfiles.
-        PY_INFOS[0](transitive_sources = depset()),
+    ] + [
+        # Lets any py_library list the wheel in its deps (Bazel's native one requires the
+        # builtin PyInfo, rules_python's its own); the wheel reaches a PEX through runfiles.
+        py_info(transitive_sources = depset())
+        for py_info in PY_INFOS
     ]
 
 pex_wheel = rule(

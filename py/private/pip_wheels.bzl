@@ -1,5 +1,6 @@
 """Repository rule: hash-pinned wheels for several target platforms, selected per platform."""
 
+load(":exec_python.bzl", "watched_path")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS", "platform_spec")
 
 _FETCH_MODULES = [
@@ -31,13 +32,13 @@ def _pip_wheels_impl(rctx):
     for version in rctx.attr.python_versions:
         if version not in PYTHON_VERSIONS:
             fail("crosspex: pip_wheels python version %r is not one of %s" % (version, PYTHON_VERSIONS))
-    interpreter_file = rctx.path(Label("@crosspex_exec_python//:interpreter_path.txt"))
+    interpreter_file = watched_path(rctx, Label("@crosspex_exec_python//:interpreter_path.txt"))
     interpreter = rctx.read(interpreter_file).strip()
     site = "%s/site" % interpreter_file.dirname
 
     # Each module it runs is looked up by label, so a change to one refetches the wheels.
     for module in _FETCH_MODULES:
-        rctx.path(Label("//tools/pex_assembler:%s" % module))
+        watched_path(rctx, Label("//tools/pex_assembler:%s" % module))
     tools = rctx.path(Label("//tools/pex_assembler:__init__.py")).dirname.dirname
     result = rctx.execute(
         [
@@ -47,7 +48,7 @@ def _pip_wheels_impl(rctx):
             "-m",
             "pex_assembler",
             "fetch-wheels",
-            "--lock=%s" % rctx.path(rctx.attr.lock),
+            "--lock=%s" % watched_path(rctx, rctx.attr.lock),
         ] + ["--python-version=%s" % v for v in rctx.attr.python_versions] + [
             "--platforms-json=%s" % json.encode([platform_spec(p) for p in rctx.attr.platforms]),
             "--dest=.",

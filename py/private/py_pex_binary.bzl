@@ -1,6 +1,6 @@
 """py_pex_binary: a PEX for the target platform, written by an exec-platform assembler."""
 
-load("@crosspex_compat//:py_info.bzl", "PY_INFOS")
+load("@crosspex_compat//:defs.bzl", "PY_INFOS")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
 load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
 

@@ -1,5 +1,6 @@
 """py_pex_cross_binary: one py_pex_binary built for another platform, under a name of its own."""
 
+load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
 load(":python_version.bzl", "PYTHON_VERSION_FLAG")
 
@@ -30,6 +31,7 @@ def _py_pex_cross_binary_impl(ctx):
             inputs = pex,
             outputs = [output],
             mnemonic = "PexCopy",
+            **ASSEMBLER_ACTION
         )
     else:
         output = ctx.actions.declare_file(ctx.label.name + ".pex")

@@ -24,12 +24,28 @@ CROSS_PLATFORMS = [
 PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 
 
-def copy_of_app(destination: Path) -> Path:
-    """The example workspace copied to `destination`, still using this checkout's crosspex."""
-    shutil.copytree(APP, destination, ignore=shutil.ignore_patterns("bazel-*"))
-    workspace = (destination / "WORKSPACE").read_text()
-    (destination / "WORKSPACE").write_text(workspace.replace('path = "../.."', f'path = "{ROOT}"'))
+def copy_of_workspace(source: Path, destination: Path, *ignore: str) -> Path:
+    """An e2e workspace copied to `destination`, still using this checkout's crosspex (in
+    MODULE.bazel for bzlmod, in WORKSPACE for Bazel 4.2.3)."""
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("bazel-*", *ignore))
+    for name in ("MODULE.bazel", "WORKSPACE"):
+        text = (destination / name).read_text()
+        assert 'path = "../.."' in text, name
+        (destination / name).write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
     return destination
+
+
+def copy_of_app(destination: Path) -> Path:
+    """The example workspace copied to `destination`."""
+    return copy_of_workspace(APP, destination)
+
+
+def matrix_names():
+    """What `bazel build //app:all //packer:all` writes: package/name of each PEX."""
+    names = [f"app/app_{p}" for p in CROSS_PLATFORMS]
+    names += [f"app/app_by_python_linux_x86_64_py{v.replace('.', '')}" for v in PYTHON_VERSIONS]
+    names.append("packer/packer_windows_arm64")
+    return names
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +60,9 @@ def matrix(app_bazel, tmp_path_factory):
     """name -> a copy of each PEX the cross-build matrix wrote into bazel-bin."""
     app_bazel.build("//app:all", "//packer:all")
     keep = tmp_path_factory.mktemp("matrix")
-    names = [f"app/app_{p}" for p in CROSS_PLATFORMS]
-    names += [f"app/app_by_python_linux_x86_64_py{v.replace('.', '')}" for v in PYTHON_VERSIONS]
-    names.append("packer/packer_windows_arm64")
     pexes = {}
     bin_dir = app_bazel.output("")
-    for name in names:
+    for name in matrix_names():
         built = bin_dir / f"{name}.pex"
         assert built.is_file(), f"{built} was not written by the one matrix build"
         pexes[name.split("/")[1]] = keep / f"{name.split('/')[1]}.pex"

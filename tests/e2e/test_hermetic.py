@@ -63,11 +63,7 @@ def test_pex_action_reads_only_declared_inputs_without_network(tmp_path):
     bazel = Bazel(workspace, tmp_path / "output_base")
     try:
         bazel.run("fetch", "//app:app_macos_arm64")
-        interpreter = (
-            (bazel.output_base / "external/crosspex_exec_python/interpreter_path.txt")
-            .read_text()
-            .strip()
-        )
+        interpreter = bazel.exec_python()
         prefix = subprocess.run(
             [interpreter, "-c", "import sys; print(sys.base_prefix)"],
             capture_output=True,
@@ -90,7 +86,7 @@ load("@crosspex//py:toolchains.bzl", "pex_assembler_toolchain")
 pex_assembler_toolchain(
     name = "assembler",
     interpreter_path = "{wrapper}",
-    libraries = "@crosspex_exec_python//:libraries",
+    libraries = "@crosspex//py/toolchains:assembler_libraries",
 )
 
 toolchain(
@@ -103,6 +99,8 @@ toolchain(
         flags = [
             "--spawn_strategy=linux-sandbox",
             "--nosandbox_default_allow_network",
+            # The one path the traced actions may write outside their sandbox: the traces.
+            f"--sandbox_writable_path={traces}",
             "--extra_toolchains=//traced:toolchain",
         ]
         bazel.run("build", *flags, "//app:app_macos_arm64")

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from bazel import Bazel, pex_info
+from conftest import copy_of_workspace
 from support import ROOT, find_python
 from test_app_workspace import run_pex
 
@@ -28,10 +29,7 @@ MSGPACK = {
 
 @pytest.fixture(scope="module")
 def locks_bazel(tmp_path_factory):
-    workspace = tmp_path_factory.mktemp("locks") / "locks"
-    shutil.copytree(LOCKS, workspace, ignore=shutil.ignore_patterns("bazel-*", "uv.lock"))
-    text = (workspace / "WORKSPACE").read_text()
-    (workspace / "WORKSPACE").write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
+    workspace = copy_of_workspace(LOCKS, tmp_path_factory.mktemp("locks") / "locks", "uv.lock")
     uv = shutil.which("uv", path=str(sys.executable).rsplit("/", 1)[0])
     subprocess.run([uv, "lock", "--quiet"], cwd=workspace, check=True)
     bazel = Bazel(workspace, tmp_path_factory.mktemp("locks_output_base"))

@@ -18,4 +18,4 @@ def test_module_bazel_registers_every_builtin_platform_then_the_fallback():
     assert registered == [f"{p}_toolchain" for p in sorted(platforms)] + [
         "unknown_platform_toolchain"
     ]
-    assert '"@crosspex_exec_python//:assembler_toolchain"' in module
+    assert '"@crosspex_toolchains//:assembler_toolchain"' in module

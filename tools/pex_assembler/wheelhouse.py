@@ -138,7 +138,7 @@ def fetch(
         "",
         'package(default_visibility = ["//visibility:public"])',
         "",
-        'exports_files(glob(["*/*.whl"]))',
+        'exports_files(glob(["*/*.whl"], allow_empty = True))',
         "",
     ]
     per_package: Dict[str, Dict[str, str]] = {}

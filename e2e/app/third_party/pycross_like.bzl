@@ -6,6 +6,8 @@ PyInfo with that tree, as pycross does. crosspex knows neither provider: it take
 from the target's files and the tree from PyInfo.
 """
 
+load("@rules_python//python:defs.bzl", "PyInfo")
+
 PycrossWheelInfo = provider(
     doc = "Shaped like pycross' provider of the same name.",
     fields = ["wheel_file", "name_file"],

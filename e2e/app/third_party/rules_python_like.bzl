@@ -6,6 +6,8 @@ the wheel installed under `site-packages/` with its `*.dist-info`, a `:pkg` py_l
 """
 
 _BUILD = """\
+load("@rules_python//python:defs.bzl", "py_library")
+
 package(default_visibility = ["//visibility:public"])
 
 py_library(

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Prints the path of a command that runs Debian's Bazel 7.7.1 (bzlmod, offline), setting it up
+# first if needed. Debian's Bazel 7 needs a newer C library and Java than the host's, so it
+# lives in a Debian unstable root under the cache, made with debootstrap, and each command
+# enters that root with bubblewrap. The host's /tmp, this checkout, the cache and pip's
+# configuration (with every file and directory it names) are visible inside at the same
+# paths, so workspaces, output bases and `pip download` behave as on the host. The host's
+# apt setup is never changed.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cache="${CROSSPEX_CACHE:-$root/.cache}/bazel7"
+sysroot="$cache/root"
+wrapper="$cache/bazel7"
+# Bump when the recipe below changes: the next run then rebuilds the root.
+recipe=1
+
+packages=(
+  bazel-bootstrap bazel-rules-python bazel-platforms bazel-skylib bazel-lib bazel-rules-cc
+  bazel-rules-java bazel-features bazel-rules-shell bazel-java-tools
+  python3 python3-pip python3-venv git strace
+)
+
+host_mirror() {
+  # The Debian archive the host's apt already uses: no mirror is written into the project.
+  local codename
+  codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+  apt-get indextargets --format '$(REPO_URI) $(ORIGIN) $(CODENAME)' |
+    awk -v c="$codename" '$2 == "Debian" && $3 == c { print $1; exit }'
+}
+
+pip_paths() {
+  # pip's configuration files, and every absolute path or file:// URL their settings and
+  # PIP_* variables name (certificates, find-links, local indexes, constraints).
+  local python="${CROSSPEX_PYTHON:-$(command -v python3)}"
+  local config="${XDG_CONFIG_HOME:-$HOME/.config}"
+  printf '%s\n' /etc/pip.conf /etc/xdg/pip "$config/pip" "$HOME/.pip"
+  "$python" -m pip config list 2>/dev/null | cut -d= -f2- | tr -d "'\"" | tr ' ' '\n'
+  env | grep '^PIP_' | cut -d= -f2- | tr ' ' '\n'
+}
+
+in_root() {
+  bwrap --bind "$sysroot" / --bind /proc /proc --bind /sys /sys --dev /dev --tmpfs /tmp \
+    --ro-bind /etc/resolv.conf /etc/resolv.conf \
+    --clearenv --setenv PATH /usr/sbin:/usr/bin:/sbin:/bin --setenv HOME /root \
+    --setenv DEBIAN_FRONTEND noninteractive --setenv LANG C.UTF-8 "$@"
+}
+
+make_root() {
+  local need=()
+  command -v debootstrap >/dev/null || need+=(debootstrap)
+  command -v bwrap >/dev/null || need+=(bubblewrap)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "bazel7: installing ${need[*]} with apt-get" >&2
+    local sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  rm -rf "$cache"
+  mkdir -p "$cache"
+  echo "bazel7: making a Debian unstable root in $sysroot (about 2.5 GB)" >&2
+  debootstrap --variant=minbase --include=ca-certificates sid "$sysroot" "$(host_mirror)" \
+    >"$cache/debootstrap.log" 2>&1 || {
+    tail -n 20 "$cache/debootstrap.log" >&2
+    exit 1
+  }
+  # No services start inside; unstable's Release file may look expired to this clock.
+  printf '#!/bin/sh\nexit 101\n' >"$sysroot/usr/sbin/policy-rc.d"
+  chmod +x "$sysroot/usr/sbin/policy-rc.d"
+  echo 'Acquire::Check-Valid-Until "false";' >"$sysroot/etc/apt/apt.conf.d/99crosspex"
+  in_root sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages[*]}" \
+    >"$cache/apt.log" 2>&1 || {
+    tail -n 20 "$cache/apt.log" >&2
+    exit 1
+  }
+
+  touch "$cache/recipe-$recipe"
+}
+
+write_rc() {
+  # Offline bzlmod: Debian's bazelrc points the common modules at its packaged copies; an
+  # empty local registry and empty modules answer for the rest, and nothing is downloaded.
+  local offline=/opt/crosspex-offline
+  mkdir -p "$sysroot$offline/registry"
+  echo '{}' >"$sysroot$offline/registry/bazel_registry.json"
+  local rc="# Written by crosspex's scripts/bazel7.sh: Bazel 7 with bzlmod, offline.
+common --registry=file://$offline/registry
+common --noenable_workspace
+common --repository_disable_download
+# Module resolution here depends on the overrides above, not on a lock file in the workspace.
+common --lockfile_mode=off"
+  local module
+  for module in protobuf zlib buildozer apple_support; do
+    mkdir -p "$sysroot$offline/$module"
+    echo "module(name = \"$module\")" >"$sysroot$offline/$module/MODULE.bazel"
+    echo "" >"$sysroot$offline/$module/BUILD.bazel"
+    rc+="
+common --override_module=$module=$offline/$module"
+  done
+  # rules_java and rules_cc ask buildozer for its binary's repository.
+  cat >>"$sysroot$offline/buildozer/MODULE.bazel" <<'MODULE'
+buildozer_binary = use_extension("//:extension.bzl", "buildozer_binary")
+MODULE
+  cat >"$sysroot$offline/buildozer/extension.bzl" <<'BZL'
+def _empty_repository_impl(rctx):
+    rctx.file("BUILD.bazel", "")
+
+_empty_repository = repository_rule(implementation = _empty_repository_impl)
+
+def _buildozer_binary_impl(_module_ctx):
+    _empty_repository(name = "buildozer_binary")
+
+buildozer_binary = module_extension(
+    implementation = _buildozer_binary_impl,
+    tag_classes = {"buildozer": tag_class(attrs = {"version": attr.string(), "sha256": attr.string_dict()})},
+)
+BZL
+  printf '%s\n' "$rc" >"$sysroot/etc/bazel.bazelrc"
+}
+
+write_wrapper() {
+  local binds=(--bind /tmp /tmp --bind "$root" "$root" --bind "$cache" "$cache")
+  local path
+  while IFS= read -r path; do
+    path="${path#file://}"
+    path="${path%/}"
+    case "$path" in /*) ;; *) continue ;; esac
+    # A local index's pages (.../simple) link to files beside that directory.
+    [ "$(basename "$path")" = simple ] && path="$(dirname "$path")"
+    [ -e "$path" ] && binds+=(--ro-bind "$path" "$path")
+  done < <(pip_paths | sort -u)
+  cat >"$wrapper.new" <<SCRIPT
+#!/usr/bin/env bash
+# Written by crosspex's scripts/bazel7.sh: Debian's Bazel 7.7.1, in $sysroot.
+set -euo pipefail
+args=(
+  --bind $(printf '%q' "$sysroot") / --bind /proc /proc --bind /sys /sys --dev /dev
+  --ro-bind /etc/resolv.conf /etc/resolv.conf --ro-bind /etc/hosts /etc/hosts
+  $(printf '%q ' "${binds[@]}")
+  --chdir "\$PWD" --clearenv --setenv PATH /usr/sbin:/usr/bin:/sbin:/bin --setenv HOME /root
+)
+# CROSSPEX_PYTHON names a host interpreter for the assembler: its installation is mounted.
+if [ -n "\${CROSSPEX_PYTHON:-}" ]; then
+  prefix="\$(dirname "\$(dirname "\$(readlink -f "\$CROSSPEX_PYTHON")")")"
+  args+=(--ro-bind "\$prefix" "\$prefix")
+fi
+for name in \$(compgen -e); do
+  case "\$name" in
+    PIP_* | CROSSPEX_* | TMPDIR | HOME | LANG | LC_* | TZ | PEX_ROOT) args+=(--setenv "\$name" "\${!name}") ;;
+  esac
+done
+exec bwrap "\${args[@]}" -- /usr/bin/bazel "\$@"
+SCRIPT
+  chmod +x "$wrapper.new"
+  mv "$wrapper.new" "$wrapper"
+}
+
+[ -e "$cache/recipe-$recipe" ] || make_root
+write_rc
+write_wrapper
+echo "$wrapper"

@@ -1,0 +1,85 @@
+"""A fresh bzlmod module written from README.md's snippets, as a new user would write it,
+built on Bazel 7.7.1 with the flags that stand for Bazel 8 and 9."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from bazel import FORWARD_FLAGS, Bazel, pex_info
+from support import E2E_REQUIREMENTS, ROOT
+
+MAIN = """\
+import click
+import yaml
+
+from app.lib import ANSWER
+
+
+@click.command()
+def main():
+    click.echo(yaml.safe_dump({"answer": ANSWER}).strip())
+
+
+main()
+"""
+
+
+def _snippet(marker: str) -> str:
+    blocks = re.findall(r"```starlark\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    (block,) = [b for b in blocks if marker in b]
+    return block
+
+
+@pytest.fixture(scope="module")
+def readme_module(tmp_path_factory):
+    module = tmp_path_factory.mktemp("readme") / "module"
+    (module / "app").mkdir(parents=True)
+    text = _snippet('bazel_dep(name = "crosspex"')
+    assert 'path = "third_party/crosspex"' in text
+    (module / "MODULE.bazel").write_text(text.replace("third_party/crosspex", str(ROOT)))
+    (module / "BUILD.bazel").write_text("")
+    shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", module / ".bazelrc")
+    shutil.copy(E2E_REQUIREMENTS, module / "requirements.txt")
+    (module / "app" / "BUILD.bazel").write_text(_snippet("py_pex_binary(\n    name = "))
+    (module / "app" / "lib.py").write_text("ANSWER = 42\n")
+    (module / "app" / "__init__.py").write_text("")
+    (module / "app" / "main.py").write_text(MAIN)
+    # A target that is no PEX but resolves toolchains (the C++ one), so Bazel loads every
+    # registered toolchain(), crosspex's among them.
+    (module / "native").mkdir()
+    (module / "native" / "BUILD.bazel").write_text('cc_library(name = "c", srcs = ["c.c"])\n')
+    (module / "native" / "c.c").write_text("int answer(void) { return 42; }\n")
+    bazel = Bazel(module, tmp_path_factory.mktemp("readme_output_base"), flags=FORWARD_FLAGS)
+    yield bazel
+    bazel.shutdown()
+
+
+def test_a_build_without_a_pex_does_not_fetch_the_assembler(readme_module):
+    """The assembler's toolchain() sits in a small repository of its own: resolving
+    toolchains does not fetch the Python and pex it points to."""
+    readme_module.build("//native:c")
+    readme_module.external("crosspex_toolchains")
+    with pytest.raises(AssertionError, match="no single repository"):
+        readme_module.external("crosspex_exec_python")
+
+
+def test_the_readme_module_builds_for_macos(readme_module):
+    readme_module.build("//app:app_pex", platform="macos_arm64")
+    distributions = pex_info(readme_module.output("app/app_pex.pex"))["distributions"]
+    assert "PyYAML-6.0.2-cp311-cp311-macosx_11_0_arm64.whl" in distributions
+    assert "click-8.1.7-py3-none-any.whl" in distributions
+
+
+def test_a_changed_lock_is_fetched_again(readme_module):
+    """Bazel 8 stops watching files named by label: the lock is watched explicitly."""
+    query = ("query", "--incompatible_no_implicit_watch_label", "@wheels//:all")
+    assert "@wheels//:msgpack\n" in readme_module.run(*query).stdout
+    lock = readme_module.workspace / "requirements.txt"
+    entries = re.split(r"\n(?=\S)", lock.read_text())
+    lock.write_text("\n".join(e for e in entries if not e.startswith("msgpack==")))
+    packages = readme_module.run(*query).stdout
+    assert "@wheels//:msgpack\n" not in packages
+    assert "@wheels//:pyyaml\n" in packages

@@ -1,0 +1,100 @@
+"""What only Bazel 8 and 9 could show, checked statically: Bazel 9 has no builtin PyInfo and
+no native Python rules, so every use of them is loaded from rules_python, except in the one
+place that tells Bazel versions apart (py/private/compat.bzl) and in the stand-in for
+rules_python that Bazel 4.2.3 runs with (tools/bazel4/rules_python)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from pex_assembler import wheelhouse
+from support import ROOT
+
+RULES = ("py_binary", "py_library", "py_test", "py_runtime", "py_runtime_pair")
+ALLOWED = {ROOT / "py" / "private" / "compat.bzl"}
+STAND_IN = ROOT / "tools" / "bazel4" / "rules_python"
+LOADED = re.compile(r'load\(\s*"[^"]+"((?:\s*,\s*(?:\w+\s*=\s*)?"\w+")+)\s*,?\s*\)', re.S)
+
+
+def offences(text: str) -> List[str]:
+    """Bare PyInfo or native Python rules that `text` (Starlark) uses without loading them."""
+    loaded = {
+        alias or name
+        for names in LOADED.findall(text)
+        for alias, name in re.findall(r'(?:(\w+)\s*=\s*)?"(\w+)"', names)
+    }
+    found = []
+    code = re.sub(r"#.*", "", text)
+    for rule in RULES:
+        if re.search(rf"native\.{rule}\b", code):
+            found.append(f"native.{rule}")
+        if re.search(rf"(?<![\w.]){rule}\(", code) and rule not in loaded:
+            found.append(rule)
+    if re.search(r"(?<![\w.\"])PyInfo\b", code) and "PyInfo" not in loaded:
+        found.append("PyInfo")
+    return found
+
+
+def starlark_files() -> List[Path]:
+    patterns = ["py/**/*.bzl", "py/**/BUILD.bazel", "e2e/**/*.bzl", "e2e/**/BUILD.bazel"]
+    patterns += ["e2e/*/MODULE.bazel", "MODULE.bazel"]
+    files = {p for pattern in patterns for p in ROOT.glob(pattern) if "bazel-" not in str(p)}
+    return sorted(files - ALLOWED)
+
+
+def readme_blocks() -> List[str]:
+    return re.findall(r"```starlark\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+
+
+@pytest.mark.parametrize("path", starlark_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_starlark_loads_every_python_rule_and_pyinfo(path):
+    assert offences(path.read_text()) == [], path
+
+
+def test_readme_snippets_load_every_python_rule_and_pyinfo():
+    blocks = readme_blocks()
+    assert any("py_library(" in b for b in blocks)
+    for block in blocks:
+        assert offences(block) == [], block
+
+
+def test_generated_wheel_repository_loads_what_it_uses(tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("")
+    text = wheelhouse.fetch(
+        lock, ["3.11"], [{"name": "linux_x86_64", "os": "linux", "arch": "x86_64"}], tmp_path
+    )
+    assert offences(text) == []
+    assert "allow_empty = True" in text, "a lock with no wheel must not fail an empty glob"
+
+
+def test_the_stand_in_is_the_only_other_place():
+    stand_in = [(STAND_IN / "python" / n).read_text() for n in ("defs.bzl", "builtins.bzl")]
+    assert set(offences(stand_in[0])) >= {"native.py_library"}
+    assert offences(stand_in[1]) == ["PyInfo"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "py_library(name = 'x')",
+        'load("@rules_python//python:defs.bzl", "py_binary")\npy_library(name = "x")',
+        "def _impl(ctx):\n    return [PyInfo(transitive_sources = depset())]",
+        "x = native.py_binary",
+    ],
+)
+def test_the_check_catches_unloaded_uses(text):
+    assert offences(text) != []
+
+
+def test_the_check_accepts_loaded_uses():
+    text = (
+        'load("@rules_python//python:defs.bzl", "py_library", _PyInfo = "PyInfo")\n'
+        'py_library(name = "x")\n'
+        "PY = [_PyInfo]\n"
+    )
+    assert offences(text.replace("_PyInfo", "PyInfo")) == []

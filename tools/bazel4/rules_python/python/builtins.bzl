@@ -1,0 +1,3 @@
+"""Bazel's builtin PyInfo under another name: defs.bzl cannot read a global it redefines."""
+
+BUILTIN_PY_INFO = PyInfo

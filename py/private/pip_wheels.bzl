@@ -15,6 +15,7 @@ _FETCH_MODULES = [
     "installed.py",
     "locks.py",
     "manifest.py",
+    "modes.py",
     "requirements.py",
     "target.py",
     "wheelhouse.py",

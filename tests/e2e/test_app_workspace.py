@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from packaging.utils import parse_wheel_filename
@@ -110,9 +111,20 @@ def test_platform_without_a_wheel_names_the_package(app_bazel):
     assert "windows_arm64" not in message.group(2)
 
 
+def _set_executable_bits(root: Path) -> int:
+    """Marks every file under `root` executable, as remote workers do with inputs."""
+    count = 0
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o755)
+            count += 1
+    return count
+
+
 def test_identical_bytes_across_checkouts_umasks_environments_and_exec_pythons(matrix, tmp_path):
     """Another checkout path, a fresh output base, umask 077, other TMPDIR, HOME, LANG and TZ,
-    and the assembler on CPython 3.12 instead of 3.11: the same PEX bytes."""
+    the assembler on CPython 3.12 instead of 3.11, and every input executable (sources,
+    data, wheels, pex's own files), as a remote worker hands them over: the same PEX bytes."""
     copy = copy_of_app(tmp_path / "elsewhere" / "app")
     for name in ("tmp", "home"):
         (tmp_path / name).mkdir()
@@ -125,8 +137,13 @@ def test_identical_bytes_across_checkouts_umasks_environments_and_exec_pythons(m
         "CROSSPEX_PYTHON": find_python("3.12"),
     }
     other = Bazel(copy, tmp_path / "other_output_base", env=env, umask=0o077)
+    targets = ["//app:app_linux_x86_64", "//app:app_macos_arm64", "//app:app_windows_x86_64"]
     try:
-        other.build("//app:app_linux_x86_64", "//app:app_macos_arm64", "//app:app_windows_x86_64")
+        other.run("fetch", *targets)
+        assert _set_executable_bits(copy / "app") >= 3
+        assert _set_executable_bits(other.external("wheels")) > 50
+        assert _set_executable_bits(other.external("crosspex_exec_python") / "site" / "pex") > 100
+        other.build(*targets)
         assert "3.12" in other.exec_python(), "the assembler ran on CPython 3.12"
         for platform in ("linux_x86_64", "macos_arm64", "windows_x86_64"):
             rebuilt = other.output(f"app/app_{platform}.pex").read_bytes()

@@ -442,3 +442,49 @@ def test_skeleton_only_for_zipapps_of_embedded_wheels(tmp_path, capsys):
     assert cli_main(["skeleton", "--manifest", str(path), "--output", str(out)]) == 1
     assert "is a skeleton for a zipapp of embedded wheels" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _tree(pex: Path):
+    """Each file or entry of a PEX (a zipapp or a directory): name, mode and content."""
+    if pex.is_file():
+        return _entries(pex)
+    return sorted(
+        (p.relative_to(pex).as_posix(), p.stat().st_mode, p.read_bytes())
+        for p in pex.rglob("*")
+        if p.is_file()
+    )
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"layout": "packed"}, {"layout": "loose"}, {"pre_install_wheels": True}],
+    ids=["zipapp", "packed", "loose", "pre_installed"],
+)
+def test_executable_bits_of_the_inputs_do_not_reach_the_pex(wheel_dir, tmp_path, options):
+    """Remote workers and checkouts set or drop inputs' executable bits: modes are decided by
+    the assembler, so sources, data and wheels with the bit give the same PEX."""
+    built = []
+    for flipped in (False, True):
+        root = tmp_path / ("flipped" if flipped else "plain")
+        root.mkdir()
+        wheels = [Path(shutil.copy(w, root)) for w in _app_wheels(wheel_dir, "linux_x86_64")]
+        path = _write_manifest(root, wheels, **options)
+        data = json.loads(path.read_text())
+        (root / "app" / "table.csv").write_text("a,b\n")
+        data["sources"].append({"path": str(root / "app" / "table.csv"), "archive_path": "t.csv"})
+        path.write_text(json.dumps(data))
+        for file in root.rglob("*"):
+            if file.is_file():
+                file.chmod(0o755 if flipped else 0o644)
+        built.append(_tree(build.assemble(manifest.load(path))))
+    assert built[0] == built[1]
+    entries = built[0][1] if isinstance(built[0], tuple) else built[0]
+    # Wheels installed at build time keep the modes their own zip records.
+    executable = sorted(
+        name
+        for name, mode, _ in entries
+        if mode & 0o111 and mode & 0o100000 and not name.startswith(".deps/")
+    )
+    assert set(executable) <= {"__main__.py", "pex"}, executable
+    assert "__main__.py" in executable

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from pex_assembler import modes
 from pex_assembler.wheels import Wheel
 from pex_assembler.zipapp import check_zipimport
 
@@ -70,8 +71,10 @@ def _build(builder, staged: Path, pex_name: str, options: PexOptions) -> None:
     from pex.targets import Targets
 
     layout = Layout.for_value(options.layout)
+    builder.freeze(bytecode_compile=False)
+    # pex copies its own library files and the inputs with the modes it finds on disk.
+    modes.normalise_tree(Path(builder.path()))
     if options.sh_boot:
-        builder.freeze(bytecode_compile=False)
         builder.set_sh_boot_script(
             pex_name=pex_name,
             targets=Targets(),

@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from pex_assembler import modes
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import Wheel, digests
 from pex_assembler.zips import FIXED_DATE_TIME
@@ -30,7 +31,7 @@ ZIPIMPORT_MAX_BYTES = 2**31 - 1
 # The entries pex writes from the PEX's hash; everything else in the skeleton is copied.
 _HASHED_ENTRIES = ("__main__.py", "__pex__/__init__.py")
 _PEX_OWNED = ("PEX-INFO", "__main__.py", "__pex__/", ".bootstrap/", ".deps/")
-_DIRECTORY_ATTR = (0o40755 << 16) | 0x10
+_DIRECTORY_ATTR = ((0o40000 | modes.DIRECTORY) << 16) | 0x10
 _CHUNK = 1024 * 1024
 
 
@@ -154,8 +155,7 @@ class _Writer:
     def file(self, name: str, path: Path) -> None:
         self.parents(name)
         info = _entry(name)
-        executable = os.access(path, os.X_OK)
-        info.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
+        info.external_attr = modes.zip_attributes(name)
         self.archive.writestr(info, path.read_bytes(), compress_type=self.compression)
 
     def raw(self, info: zipfile.ZipInfo, source: BinaryIO, offset: int) -> None:
@@ -191,7 +191,7 @@ def _entry(name: str, like: Optional[zipfile.ZipInfo] = None) -> zipfile.ZipInfo
 def _stored(name: str, size: int, crc: int) -> zipfile.ZipInfo:
     """The entry of a wheel file: stored as it is, as pex stores wheel files."""
     info = _entry(name)
-    info.external_attr = 0o100644 << 16
+    info.external_attr = modes.zip_attributes(name)
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = info.compress_size = size
     info.CRC = crc
@@ -295,5 +295,5 @@ def write_zipapp(
             writer.raw(info, source, 0)
     count, size = writer.close()
     check_zipimport(output, count, size, zip64_importable)
-    os.chmod(staged, 0o755)
+    os.chmod(staged, modes.EXECUTABLE)
     os.replace(staged, output)

@@ -88,7 +88,10 @@ common --registry=file://$offline/registry
 common --noenable_workspace
 common --repository_disable_download
 # Module resolution here depends on the overrides above, not on a lock file in the workspace.
-common --lockfile_mode=off"
+common --lockfile_mode=off
+# Bazel 7 gives each sandbox an empty /tmp, which would hide sources that live under /tmp
+# here (a checkout there, local_path_override into it): keep the host's.
+build --sandbox_add_mount_pair=/tmp"
   local module
   for module in protobuf zlib buildozer apple_support; do
     mkdir -p "$sysroot$offline/$module"

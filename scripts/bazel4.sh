@@ -9,16 +9,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CROSSPEX_CACHE:-$root/.cache}/bazel4"
 wrapper="$cache/bazel4"
 
-need_apt=()
-command -v bazel >/dev/null || need_apt+=(bazel-bootstrap)
-dpkg -s bazel-platforms >/dev/null 2>&1 || need_apt+=(bazel-platforms)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "bazel4: installing ${need_apt[*]} with apt-get" >&2
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+. "$root/scripts/apt.sh"
+apt_install bazel4 bazel-bootstrap bazel-platforms
 # Debian's build reports no version of its own: ask the package.
 version="$(dpkg-query -W -f '${Version}' bazel-bootstrap 2>/dev/null || true)"
 case "$version" in

@@ -9,6 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CROSSPEX_CACHE:-$root/.cache}/bazel7"
+. "$root/scripts/apt.sh"
 sysroot="$cache/root"
 wrapper="$cache/bazel7"
 # Bump when the recipe below changes: the next run then rebuilds the root.
@@ -46,16 +47,7 @@ in_root() {
 }
 
 make_root() {
-  local need=()
-  command -v debootstrap >/dev/null || need+=(debootstrap)
-  command -v bwrap >/dev/null || need+=(bubblewrap)
-  if [ ${#need[@]} -gt 0 ]; then
-    echo "bazel7: installing ${need[*]} with apt-get" >&2
-    local sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-    "${sudo_cmd[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
-  fi
+  apt_install bazel7 debootstrap bubblewrap
   rm -rf "$cache"
   mkdir -p "$cache"
   echo "bazel7: making a Debian unstable root in $sysroot (about 2.5 GB)" >&2

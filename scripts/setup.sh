@@ -4,17 +4,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-need_apt=()
-command -v qemu-aarch64-static >/dev/null || need_apt+=(qemu-user-static)
-command -v strace >/dev/null || need_apt+=(strace)
-command -v file >/dev/null || need_apt+=(file)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "setup: installing ${need_apt[*]} with apt-get" >&2
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+. "$root/scripts/apt.sh"
+apt_install setup qemu-user-static strace file
 
 python="${CROSSPEX_PYTHON:-$(command -v python3.11 || command -v python3)}"
 if [ ! -x "$root/.venv/bin/python" ]; then

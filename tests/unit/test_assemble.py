@@ -161,13 +161,18 @@ def test_missing_entry_point_module(tmp_path):
         build.assemble(manifest.load(path))
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
-def test_installed_tree_becomes_a_distribution(wheel_dir, tmp_path):
-    """A rules_python-style `site-packages` tree goes in as a wheel, not as loose files."""
+def _installed_tree_pex(tmp_path: Path, wheels, without_record: bool) -> Path:
+    """A PEX of `app/main.py` and `wheels` installed into one rules_python-style tree;
+    `without_record`: as rules_python before 2.1 installs, with no RECORD and an
+    `__init__.py` of its own at the top."""
     site = tmp_path / "pypi_six" / "site-packages"
-    six = find_wheel(wheel_dir, "linux_x86_64", "six")
-    with zipfile.ZipFile(six) as archive:
-        archive.extractall(site)
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(site)
+    if without_record:
+        for record in site.glob("*.dist-info/RECORD"):
+            record.unlink()
+        (site / "__init__.py").write_text("")
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "main.py").write_text("import six\nprint(six.__version__, six.__file__)\n")
     inputs = [f"app/main.py={tmp_path / 'app' / 'main.py'}"] + [
@@ -184,13 +189,31 @@ def test_installed_tree_becomes_a_distribution(wheel_dir, tmp_path):
             }
         )
     )
-    pex = build.assemble(manifest.load(path, inputs, ["pypi_six/site-packages"]))
+    return build.assemble(manifest.load(path, inputs, ["pypi_six/site-packages"]))
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
+@pytest.mark.parametrize("without_record", [False, True], ids=["with_record", "without_record"])
+def test_installed_tree_becomes_a_distribution(wheel_dir, tmp_path, without_record):
+    """A rules_python-style `site-packages` tree goes in as a wheel, not as loose files."""
+    six = find_wheel(wheel_dir, "linux_x86_64", "six")
+    pex = _installed_tree_pex(tmp_path, [six], without_record)
     assert list(_pex_info(pex)["distributions"]) == ["six-1.17.0-py2.py3-none-any.whl"]
     with zipfile.ZipFile(pex) as archive:
         assert "six.py" not in archive.namelist()
+        assert "__init__.py" not in archive.namelist()
+        (wheel,) = [n for n in archive.namelist() if n.endswith(".whl")]
+        with zipfile.ZipFile(archive.open(wheel)) as repacked:
+            assert sorted(repacked.namelist()) == sorted(zipfile.ZipFile(six).namelist())
     version, location = _run(pex, tmp_path).split()
     assert version == "1.17.0"
     assert "installed_wheels" in location
+
+
+def test_installed_tree_of_several_distributions_needs_their_records(wheel_dir, tmp_path):
+    wheels = [find_wheel(wheel_dir, "linux_x86_64", p) for p in ("six", "python_dateutil")]
+    with pytest.raises(AssemblerError, match="has no RECORD, so its files cannot be told apart"):
+        _installed_tree_pex(tmp_path, wheels, without_record=True)
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")

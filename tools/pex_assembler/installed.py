@@ -2,7 +2,8 @@
 
 rules_python and pycross hand over wheels already installed. The PEX stores every
 distribution the same way, as a wheel file, so each installed distribution is repacked from
-the files its RECORD lists, with the tags its WHEEL file declares.
+the files its RECORD lists (or, in a tree of one distribution without RECORD, from all of the
+tree), with the tags its WHEEL file declares.
 """
 
 from __future__ import annotations
@@ -39,11 +40,7 @@ def _members(tree: InstalledTree, dist_info: str) -> List[Tuple[str, Path]]:
     record_path = f"{dist_info}/RECORD"
     record = tree.files.get(record_path)
     if record is None:
-        raise AssemblerError(
-            f"{tree.root}/{dist_info}",
-            "has no RECORD, so its files cannot be told apart from other distributions'",
-            "install it with a tool that keeps RECORD (rules_python 2.1+, pycross, pip)",
-        )
+        return _members_without_record(tree, dist_info)
     members: Dict[str, Path] = {}
     with record.open(encoding="utf-8", newline="") as handle:
         for row in csv.reader(handle):
@@ -60,6 +57,27 @@ def _members(tree: InstalledTree, dist_info: str) -> List[Tuple[str, Path]]:
         if name.startswith(dist_info + "/") and name != record_path:
             members[name] = path
     return sorted(members.items())
+
+
+def _members_without_record(tree: InstalledTree, dist_info: str) -> List[Tuple[str, Path]]:
+    """Every file of a tree that holds one distribution and no RECORD.
+
+    rules_python before 2.1 installs each wheel into a site-packages of its own, drops the
+    RECORD and adds an `__init__.py` at the top, which no distribution installs there.
+    """
+    if tree.dist_info_dirs() != [dist_info]:
+        raise AssemblerError(
+            f"{tree.root}/{dist_info}",
+            "has no RECORD, so its files cannot be told apart from the other distributions "
+            "installed beside it",
+            "install it with a tool that keeps RECORD (rules_python 2.1+, pycross, pip), or "
+            "each distribution into a directory of its own",
+        )
+    return sorted(
+        (name, path)
+        for name, path in tree.files.items()
+        if name != "__init__.py" and not name.endswith(".pyc") and "__pycache__/" not in name
+    )
 
 
 def repack(tree: InstalledTree, workdir: Path) -> List[Path]:

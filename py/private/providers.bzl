@@ -9,6 +9,14 @@ PexWheelInfo = provider(
     },
 )
 
+PexBinaryInfo = provider(
+    doc = "What a py_pex_binary was built for.",
+    fields = {
+        "python_version": "str: the target CPython version, MAJOR.MINOR; None when a " +
+                          "complete platform describes the target.",
+    },
+)
+
 PexTargetInfo = provider(
     doc = "Describes a target platform for wheel selection: given by a pex_target_toolchain.",
     fields = {

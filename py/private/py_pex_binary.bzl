@@ -2,6 +2,7 @@
 
 load("@crosspex_compat//:defs.bzl", "PY_INFOS")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
+load(":providers.bzl", "PexBinaryInfo")
 load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
 
 TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
@@ -103,8 +104,9 @@ def _py_pex_binary_impl(ctx):
         progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
         uses_pex = uses_pex,
     )
+    built_for = PexBinaryInfo(python_version = None if ctx.file.complete_platform else python_version)
     if ctx.attr.layout == "zipapp":
-        return [DefaultInfo(files = depset([output]), executable = output)]
+        return [DefaultInfo(files = depset([output]), executable = output), built_for]
 
     # A directory PEX runs through its __main__.py; Bazel needs a file to execute.
     launcher = ctx.actions.declare_file(ctx.label.name)
@@ -113,11 +115,14 @@ def _py_pex_binary_impl(ctx):
         _LAUNCHER.format(pex = "%s/%s" % (ctx.workspace_name, output.short_path)),
         is_executable = True,
     )
-    return [DefaultInfo(
-        files = depset([output]),
-        executable = launcher,
-        runfiles = ctx.runfiles([output]),
-    )]
+    return [
+        DefaultInfo(
+            files = depset([output]),
+            executable = launcher,
+            runfiles = ctx.runfiles([output]),
+        ),
+        built_for,
+    ]
 
 _LAUNCHER = """\
 #!/bin/sh

@@ -2,7 +2,8 @@
 
 load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
-load(":python_version.bzl", "PYTHON_VERSION_FLAG")
+load(":providers.bzl", "PexBinaryInfo")
+load(":python_version.bzl", "PYTHON_VERSION_FLAG", "python_version_conflict")
 
 def _for_platform_impl(settings, attr):
     return {
@@ -22,6 +23,9 @@ def _py_pex_cross_binary_impl(ctx):
     pex = ctx.attr.pex[0][DefaultInfo].files.to_list()
     if len(pex) != 1:
         fail("%s: pex must be one py_pex_binary" % ctx.label)
+    built_for = ctx.attr.pex[0][PexBinaryInfo].python_version if PexBinaryInfo in ctx.attr.pex[0] else None
+    if ctx.attr.python_version and built_for and built_for != ctx.attr.python_version:
+        fail(python_version_conflict(str(ctx.attr.pex[0].label), built_for, ctx.attr.python_version))
     if pex[0].is_directory:
         # Bazel 4 cannot symlink a directory output: copy it with the exec Python.
         output = ctx.actions.declare_directory(ctx.label.name + ".pex")
@@ -49,7 +53,7 @@ whatever the platform: `bazel build //app:all` writes every platform's PEX side 
     attrs = {
         "pex": attr.label(mandatory = True, cfg = _for_platform, doc = "The py_pex_binary to build."),
         "platform": attr.label(mandatory = True, doc = "The target platform, e.g. @crosspex//py/platforms:macos_arm64."),
-        "python_version": attr.string(doc = "Target CPython version, MAJOR.MINOR; empty keeps the current one. A python_version set on the py_pex_binary itself wins."),
+        "python_version": attr.string(doc = "Target CPython version, MAJOR.MINOR; empty keeps the current one. A py_pex_binary pinned to another version fails the build."),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

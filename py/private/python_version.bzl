@@ -1,6 +1,6 @@
 """The target Python version as a build setting, and the transition that sets it."""
 
-load(":platforms.bzl", "PLATFORMS", "PYTHON_VERSIONS")
+load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS")
 
 PythonVersionInfo = provider(
     doc = "The value of the python_version build setting.",
@@ -22,7 +22,28 @@ python_version_flag = rule(
 )
 
 def _set_python_version_impl(settings, attr):
-    return {PYTHON_VERSION_FLAG: attr.python_version or settings[PYTHON_VERSION_FLAG]}
+    asked = settings[PYTHON_VERSION_FLAG]
+    pinned = attr.python_version
+
+    # A pin wins over the flag's default; over any other version asked for, it would write a
+    # PEX for another Python than the name or flag promises.
+    if pinned and asked != pinned and asked != DEFAULT_PYTHON_VERSION:
+        fail(python_version_conflict(attr.name, pinned, asked))
+    return {PYTHON_VERSION_FLAG: pinned or asked}
+
+def python_version_conflict(name, pinned, asked):
+    """The error for a py_pex_binary pinned to one Python version and built for another."""
+    return ("crosspex: %s: python_version = \"%s\" pins CPython %s, but this build asks " +
+            "for CPython %s (by --@crosspex//py/config:python_version or a " +
+            "py_pex_cross_binary's python_version)\n  fix: drop python_version from %s to " +
+            "build it for every version asked for, or ask only for %s") % (
+        name,
+        pinned,
+        pinned,
+        asked,
+        name,
+        pinned,
+    )
 
 # A no-op when the attribute is empty or equal to the flag: outputs then stay in bazel-bin.
 set_python_version = transition(

@@ -150,3 +150,33 @@ def test_identical_bytes_across_checkouts_umasks_environments_and_exec_pythons(m
             assert rebuilt == matrix[f"app_{platform}"].read_bytes(), platform
     finally:
         other.shutdown()
+
+
+@pytest.mark.parametrize(
+    "target, flags, asked",
+    [
+        # The flag's default: the cross binary's request is checked against what was built.
+        ("//app:pinned_linux_x86_64_py311", [], "3.11"),
+        ("//app:pinned_linux_x86_64_py313", [], "3.13"),
+        ("//app:pinned_pex", ["--@crosspex//py/config:python_version=3.13"], "3.13"),
+    ],
+)
+def test_a_pinned_python_version_and_another_asked_for_fail_the_build(
+    app_bazel, target, flags, asked
+):
+    done = app_bazel.build(target, *flags, check=False)
+    assert done.returncode != 0
+    message = re.search(
+        r'crosspex: \S*pinned_pex: python_version = "3\.12" pins CPython 3\.12, but this build '
+        r"asks for CPython (3\.1[13])",
+        done.stderr,
+    )
+    assert message, done.stderr[-3000:]
+    assert message.group(1) == asked
+    assert "fix: drop python_version from" in done.stderr
+
+
+def test_a_pinned_python_version_asked_for_builds(app_bazel):
+    app_bazel.build("//app:pinned_linux_x86_64_py312")
+    pex = app_bazel.output("app/pinned_linux_x86_64_py312.pex")
+    assert pex.read_bytes().startswith(b"#!/usr/bin/env python3.12\n")

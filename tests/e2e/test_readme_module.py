@@ -43,7 +43,8 @@ def readme_module(tmp_path_factory):
     (module / "BUILD.bazel").write_text("")
     shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", module / ".bazelrc")
     shutil.copy(E2E_REQUIREMENTS, module / "requirements.txt")
-    (module / "app" / "BUILD.bazel").write_text(_snippet("py_pex_binary(\n    name = "))
+    build = _snippet("py_pex_binary(\n    name = ") + _snippet("py_pex_cross_binaries(\n")
+    (module / "app" / "BUILD.bazel").write_text(build)
     (module / "app" / "lib.py").write_text("ANSWER = 42\n")
     (module / "app" / "__init__.py").write_text("")
     (module / "app" / "main.py").write_text(MAIN)
@@ -83,3 +84,13 @@ def test_a_changed_lock_is_fetched_again(readme_module):
     packages = readme_module.run(*query).stdout
     assert "@wheels//:msgpack\n" not in packages
     assert "@wheels//:pyyaml\n" in packages
+
+
+def test_the_readme_cross_binaries_build_under_their_names(readme_module):
+    readme_module.build("//app:all")
+    for platform in ("linux_x86_64", "macos_arm64"):
+        for version in ("3.11", "3.12"):
+            name = f"app/app_{platform}_py{version.replace('.', '')}.pex"
+            pex = readme_module.output(name)
+            assert pex.read_bytes().startswith(f"#!/usr/bin/env python{version}\n".encode()), name
+            assert pex_info(pex)["interpreter_constraints"] == [f"CPython=={version}.*"], name

@@ -141,6 +141,8 @@ def test_sdist_file_name(tmp_path, capsys):
     ("entry", "reason"),
     [
         ("../../evil.py", "holds '.' or '..'"),
+        ("six/../../evil.py", "holds '.' or '..'"),
+        ("six/./../evil.py", "holds '.' or '..'"),
         ("/etc/cron.d/evil", "is absolute"),
         ("C:/Windows/evil.dll", "is absolute"),
         ("six\\evil.py", "holds a backslash"),
@@ -201,6 +203,8 @@ def test_zip_bomb(tmp_path, capsys, six):
     ("archive_path", "reason"),
     [
         ("../outside.py", "holds '.' or '..'"),
+        ("pkg/../../outside.py", "holds '.' or '..'"),
+        ("pkg/sub/..", "holds '.' or '..'"),
         ("/etc/evil.py", "is absolute"),
         ("D:/evil.py", "is absolute"),
         ("pkg\\evil.py", "holds a backslash"),
@@ -300,3 +304,107 @@ def test_missing_entry_point_module(tmp_path, capsys):
         "names module 'app.cli', which no source file provides",
         "fix entry_point",
     )
+
+
+def _wheel(directory: Path, tag: str, record_edit=None) -> Path:
+    """A small wheel of project `demo` with one tag; `record_edit` may rewrite its RECORD."""
+    dist_info = "demo-1.0.dist-info"
+    entries = {
+        "demo.py": b"VALUE = 1\n",
+        f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+        f"{dist_info}/WHEEL": f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n".encode(),
+    }
+    record = b"".join(_record_line(n, d) for n, d in entries.items())
+    record += f"{dist_info}/RECORD,,\n".encode()
+    entries[f"{dist_info}/RECORD"] = record_edit(record) if record_edit else record
+    path = directory / f"demo-1.0-{tag}.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "cp312-cp312-manylinux_2_17_x86_64",  # another Python version
+        "cp311-cp311d-manylinux_2_17_x86_64",  # another ABI (a debug build's)
+        "cp313-abi3-manylinux_2_17_x86_64",  # the stable ABI from a newer Python on
+        "py2-none-any",  # Python 2 only
+    ],
+)
+def test_wheel_for_another_python_or_abi(tmp_path, capsys, tag):
+    wheel = _wheel(tmp_path, tag)
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [wheel]),
+        str(wheel),
+        re.escape(f"cannot run on target linux_x86_64 (CPython 3.11): its tags ({tag})"),
+        "depend on the demo wheel built for linux_x86_64",
+    )
+
+
+def test_a_matching_small_wheel_is_accepted(tmp_path):
+    """The wheels above fail for their tags alone: the same wheel for the target builds."""
+    wheel = _wheel(tmp_path, "cp311-cp311-manylinux_2_17_x86_64")
+    assert cli_main(["build", "--manifest", str(_manifest(tmp_path, [wheel]))]) == 0
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha1"])
+def test_wheel_recording_a_weak_hash(tmp_path, capsys, algorithm):
+    def weaken(record: bytes) -> bytes:
+        digest = base64.urlsafe_b64encode(hashlib.new(algorithm, b"VALUE = 1\n").digest())
+        line = f"demo.py,{algorithm}={digest.rstrip(b'=').decode()},10\n".encode()
+        lines = record.splitlines(True)
+        return b"".join(line if row.startswith(b"demo.py,") else row for row in lines)
+
+    wheel = _wheel(tmp_path, "cp311-cp311-manylinux_2_17_x86_64", weaken)
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [wheel]),
+        str(wheel),
+        f"records 'demo.py' with the weak or unknown hash '{algorithm}'",
+        "re-download it",
+    )
+
+
+def test_wheel_whose_record_lists_a_file_it_lacks(tmp_path, capsys):
+    wheel = _wheel(
+        tmp_path,
+        "cp311-cp311-manylinux_2_17_x86_64",
+        lambda record: record + _record_line("demo_extension.so", b"machine code"),
+    )
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, [wheel]),
+        str(wheel),
+        "lists 'demo_extension.so' in its RECORD but does not hold it",
+        "re-download it",
+    )
+
+
+def test_a_record_of_another_size_is_not_trusted(tmp_path, capsys, six):
+    """A wheel's record (what PexWheelCheck wrote) is used only for the very file it
+    describes: a wheel of another size behind the same path is read and checked again."""
+    wheel = tmp_path / "wheels" / six.name
+    wheel.parent.mkdir()
+    shutil.copy(six, wheel)
+    record = tmp_path / "six.crosspex.json"
+    assert cli_main(["check-wheel", "--wheel", str(wheel), "--output", str(record)]) == 0
+
+    def edit(name, data):
+        yield name, (data + b"\nimport os\n" if name == "six.py" else data)
+
+    _rewrite(six, wheel, edit)
+    manifest = _manifest(tmp_path, [wheel])
+    output = tmp_path / "out" / "app.pex"
+    output.parent.mkdir(exist_ok=True)
+    args = ["build", "--manifest", str(manifest), f"--input={record.name}={record}"]
+    assert cli_main(args) == 1
+    assert "'six.py', whose content does not match its RECORD hash: tampered" in (
+        capsys.readouterr().err
+    )
+    assert not output.exists()

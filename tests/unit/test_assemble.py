@@ -15,7 +15,7 @@ import pytest
 from pex_assembler import build, manifest
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, find_wheel
+from support import PLATFORMS, find_python, find_wheel
 
 APP = """\
 import dateutil.parser, msgpack, six, yaml
@@ -55,12 +55,11 @@ def _pex_info(pex: Path) -> dict:
 def _run(pex: Path, tmp_path: Path) -> str:
     env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
     done = subprocess.run(
-        [sys.executable, str(pex)], capture_output=True, text=True, env=env, check=True
+        [find_python("3.11"), str(pex)], capture_output=True, text=True, env=env, check=True
     )
     return done.stdout
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 def test_linux_pex_runs_with_its_native_extensions(wheel_dir, tmp_path):
     path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"))
     pex = build.assemble(manifest.load(path))
@@ -192,7 +191,6 @@ def _installed_tree_pex(tmp_path: Path, wheels, without_record: bool) -> Path:
     return build.assemble(manifest.load(path, inputs, ["pypi_six/site-packages"]))
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 @pytest.mark.parametrize("without_record", [False, True], ids=["with_record", "without_record"])
 def test_installed_tree_becomes_a_distribution(wheel_dir, tmp_path, without_record):
     """A rules_python-style `site-packages` tree goes in as a wheel, not as loose files."""
@@ -216,12 +214,12 @@ def test_installed_tree_of_several_distributions_needs_their_records(wheel_dir, 
         _installed_tree_pex(tmp_path, wheels, without_record=True)
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 def test_complete_platform_from_pex3_interpreter_inspect(wheel_dir, tmp_path):
-    """pex's own description of this interpreter is accepted as the target, and the PEX runs."""
+    """pex's own description of a CPython 3.11 is accepted as the target, and the PEX runs."""
+    python = find_python("3.11")
     pex3 = Path(sys.executable).parent / "pex3"
     inspected = subprocess.run(
-        [str(pex3), "interpreter", "inspect", "--markers", "--tags", "--python", sys.executable],
+        [str(pex3), "interpreter", "inspect", "--markers", "--tags", "--python", python],
         capture_output=True,
         text=True,
         check=True,
@@ -253,7 +251,6 @@ def test_interpreter_constraint_placeholders(wheel_dir, tmp_path):
     assert _pex_info(pex)["interpreter_constraints"] == ["CPython<3.14,>=3.12.4"]
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 @pytest.mark.parametrize(
     ("layout", "execution_mode", "sh_boot"),
     [
@@ -355,7 +352,6 @@ def _entries(pex: Path):
     return pex.read_bytes()[:first], entries
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 @pytest.mark.parametrize(
     "options",
     [
@@ -381,7 +377,6 @@ def test_zipapp_holds_what_pex_builder_writes(wheel_dir, tmp_path, monkeypatch, 
     assert _run(ours, tmp_path).split() == ["29", "[1]", "True", "True"]
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 def test_skeleton_and_records_give_the_same_bytes(wheel_dir, tmp_path):
     """As in Bazel: a skeleton from its own action, and wheels checked once into records."""
     wheels = _app_wheels(wheel_dir, "linux_x86_64")
@@ -440,7 +435,6 @@ def test_source_at_a_path_the_pex_uses(tmp_path, capsys):
     assert "PEX-INFO: is a path the PEX itself uses" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 @pytest.mark.parametrize("layout", ["zipapp", "packed"])
 def test_pre_installed_wheels_run(wheel_dir, tmp_path, layout):
     wheels = _app_wheels(wheel_dir, "linux_x86_64")
@@ -478,7 +472,6 @@ def _tree(pex: Path):
     )
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the wheels are for CPython 3.11")
 @pytest.mark.parametrize(
     "options",
     [{}, {"layout": "packed"}, {"layout": "loose"}, {"pre_install_wheels": True}],

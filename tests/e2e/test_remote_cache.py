@@ -1,6 +1,6 @@
 """A real shared cache: BuildGrid on loopback serves the Remote Execution API's CAS and
 action cache. A second checkout at another path, with a fresh output base, gets every PEX
-action of the matrix from the cache."""
+action of the matrix, and every wheel check, from the cache."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def _pex_spawns(log_path):
         if position == len(text):
             break
         spawn, position = decoder.raw_decode(text, position)
-        if spawn.get("mnemonic") in ("PexAssemble", "PexSkeleton"):
+        if spawn.get("mnemonic") in ("PexAssemble", "PexSkeleton", "PexWheelCheck"):
             spawns.append(spawn)
     return spawns
 
@@ -105,8 +105,11 @@ def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
     finally:
         first.shutdown()
     written = _pex_spawns(tmp_path / "first.json")
-    # At least: 6 platforms, 4 more Pythons, the host's app_pex and Windows arm64's packer.
-    assert len(written) >= 12
+    # At least: 6 platforms, 4 more Pythons, the host's app_pex and Windows arm64's packer;
+    # and every wheel of them checked once.
+    mnemonics = [s["mnemonic"] for s in written]
+    assert mnemonics.count("PexAssemble") >= 12
+    assert mnemonics.count("PexWheelCheck") > 50
     assert not any(_cache_hit(s) for s in written)
 
     second = Bazel(copy_of_app(tmp_path / "second" / "elsewhere" / "app"), tmp_path / "other_base")

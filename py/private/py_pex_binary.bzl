@@ -133,7 +133,7 @@ PY_PEX_BINARY_ATTRS = {
     "srcs": attr.label_list(allow_files = [".py"], doc = "First-party Python files of the binary itself."),
     "main": attr.label(
         allow_single_file = [".py"],
-        doc = "The file run as `__main__`; it must be in `srcs` or a dependency. Excludes `entry_point`.",
+        doc = "The file run as `__main__`; it goes into the PEX at its runfiles path, whether or not `srcs` or a dependency list it. Excludes `entry_point`.",
     ),
     "entry_point": attr.string(doc = "`module` or `module:function` to run, as pex's --entry-point. Excludes `main`."),
     "deps": attr.label_list(

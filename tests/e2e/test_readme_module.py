@@ -1,14 +1,16 @@
-"""A fresh bzlmod module written from README.md's snippets, as a new user would write it,
-built on Bazel 7.7.1 with the flags that stand for Bazel 8 and 9."""
+"""Fresh workspaces written from README.md's snippets, as a new user would write them: the
+bzlmod module on Bazel 7.7.1 with the flags that stand for Bazel 8 and 9, and the WORKSPACE
+one on Bazel 4.2.3."""
 
 from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
-from bazel import FORWARD_FLAGS, Bazel, pex_info
+from bazel import BAZEL4, FORWARD_FLAGS, Bazel, pex_info
 from support import E2E_REQUIREMENTS, ROOT
 
 MAIN = """\
@@ -33,21 +35,38 @@ def _snippet(marker: str) -> str:
     return block
 
 
+def _workspace_from_readme(directory: Path, entry: str, marker: str) -> Path:
+    """The README's `entry` file (MODULE.bazel or WORKSPACE, the snippet holding `marker`)
+    and its app/BUILD.bazel, as printed, with the lock and the sources they name."""
+    (directory / "app").mkdir(parents=True)
+    text = _snippet(marker)
+    assert 'path = "third_party/crosspex"' in text
+    (directory / entry).write_text(text.replace("third_party/crosspex", str(ROOT)))
+    (directory / "BUILD.bazel").write_text("")
+    shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", directory / ".bazelrc")
+    shutil.copy(E2E_REQUIREMENTS, directory / "requirements.txt")
+    build = _snippet("py_pex_binary(\n    name = ") + _snippet("py_pex_cross_binaries(\n")
+    (directory / "app" / "BUILD.bazel").write_text(build)
+    (directory / "app" / "lib.py").write_text("ANSWER = 42\n")
+    (directory / "app" / "__init__.py").write_text("")
+    (directory / "app" / "main.py").write_text(MAIN)
+    return directory
+
+
+def _check_cross_binaries(bazel: Bazel) -> None:
+    bazel.build("//app:all")
+    for platform in ("linux_x86_64", "macos_arm64"):
+        for version in ("3.11", "3.12"):
+            name = f"app/app_{platform}_py{version.replace('.', '')}.pex"
+            pex = bazel.output(name)
+            assert pex.read_bytes().startswith(f"#!/usr/bin/env python{version}\n".encode()), name
+            assert pex_info(pex)["interpreter_constraints"] == [f"CPython=={version}.*"], name
+
+
 @pytest.fixture(scope="module")
 def readme_module(tmp_path_factory):
     module = tmp_path_factory.mktemp("readme") / "module"
-    (module / "app").mkdir(parents=True)
-    text = _snippet('bazel_dep(name = "crosspex"')
-    assert 'path = "third_party/crosspex"' in text
-    (module / "MODULE.bazel").write_text(text.replace("third_party/crosspex", str(ROOT)))
-    (module / "BUILD.bazel").write_text("")
-    shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", module / ".bazelrc")
-    shutil.copy(E2E_REQUIREMENTS, module / "requirements.txt")
-    build = _snippet("py_pex_binary(\n    name = ") + _snippet("py_pex_cross_binaries(\n")
-    (module / "app" / "BUILD.bazel").write_text(build)
-    (module / "app" / "lib.py").write_text("ANSWER = 42\n")
-    (module / "app" / "__init__.py").write_text("")
-    (module / "app" / "main.py").write_text(MAIN)
+    _workspace_from_readme(module, "MODULE.bazel", 'bazel_dep(name = "crosspex"')
     # A target that is no PEX but resolves toolchains (the C++ one), so Bazel loads every
     # registered toolchain(), crosspex's among them.
     (module / "native").mkdir()
@@ -87,10 +106,16 @@ def test_a_changed_lock_is_fetched_again(readme_module):
 
 
 def test_the_readme_cross_binaries_build_under_their_names(readme_module):
-    readme_module.build("//app:all")
-    for platform in ("linux_x86_64", "macos_arm64"):
-        for version in ("3.11", "3.12"):
-            name = f"app/app_{platform}_py{version.replace('.', '')}.pex"
-            pex = readme_module.output(name)
-            assert pex.read_bytes().startswith(f"#!/usr/bin/env python{version}\n".encode()), name
-            assert pex_info(pex)["interpreter_constraints"] == [f"CPython=={version}.*"], name
+    _check_cross_binaries(readme_module)
+
+
+def test_the_readme_workspace_builds_on_bazel_4(tmp_path):
+    workspace = _workspace_from_readme(
+        tmp_path / "workspace", "WORKSPACE", 'load("@crosspex//py:repositories.bzl"'
+    )
+    bazel = Bazel(workspace, tmp_path / "output_base", version=BAZEL4)
+    try:
+        _check_cross_binaries(bazel)
+        bazel.build("//app:app_pex", platform="macos_arm64")
+    finally:
+        bazel.shutdown()

@@ -36,8 +36,9 @@ def _py_pex_binary_impl(ctx):
     elif target_info.spec:
         target = {"platform": target_info.spec, "python_version": python_version}
     else:
-        fail("crosspex knows no wheel tags for the target platform: set complete_platform " +
-             "on %s, or register a pex_target_toolchain for the platform" % ctx.label)
+        fail(("crosspex: %s: the target platform is none crosspex knows, so it has no wheel " +
+              "tags for it\n  fix: set complete_platform on %s, or register a " +
+              "pex_target_toolchain for the platform") % (ctx.label, ctx.label))
 
     if ctx.attr.layout == "zipapp":
         output = ctx.actions.declare_file(ctx.label.name + ".pex")

@@ -102,7 +102,7 @@ def test_platform_without_a_wheel_names_the_package(app_bazel):
     assert done.returncode != 0
     message = re.search(
         r"(\S+) has no wheel here for the target platform and Python version; "
-        r"it has wheels for (.*?)\. Fix: add the platform",
+        r"it has wheels for (.*?)\n  fix: add the platform",
         done.stderr,
     )
     assert message, done.stderr[-3000:]
@@ -180,3 +180,16 @@ def test_a_pinned_python_version_asked_for_builds(app_bazel):
     app_bazel.build("//app:pinned_linux_x86_64_py312")
     pex = app_bazel.output("app/pinned_linux_x86_64_py312.pex")
     assert pex.read_bytes().startswith(b"#!/usr/bin/env python3.12\n")
+
+
+def test_a_platform_crosspex_does_not_know_fails_with_the_fix(app_bazel):
+    done = app_bazel.build(
+        "//platforms:hello_pex", "--platforms=//platforms:freebsd_x86_64", check=False
+    )
+    assert done.returncode != 0
+    # Bazel 7 prints main-repository labels as @@//..., Bazel 4 as //...
+    assert re.search(
+        r"crosspex: (@@)?//platforms:hello_pex: the target platform is none crosspex knows, so "
+        r"it has no wheel tags for it\n  fix: set complete_platform on (@@)?//platforms:hello_pex",
+        done.stderr,
+    ), done.stderr[-3000:]

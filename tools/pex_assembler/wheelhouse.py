@@ -114,8 +114,8 @@ def _no_match_error(name: str, configs: Mapping[str, str]) -> str:
     )
     return (
         f"{name} has no wheel here for the target platform and Python version; it has wheels "
-        f"for {fetched}. Fix: add the platform or version to this pip_wheels repository, "
-        "or build for one of those."
+        f"for {fetched}\\n  fix: add the platform or version to this pip_wheels repository, "
+        "or build for one of those"
     )
 
 

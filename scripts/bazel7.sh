@@ -47,11 +47,14 @@ in_root() {
 }
 
 make_root() {
-  apt_install bazel7 debootstrap bubblewrap
+  apt_install bazel7 debootstrap bubblewrap debian-archive-keyring
   rm -rf "$cache"
   mkdir -p "$cache"
   echo "bazel7: making a Debian unstable root in $sysroot (about 2.5 GB)" >&2
-  debootstrap --variant=minbase --include=ca-certificates sid "$sysroot" "$(host_mirror)" \
+  # On a host that is not Debian (Ubuntu), debootstrap's own default archive.
+  local mirror
+  mirror="$(host_mirror)"
+  debootstrap --variant=minbase --include=ca-certificates sid "$sysroot" ${mirror:+"$mirror"} \
     >"$cache/debootstrap.log" 2>&1 || {
     tail -n 20 "$cache/debootstrap.log" >&2
     exit 1

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import glob
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import List
 
 ROOT = Path(__file__).resolve().parents[1]
 E2E_REQUIREMENTS = ROOT / "e2e" / "app" / "requirements.txt"
@@ -41,3 +43,8 @@ def find_python(version: str) -> str:
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
     raise AssertionError(f"CPython {version} is not installed here (PATH or pyenv)")
+
+
+def readme_starlark_blocks() -> List[str]:
+    """The Starlark snippets of README.md, as printed."""
+    return re.findall(r"```starlark\n(.*?)```", (ROOT / "README.md").read_text(), re.S)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bazel import BAZEL4, FORWARD_FLAGS, Bazel, pex_info
-from support import E2E_REQUIREMENTS, ROOT
+from support import E2E_REQUIREMENTS, ROOT, readme_starlark_blocks
 
 MAIN = """\
 import click
@@ -30,8 +30,7 @@ main()
 
 
 def _snippet(marker: str) -> str:
-    blocks = re.findall(r"```starlark\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
-    (block,) = [b for b in blocks if marker in b]
+    (block,) = [b for b in readme_starlark_blocks() if marker in b]
     return block
 
 

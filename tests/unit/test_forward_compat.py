@@ -12,7 +12,7 @@ from typing import List
 import pytest
 
 from pex_assembler import wheelhouse
-from support import ROOT
+from support import ROOT, readme_starlark_blocks
 
 RULES = ("py_binary", "py_library", "py_test", "py_runtime", "py_runtime_pair")
 ALLOWED = {ROOT / "py" / "private" / "compat.bzl"}
@@ -46,17 +46,13 @@ def starlark_files() -> List[Path]:
     return sorted(files - ALLOWED)
 
 
-def readme_blocks() -> List[str]:
-    return re.findall(r"```starlark\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
-
-
 @pytest.mark.parametrize("path", starlark_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_starlark_loads_every_python_rule_and_pyinfo(path):
     assert offences(path.read_text()) == [], path
 
 
 def test_readme_snippets_load_every_python_rule_and_pyinfo():
-    blocks = readme_blocks()
+    blocks = readme_starlark_blocks()
     assert any("py_library(" in b for b in blocks)
     for block in blocks:
         assert offences(block) == [], block

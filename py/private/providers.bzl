@@ -38,3 +38,11 @@ PexAssemblerInfo = provider(
         "python_path": "list of str: the import path for those files, relative to the execroot.",
     },
 )
+
+PexInputsInfo = provider(
+    doc = "What a dependency adds to a PEX, as `pex_inputs_aspect` finds it.",
+    fields = {
+        "files": "depset of File: first-party files, wheels with their records, and " +
+                 "installed trees packed as wheels (directories of wheels and records).",
+    },
+)

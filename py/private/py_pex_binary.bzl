@@ -2,28 +2,35 @@
 
 load("@crosspex_compat//:defs.bzl", "PY_INFOS")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
-load(":providers.bzl", "PexBinaryInfo")
+load(":pex_inputs.bzl", "check_wheels", "input_arg", "pex_inputs_aspect")
+load(":providers.bzl", "PexBinaryInfo", "PexInputsInfo")
 load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
 
 TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
 
-def _input_arg(f):
-    # Expanded at execution time, so the rule never flattens transitive depsets.
-    return "--input=%s=%s" % (f.short_path, f.path)
+def _dep_files(ctx, deps):
+    """Every file a PEX needs from `deps`, and their import roots.
 
-def _dep_files(deps):
-    """Every file a PEX may need from `deps`: sources, data, wheels and installed trees."""
+    Each dependency's wheels come with their records and its installed trees as wheels, from
+    pex_inputs_aspect's cached actions. Files listed directly are checked here.
+    """
     files = []
     imports = []
+    direct_wheels = []
     for dep in deps:
-        files.append(dep[DefaultInfo].files)
-        files.append(dep[DefaultInfo].default_runfiles.files)
+        if PexInputsInfo in dep:
+            files.append(dep[PexInputsInfo].files)
+        else:
+            for f in dep[DefaultInfo].files.to_list():
+                if f.extension == "whl" and not f.is_directory:
+                    direct_wheels.append(f)
+            files.append(dep[DefaultInfo].files)
         for py_info in PY_INFOS:
             if py_info in dep:
-                files.append(dep[py_info].transitive_sources)
                 imports.append(dep[py_info].imports)
                 break
-    return depset(transitive = files), depset(transitive = imports)
+    records = check_wheels(ctx, direct_wheels, ctx.label.name)
+    return depset(records, transitive = files), depset(transitive = imports)
 
 def _py_pex_binary_impl(ctx):
     if ctx.attr.main and ctx.attr.entry_point:
@@ -44,7 +51,7 @@ def _py_pex_binary_impl(ctx):
         output = ctx.actions.declare_file(ctx.label.name + ".pex")
     else:
         output = ctx.actions.declare_directory(ctx.label.name + ".pex")
-    dep_files, imports = _dep_files(ctx.attr.deps + ctx.attr.data)
+    dep_files, imports = _dep_files(ctx, ctx.attr.deps + ctx.attr.data)
     inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [dep_files])
 
     manifest = ctx.actions.declare_file(ctx.label.name + ".pex_manifest.json")
@@ -93,7 +100,7 @@ def _py_pex_binary_impl(ctx):
         )
         args.add("--skeleton", skeleton)
         target_files.append(skeleton)
-    args.add_all(inputs, map_each = _input_arg)
+    args.add_all(inputs, map_each = input_arg)
     args.add_all(imports, format_each = "--import-root=%s")
 
     run_assembler(
@@ -140,9 +147,10 @@ PY_PEX_BINARY_ATTRS = {
     "deps": attr.label_list(
         # Any target: py_library and pex_wheel targets, plain .whl files, filegroups of wheels.
         allow_files = True,
+        aspects = [pex_inputs_aspect],
         doc = "py_library targets, pex_wheel targets, .whl files, and installed wheel trees (rules_python, pycross).",
     ),
-    "data": attr.label_list(allow_files = True, doc = "Other files placed in the PEX at their runfiles paths."),
+    "data": attr.label_list(allow_files = True, aspects = [pex_inputs_aspect], doc = "Other files placed in the PEX at their runfiles paths."),
     "python_version": attr.string(
         doc = "Target CPython version, MAJOR.MINOR: sets `@crosspex//py/config:python_version` " +
               "for the deps (which wheels are selected) and picks wheel tags, markers, shebang " +

@@ -17,6 +17,63 @@ from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
 from support import PLATFORMS, find_python, find_wheel
 
+
+def _repack_cli(site: Path, output: Path) -> int:
+    """`pex-assembler repack` as pex_inputs_aspect runs it: the tree's files as inputs."""
+    inputs = [f"--input=../pypi/site-packages/{p.relative_to(site).as_posix()}={p}"
+              for p in sorted(site.rglob("*")) if p.is_file()]  # fmt: skip
+    return cli_main(["repack", "--output", str(output), "--root", "../pypi/site-packages/",
+                     *inputs])  # fmt: skip
+
+
+def test_repack_writes_checked_reproducible_wheels_with_records(wheel_dir, tmp_path):
+    """The same tree gives the same bytes, whatever the thread count and the output path;
+    each wheel passes a full check and its record describes it."""
+    from pex_assembler import installed, wheels
+
+    originals = [find_wheel(wheel_dir, "linux_x86_64", p) for p in ("six", "python_dateutil")]
+    site = tmp_path / "site-packages"
+    for wheel in originals:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(site)
+    assert _repack_cli(site, tmp_path / "a") == 0
+    tree = installed.tree_from_directory(site)
+    for jobs, name in ((1, "b"), (8, "c")):
+        (tmp_path / name).mkdir()
+        installed.repack(tree, tmp_path / name, jobs=jobs)
+    written = sorted((tmp_path / "a").iterdir())
+    assert [p.name for p in written] == [
+        "python_dateutil-2.9.0.post0-py2.py3-none-any.whl",
+        "python_dateutil-2.9.0.post0-py2.py3-none-any.whl.crosspex.json",
+        "six-1.17.0-py2.py3-none-any.whl",
+        "six-1.17.0-py2.py3-none-any.whl.crosspex.json",
+    ]
+    for repacked in written[0::2]:
+        for other in ("b", "c"):
+            assert (tmp_path / other / repacked.name).read_bytes() == repacked.read_bytes()
+        checked = wheels.read_wheel(repacked)
+        record = json.loads(Path(f"{repacked}.crosspex.json").read_text())
+        described = wheels.from_record(repacked, record)
+        assert (described.name, described.version, described.requires_dist) == (
+            checked.name, checked.version, checked.requires_dist)  # fmt: skip
+        assert (described.fingerprint, described.crc32) == wheels.digests(repacked)
+        original = next(w for w in originals if w.name == repacked.name)
+        assert sorted(zipfile.ZipFile(repacked).namelist()) == sorted(
+            zipfile.ZipFile(original).namelist()
+        )
+
+
+def test_repack_of_a_directory_without_distributions(tmp_path, capsys):
+    (tmp_path / "tree" / "pkg").mkdir(parents=True)
+    (tmp_path / "tree" / "pkg" / "__init__.py").write_text("")
+    code = cli_main(["repack", "--output", str(tmp_path / "out"), "--tree", str(tmp_path / "tree")])
+    assert code == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"pex-assembler: error: {tmp_path / 'tree'}: is an installed wheel")
+    assert "fix: install the wheel into it" in error
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
 APP = """\
 import dateutil.parser, msgpack, six, yaml
 print(dateutil.parser.isoparse("2024-02-29").day, msgpack.unpackb(msgpack.packb([1])),

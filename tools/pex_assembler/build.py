@@ -167,7 +167,7 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
     with _workdir(output) as workdir:
         wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
         for tree in sorted_inputs.trees.values():
-            wheel_paths += installed.repack(tree, workdir)
+            wheel_paths += [wheel for _, wheel in installed.repack(tree, workdir)]
         records = {}
         for record_path in sorted_inputs.wheel_records:
             record = json.loads(record_path.read_text(encoding="utf-8"))

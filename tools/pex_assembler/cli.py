@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from pex_assembler import build, manifest, wheels, worker
+from pex_assembler import build, installed, manifest, wheels, worker
 from pex_assembler.errors import AssemblerError
 
 
@@ -36,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--wheel", type=Path, required=True)
     check.add_argument("--output", type=Path, required=True)
+
+    repack = commands.add_parser(
+        "repack",
+        help="pack the distributions of an installed tree as wheels, each beside its record",
+    )
+    repack.add_argument("--output", type=Path, required=True, help="directory to write into")
+    tree = repack.add_mutually_exclusive_group(required=True)
+    tree.add_argument("--tree", type=Path, help="a directory holding the installed tree")
+    tree.add_argument("--root", help="the short path of the tree's root, for --input files")
+    repack.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
 
     describe = commands.add_parser(
         "describe-target", help="print the complete platform (tags and markers) of a target"
@@ -75,6 +85,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             build.skeleton(manifest.load(args.manifest), args.output)
         elif args.command == "check-wheel":
             wheels.write_record(wheels.read_wheel(args.wheel), args.output)
+        elif args.command == "repack":
+            if args.tree is not None:
+                tree = installed.tree_from_directory(args.tree)
+            else:
+                tree = installed.tree_from_inputs(
+                    args.root, [manifest.parse_input(spec, "repack") for spec in args.input]
+                )
+            installed.write_wheels(tree, args.output)
         elif args.command == "fetch-wheels":
             # Only at repository time: building never needs the lock readers.
             from pex_assembler import wheelhouse

@@ -60,13 +60,19 @@ def runfiles_path(short_path: str, workspace_name: str) -> str:
     return f"{workspace_name}/{short_path}"
 
 
-def _input(spec: str, workspace_name: str, origin: str) -> InputFile:
+def parse_input(spec: str, origin: str) -> Tuple[str, Path]:
+    """An `--input` flag's value, `SHORT_PATH=PATH`."""
     short_path, sep, path = spec.partition("=")
     if not sep or not short_path or not path:
         raise AssemblerError(
             origin, f"input {spec!r} is not SHORT_PATH=PATH", "pass --input SHORT_PATH=PATH"
         )
-    return InputFile(path=Path(path), runfiles_path=runfiles_path(short_path, workspace_name))
+    return short_path, Path(path)
+
+
+def _input(spec: str, workspace_name: str, origin: str) -> InputFile:
+    short_path, path = parse_input(spec, origin)
+    return InputFile(path=path, runfiles_path=runfiles_path(short_path, workspace_name))
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type, default: Any, origin: str) -> Any:

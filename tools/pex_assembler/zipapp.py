@@ -22,7 +22,7 @@ from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from pex_assembler import modes
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import Wheel, digests
-from pex_assembler.zips import FIXED_DATE_TIME
+from pex_assembler.zips import FIXED_DATE_TIME, begin_entry, end_entry
 
 # What zipimport reads without ZIP64, before CPython 3.13.
 ZIPIMPORT_MAX_ENTRIES = 0xFFFF
@@ -161,15 +161,9 @@ class _Writer:
     def raw(self, info: zipfile.ZipInfo, source: BinaryIO, offset: int) -> None:
         """An entry whose stored bytes, at `offset` in `source`, are copied as they are."""
         self.parents(info.filename)
-        archive = self.archive
-        archive.fp.seek(archive.start_dir)
-        info.header_offset = archive.start_dir
-        archive.fp.write(info.FileHeader(zip64=info.file_size > zipfile.ZIP64_LIMIT))
-        _copy_range(source, offset, info.compress_size, archive.fp)
-        archive.start_dir = archive.fp.tell()
-        archive.filelist.append(info)
-        archive.NameToInfo[info.filename] = info
-        archive._didModify = True
+        begin_entry(self.archive, info)
+        _copy_range(source, offset, info.compress_size, self.archive.fp)
+        end_entry(self.archive, info)
 
     def close(self) -> Tuple[int, int]:
         """Writes the central directory; returns the entry count and the file's size."""

@@ -38,7 +38,16 @@ def _py_info(target):
     return None
 
 def check_wheels(ctx, wheels, prefix):
-    """Declares one PexWheelCheck per wheel; returns the records they write."""
+    """Declares one PexWheelCheck per wheel.
+
+    Args:
+      ctx: the rule or aspect context; it must declare ASSEMBLER_TOOLCHAIN.
+      wheels: the .whl files.
+      prefix: names the directory `<prefix>.crosspex/` the records go into.
+
+    Returns:
+      The records, one `<wheel>.crosspex.json` per wheel.
+    """
     records = []
     for wheel in wheels:
         record = ctx.actions.declare_file("%s.crosspex/%s.crosspex.json" % (prefix, wheel.basename))

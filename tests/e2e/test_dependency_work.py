@@ -1,0 +1,72 @@
+"""The work a dependency needs (checking a wheel, packing an installed tree as wheels) is done
+once per dependency, in its own cached action, whatever the number of PEXes using it; the PEX
+action only copies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+# sha256 of //app:app_pex (pex_wheel inputs, linux_x86_64, CPython 3.11) as the rules wrote
+# it before the per-dependency actions existed. Changing how a PEX is written changes it, on
+# purpose and in the same commit.
+APP_PEX_SHA256 = "610f8a0c6f9722f9dc4925c0230db49a4e9b31b9ae0e1ee63e32a03ef93739de"
+SHARED = [f"//adapters:shared_{index}" for index in range(10)]
+
+
+def _actions(bazel, query: str) -> list:
+    done = bazel.run("aquery", query, "--output=jsonproto")
+    graph = json.loads(done.stdout or "{}")
+    paths = _paths(graph)
+    return [
+        {"mnemonic": a["mnemonic"], "inputs": _inputs(graph, a, paths)}
+        for a in graph.get("actions", [])
+    ]
+
+
+def _paths(graph: dict) -> dict:
+    fragments = {f["id"]: f for f in graph.get("pathFragments", [])}
+
+    def path(fragment_id):
+        fragment = fragments[fragment_id]
+        parent = fragment.get("parentId")
+        return f"{path(parent)}/{fragment['label']}" if parent else fragment["label"]
+
+    return {a["id"]: path(a["pathFragmentId"]) for a in graph.get("artifacts", [])}
+
+
+def _inputs(graph: dict, action: dict, paths: dict) -> set:
+    sets = {s["id"]: s for s in graph.get("depSetOfFiles", [])}
+    seen, found, todo = set(), set(), list(action.get("inputDepSetIds", []))
+    while todo:
+        set_id = todo.pop()
+        if set_id in seen:
+            continue
+        seen.add(set_id)
+        found.update(paths[i] for i in sets[set_id].get("directArtifactIds", []))
+        todo.extend(sets[set_id].get("transitiveDepSetIds", []))
+    return found
+
+
+def test_ten_pexes_share_each_dependencys_work(app_bazel):
+    actions = _actions(app_bazel, f"deps({' + '.join(SHARED)})")
+    count = {}
+    for action in actions:
+        count[action["mnemonic"]] = count.get(action["mnemonic"], 0) + 1
+    # click's installed tree packed once; dateutil's and six's wheels checked once each.
+    assert (count.get("PexRepack"), count.get("PexWheelCheck")) == (1, 2), count
+    assert count.get("PexAssemble") == 10, count
+    (repack,) = [a for a in actions if a["mnemonic"] == "PexRepack"]
+    tree = {p for p in repack["inputs"] if "/site-packages/" in p}
+    assert any(p.endswith("click/__init__.py") for p in tree)
+    for action in actions:
+        if action["mnemonic"] == "PexAssemble":
+            # The PEX action reads the packed wheels, never the installed files.
+            assert not tree & action["inputs"]
+            assert any(p.endswith("pkg.crosspex/site-packages") for p in action["inputs"])
+
+
+def test_pexes_of_pex_wheels_keep_their_bytes(app_bazel):
+    app_bazel.build("//app:app_pex")
+    digest = hashlib.sha256(app_bazel.output("app/app_pex.pex").read_bytes()).hexdigest()
+    assert digest == APP_PEX_SHA256

@@ -35,6 +35,10 @@ def _dep_files(ctx, deps):
 def _py_pex_binary_impl(ctx):
     if ctx.attr.main and ctx.attr.entry_point:
         fail("set either main or entry_point, not both")
+    if ctx.attr.max_install_jobs < -1:
+        fail(("crosspex: %s: max_install_jobs = %d is no number of jobs\n  fix: set -1 (pex " +
+              "decides), 0 (one per core), 1 (one at a time) or more") %
+             (ctx.label, ctx.attr.max_install_jobs))
     python_version = ctx.attr._python_version[PythonVersionInfo].version
     target_info = ctx.toolchains[TARGET_TOOLCHAIN].pex_target
 
@@ -72,6 +76,7 @@ def _py_pex_binary_impl(ctx):
         "execution_mode": ctx.attr.execution_mode,
         "sh_boot": ctx.attr.sh_boot,
         "pre_install_wheels": ctx.attr.pre_install_wheels,
+        "max_install_jobs": ctx.attr.max_install_jobs,
     }))
 
     target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
@@ -197,6 +202,13 @@ PY_PEX_BINARY_ATTRS = {
               "default, instead of embedding the `.whl` file to be installed on first run. " +
               "Slower builds (every wheel is unpacked and zipped again, in the PEX action) " +
               "and far more zip entries; see docs/performance.md for what each costs.",
+    ),
+    "max_install_jobs": attr.int(
+        default = -1,
+        doc = "How many wheels the PEX installs at once on its first run (pex's " +
+              "max_install_jobs): `1` one at a time, `N` in N processes, `0` one per core, " +
+              "`-1` pex decides from the wheels' sizes (in parallel when they average 1 MB " +
+              "or more). Chosen by measurement: see docs/performance.md.",
     ),
     "_python_version": attr.label(default = Label("//py/config:python_version")),
     "_allowlist_function_transition": attr.label(

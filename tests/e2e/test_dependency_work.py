@@ -7,9 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+from bazel import pex_info
+
 # sha256 of //app:app_pex (pex_wheel inputs, linux_x86_64, CPython 3.11) as the rules wrote
-# it before the per-dependency actions existed. Changing how a PEX is written changes it, on
-# purpose and in the same commit.
+# it before the per-dependency actions and max_install_jobs existed; the same PEX installing
+# its wheels one at a time, as pex did by default then, must still be written byte for byte.
+# Changing how a PEX is written changes it, on purpose and in the same commit.
 APP_PEX_SHA256 = "610f8a0c6f9722f9dc4925c0230db49a4e9b31b9ae0e1ee63e32a03ef93739de"
 SHARED = [f"//adapters:shared_{index}" for index in range(10)]
 
@@ -67,6 +70,9 @@ def test_ten_pexes_share_each_dependencys_work(app_bazel):
 
 
 def test_pexes_of_pex_wheels_keep_their_bytes(app_bazel):
-    app_bazel.build("//app:app_pex")
-    digest = hashlib.sha256(app_bazel.output("app/app_pex.pex").read_bytes()).hexdigest()
-    assert digest == APP_PEX_SHA256
+    app_bazel.build("//app:app_pex_serial_install", "//app:app_pex")
+    serial = app_bazel.output("app/app_pex_serial_install.pex").read_bytes()
+    assert hashlib.sha256(serial).hexdigest() == APP_PEX_SHA256
+    # The default differs from it in PEX-INFO's max_install_jobs (and the hashes over it).
+    assert pex_info(app_bazel.output("app/app_pex.pex"))["max_install_jobs"] == -1
+    assert "max_install_jobs" not in pex_info(app_bazel.output("app/app_pex_serial_install.pex"))

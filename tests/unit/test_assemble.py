@@ -336,6 +336,25 @@ def test_layouts_and_execution_modes_run(wheel_dir, tmp_path, layout, execution_
         assert done.stdout.split() == ["29", "[1]", "True", "True"]
 
 
+@pytest.mark.parametrize("jobs", [0, 2])
+def test_parallel_first_run_install(wheel_dir, tmp_path, jobs):
+    """max_install_jobs reaches PEX-INFO, which pex's first run reads, and the PEX runs."""
+    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"), max_install_jobs=jobs)
+    pex = build.assemble(manifest.load(path))
+    assert _pex_info(pex)["max_install_jobs"] == jobs
+    env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
+    done = subprocess.run([str(pex)], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == ["29", "[1]", "True", "True"]
+    assert len(list((tmp_path / "pex_root" / "installed_wheels").glob("*/*/*.whl"))) == 4
+
+
+@pytest.mark.parametrize("jobs", [-2, True, "4"])
+def test_max_install_jobs_must_be_a_number_of_jobs(tmp_path, jobs):
+    path = _write_manifest(tmp_path, [], max_install_jobs=jobs)
+    with pytest.raises(AssemblerError, match="max_install_jobs"):
+        manifest.load(path)
+
+
 def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
     sources = tmp_path / "many"
     sources.mkdir()

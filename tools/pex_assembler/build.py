@@ -78,6 +78,7 @@ def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOption
         execution_mode=manifest.execution_mode,
         sh_boot=manifest.sh_boot,
         pre_install_wheels=manifest.pre_install_wheels,
+        max_install_jobs=manifest.max_install_jobs,
         zip64_importable=tuple(int(p) for p in version.split(".")) >= (3, 13),
     )
 

@@ -51,6 +51,7 @@ class Manifest:
     execution_mode: str = "zipapp"
     sh_boot: bool = False
     pre_install_wheels: bool = False
+    max_install_jobs: int = 1
 
 
 def runfiles_path(short_path: str, workspace_name: str) -> str:
@@ -174,7 +175,19 @@ def load(
         execution_mode=_choice(data, "execution_mode", EXECUTION_MODES, origin),
         sh_boot=_field(data, "sh_boot", bool, False, origin),
         pre_install_wheels=_field(data, "pre_install_wheels", bool, False, origin),
+        max_install_jobs=_max_install_jobs(data, origin),
     )
+
+
+def _max_install_jobs(data: Mapping[str, Any], origin: str) -> int:
+    value = _field(data, "max_install_jobs", int, 1, origin)
+    if isinstance(value, bool) or value < -1:
+        raise AssemblerError(
+            origin,
+            f"max_install_jobs {value!r} is not -1, 0 or a number of jobs",
+            "set -1 (pex decides), 0 (one per core), 1 (one at a time) or more",
+        )
+    return value
 
 
 def _choice(data: Mapping[str, Any], key: str, choices: Sequence[str], origin: str) -> str:

@@ -33,6 +33,9 @@ class PexOptions:
     sh_boot: bool = False
     zip64_importable: bool = False
     pre_install_wheels: bool = False
+    # pex's first-run install of the embedded wheels: 1 one at a time, N in N processes, 0 one
+    # per core, -1 as pex's heuristic decides.
+    max_install_jobs: int = 1
 
 
 def _builder(options: PexOptions, workdir: Path):
@@ -54,6 +57,9 @@ def _builder(options: PexOptions, workdir: Path):
     info.inject_env = dict(options.inject_env)
     info.inject_args = list(options.inject_args)
     info.strip_pex_env = options.strip_pex_env
+    if options.max_install_jobs != 1:
+        # pex's default, 1, is written as nothing at all: the PEX-INFO of every PEX before.
+        info.max_install_jobs = options.max_install_jobs
     info.interpreter_constraints = InterpreterConstraints.parse(*options.interpreter_constraints)
     if options.execution_mode == "venv":
         info.venv = True

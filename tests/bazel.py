@@ -145,7 +145,7 @@ def action_inputs(aquery: dict, action: dict) -> Set[str]:
             fragment_id = fragments[fragment_id].get("parentId")
         return "/".join(reversed(parts))
 
-    pending, seen, inputs = list(action["inputDepSetIds"]), set(), set()
+    pending, seen, inputs = list(action.get("inputDepSetIds", [])), set(), set()
     while pending:
         depset = depsets[pending.pop()]
         if depset["id"] in seen:

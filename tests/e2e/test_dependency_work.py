@@ -5,9 +5,8 @@ action only copies."""
 from __future__ import annotations
 
 import hashlib
-import json
 
-from bazel import pex_info
+from bazel import action_inputs, pex_info
 
 # sha256 of //app:app_pex (pex_wheel inputs, linux_x86_64, CPython 3.11) as the rules wrote
 # it before the per-dependency actions and max_install_jobs existed; the same PEX installing
@@ -17,38 +16,12 @@ APP_PEX_SHA256 = "610f8a0c6f9722f9dc4925c0230db49a4e9b31b9ae0e1ee63e32a03ef93739
 SHARED = [f"//adapters:shared_{index}" for index in range(10)]
 
 
-def _actions(bazel, query: str) -> list:
-    done = bazel.run("aquery", query, "--output=jsonproto")
-    graph = json.loads(done.stdout or "{}")
-    paths = _paths(graph)
+def _actions(bazel, expression: str) -> list:
+    graph = bazel.aquery(expression)
     return [
-        {"mnemonic": a["mnemonic"], "inputs": _inputs(graph, a, paths)}
+        {"mnemonic": a["mnemonic"], "inputs": action_inputs(graph, a)}
         for a in graph.get("actions", [])
     ]
-
-
-def _paths(graph: dict) -> dict:
-    fragments = {f["id"]: f for f in graph.get("pathFragments", [])}
-
-    def path(fragment_id):
-        fragment = fragments[fragment_id]
-        parent = fragment.get("parentId")
-        return f"{path(parent)}/{fragment['label']}" if parent else fragment["label"]
-
-    return {a["id"]: path(a["pathFragmentId"]) for a in graph.get("artifacts", [])}
-
-
-def _inputs(graph: dict, action: dict, paths: dict) -> set:
-    sets = {s["id"]: s for s in graph.get("depSetOfFiles", [])}
-    seen, found, todo = set(), set(), list(action.get("inputDepSetIds", []))
-    while todo:
-        set_id = todo.pop()
-        if set_id in seen:
-            continue
-        seen.add(set_id)
-        found.update(paths[i] for i in sets[set_id].get("directArtifactIds", []))
-        todo.extend(sets[set_id].get("transitiveDepSetIds", []))
-    return found
 
 
 def test_ten_pexes_share_each_dependencys_work(app_bazel):

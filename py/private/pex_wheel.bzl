@@ -1,26 +1,14 @@
 """pex_wheel: one .whl file, and the wheels it depends on."""
 
 load("@crosspex_compat//:defs.bzl", "PY_INFOS")
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":pex_inputs.bzl", "check_wheels")
 load(":providers.bzl", "PexWheelInfo")
 
 def _pex_wheel_impl(ctx):
     # Checked once here (RECORD hashes, entries, metadata), in an action Bazel caches: a PEX
     # build then reads the record instead of the whole wheel again.
-    record = ctx.actions.declare_file(ctx.label.name + ".crosspex.json")
-    args = ctx.actions.args()
-    args.add("check-wheel")
-    args.add("--wheel", ctx.file.whl)
-    args.add("--output", record)
-    run_assembler(
-        ctx,
-        args = args,
-        inputs = depset([ctx.file.whl]),
-        outputs = [record],
-        mnemonic = "PexWheelCheck",
-        progress_message = "Checking wheel %s" % ctx.file.whl.basename,
-        uses_pex = False,
-    )
+    (record,) = check_wheels(ctx, [ctx.file.whl], ctx.label.name)
     transitive = depset(
         [ctx.file.whl, record],
         transitive = [dep[PexWheelInfo].transitive_wheels for dep in ctx.attr.deps],

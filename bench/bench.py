@@ -463,7 +463,37 @@ def bench_analysis(work: Path) -> None:
         f"{ratio(times[1000], times[250])} of 250 (linear: about 4x or less)")  # fmt: skip
 
 
-SECTIONS = ("assembler", "matrix", "large", "analysis")
+def bench_repack(wheels: List[Path], work: Path) -> None:
+    """Packing an installed tree back into a wheel, per compression level and thread count."""
+    import zipfile
+
+    from pex_assembler import installed
+
+    largest = max(wheels, key=lambda w: w.stat().st_size)
+    tree_dir = work / "tree"
+    with zipfile.ZipFile(largest) as archive:
+        archive.extractall(tree_dir)
+    tree = installed.tree_from_directory(tree_dir)
+    size = sum(p.stat().st_size for p in tree.files.values())
+    print(f"\npacking {largest.name}'s installed tree ({len(tree.files)} files, "
+          f"{size / 2**20:.0f} MiB) into a wheel", flush=True)  # fmt: skip
+    copy, _ = best(["sh", "-c", f"rm -rf {work / 'copy'} && cp -r {tree_dir} {work / 'copy'}"])
+    row("plain copy of the tree (cp -r)", f"{copy:.2f} s", "yardstick")
+    cores = os.cpu_count() or 1
+    for level, jobs in ((0, cores), (1, 1), (1, cores), (6, 1), (6, cores)):
+        out = work / f"level{level}-jobs{jobs}"
+        out.mkdir()
+        start = time.perf_counter()
+        (written,) = installed.repack(tree, out, level=level, jobs=jobs)
+        seconds = time.perf_counter() - start
+        megabytes = written[1].stat().st_size / 2**20
+        default = " (crosspex's)" if level == installed.COMPRESS_LEVEL and jobs == cores else ""
+        row(f"  zlib level {level}, {jobs} thread(s){default}", f"{seconds:.2f} s",
+            f"{ratio(seconds, copy)} of the copy, {megabytes:.0f} MiB")  # fmt: skip
+        shutil.rmtree(out)
+
+
+SECTIONS = ("assembler", "repack", "matrix", "large", "analysis")
 
 
 def main() -> None:
@@ -486,6 +516,8 @@ def main() -> None:
             wheels = sorted(wheel_set(app).glob("*.whl"))
             (work / app).mkdir(parents=True)
             bench_assembler(app, wheels, work / app)
+    if "repack" in sections and not args.quick:
+        bench_repack(sorted(wheel_set("large").glob("*.whl")), work / "repack")
     if "matrix" in sections:
         bench_bazel(work / "bazel")
     if "large" in sections and not args.quick:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from bazel import BAZEL7, Bazel, bazel_command, pex_info
+from bazel import BAZEL7, Bazel, action_inputs, bazel_command, pex_info
 from support import E2E_REQUIREMENTS, ROOT, find_python
 from test_app_workspace import run_pex
 
@@ -156,3 +156,16 @@ def test_rules_python_hub_targets_become_distributions(hub_bazel, name, tmp_path
     done = run_pex(find_python("3.11"), pex, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "click installed\ndateutil installed\nsix installed\n"
+
+
+def test_rules_python_hub_work_is_done_per_dependency(hub_bazel):
+    """Each installed `:pkg` is packed into wheels by its own action, and each `:whl` checked
+    by its own; the PEX actions read those, never the installed files."""
+    graph = hub_bazel.aquery("deps(//:all)")
+    actions = {}
+    for action in graph["actions"]:
+        actions.setdefault(action["mnemonic"], []).append(action_inputs(graph, action))
+    # click, dateutil and six (dateutil's dependency) each packed once, and each checked once.
+    assert (len(actions["PexRepack"]), len(actions["PexWheelCheck"])) == (3, 3)
+    for inputs in actions["PexAssemble"]:
+        assert not [p for p in inputs if "/site-packages/" in p and ".crosspex/" not in p]

@@ -49,7 +49,10 @@ def tree_from_inputs(root: str, inputs: Iterable[Tuple[str, Path]]) -> Installed
                 f"is not below the installed tree's root {prefix!r}",
                 "pass only the files of the tree",
             )
-        tree.files[short_path[len(prefix) :]] = path
+        relative = short_path[len(prefix) :]
+        tree.files[relative] = path
+        # Messages name the tree where it is, as Bazel's execution root has it.
+        tree.root = path.as_posix()[: -len(relative) - 1] or tree.root
     return tree
 
 

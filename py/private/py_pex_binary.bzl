@@ -3,10 +3,9 @@
 load("@crosspex_compat//:defs.bzl", "PY_INFOS")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
 load(":pex_inputs.bzl", "check_wheels", "input_arg", "pex_inputs_aspect")
+load(":pex_skeleton.bzl", "SHARED_SKELETON_OPTIONS", "TARGET_TOOLCHAIN", "write_skeleton")
 load(":providers.bzl", "PexBinaryInfo", "PexInputsInfo")
 load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
-
-TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
 
 def _dep_files(ctx, deps):
     """Every file a PEX needs from `deps`, and their import roots.
@@ -58,13 +57,7 @@ def _py_pex_binary_impl(ctx):
     dep_files, imports = _dep_files(ctx, ctx.attr.deps + ctx.attr.data)
     inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [dep_files])
 
-    manifest = ctx.actions.declare_file(ctx.label.name + ".pex_manifest.json")
-    ctx.actions.write(manifest, json.encode({
-        "output": output.path,
-        "target": target,
-        "workspace_name": ctx.workspace_name,
-        "main": ctx.file.main.short_path if ctx.file.main else None,
-        "entry_point": ctx.attr.entry_point or None,
+    options = {
         "python_shebang": ctx.attr.python_shebang or None,
         "interpreter_constraints": ctx.attr.interpreter_constraints,
         "inject_env": ctx.attr.inject_env,
@@ -77,7 +70,17 @@ def _py_pex_binary_impl(ctx):
         "sh_boot": ctx.attr.sh_boot,
         "pre_install_wheels": ctx.attr.pre_install_wheels,
         "max_install_jobs": ctx.attr.max_install_jobs,
-    }))
+    }
+    manifest = ctx.actions.declare_file(ctx.label.name + ".pex_manifest.json")
+    fields = {
+        "output": output.path,
+        "target": target,
+        "workspace_name": ctx.workspace_name,
+        "main": ctx.file.main.short_path if ctx.file.main else None,
+        "entry_point": ctx.attr.entry_point or None,
+    }
+    fields.update(options)
+    ctx.actions.write(manifest, json.encode(fields))
 
     target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
     args = ctx.actions.args()
@@ -88,21 +91,20 @@ def _py_pex_binary_impl(ctx):
     # from pex's skeleton.
     uses_pex = ctx.attr.layout != "zipapp" or ctx.attr.pre_install_wheels
     if not uses_pex:
-        # pex's part of the zipapp depends on the options only: written once, then reused by
-        # every build after an edit, which then only copies bytes.
-        skeleton = ctx.actions.declare_file(ctx.label.name + ".pex_skeleton")
-        skeleton_args = ctx.actions.args()
-        skeleton_args.add("skeleton")
-        skeleton_args.add("--manifest", manifest)
-        skeleton_args.add("--output", skeleton)
-        run_assembler(
-            ctx,
-            args = skeleton_args,
-            inputs = depset(target_files),
-            outputs = [skeleton],
-            mnemonic = "PexSkeleton",
-            progress_message = "Writing pex's bootstrap for %s" % output.short_path,
-        )
+        # pex's part of the zipapp depends on the options and the target Python only: written
+        # once, then reused by every build after an edit, which then only copies bytes. With
+        # the default options, one skeleton per configuration serves every target.
+        if options == SHARED_SKELETON_OPTIONS and not ctx.file.complete_platform:
+            (skeleton,) = ctx.files._default_skeleton
+        else:
+            skeleton = ctx.actions.declare_file(ctx.label.name + ".pex_skeleton")
+            write_skeleton(
+                ctx,
+                manifest,
+                list(target_files),
+                skeleton,
+                "Writing pex's bootstrap for %s" % output.short_path,
+            )
         args.add("--skeleton", skeleton)
         target_files.append(skeleton)
     args.add_all(inputs, map_each = input_arg)
@@ -211,6 +213,7 @@ PY_PEX_BINARY_ATTRS = {
               "or more). Chosen by measurement: see docs/performance.md.",
     ),
     "_python_version": attr.label(default = Label("//py/config:python_version")),
+    "_default_skeleton": attr.label(default = Label("//py/private:default_skeleton")),
     "_allowlist_function_transition": attr.label(
         default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
     ),

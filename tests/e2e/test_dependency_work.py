@@ -1,12 +1,14 @@
 """The work a dependency needs (checking a wheel, packing an installed tree as wheels) is done
-once per dependency, in its own cached action, whatever the number of PEXes using it; the PEX
-action only copies."""
+once per dependency, in its own cached action, whatever the number of PEXes using it, and
+pex's skeleton once per option set and configuration; the PEX action only copies."""
 
 from __future__ import annotations
 
 import hashlib
 
 from bazel import action_inputs, pex_info
+from support import find_python
+from test_app_workspace import run_pex
 
 # sha256 of //app:app_pex (pex_wheel inputs, linux_x86_64, CPython 3.11) as the rules wrote
 # it before the per-dependency actions and max_install_jobs existed; the same PEX installing
@@ -49,3 +51,33 @@ def test_pexes_of_pex_wheels_keep_their_bytes(app_bazel):
     # The default differs from it in PEX-INFO's max_install_jobs (and the hashes over it).
     assert pex_info(app_bazel.output("app/app_pex.pex"))["max_install_jobs"] == -1
     assert "max_install_jobs" not in pex_info(app_bazel.output("app/app_pex_serial_install.pex"))
+
+
+def test_pexes_with_the_default_options_share_one_skeleton(app_bazel, tmp_path):
+    actions = _actions(app_bazel, f"deps({' + '.join([*SHARED, '//adapters:shared_with_env'])})")
+    skeletons = [a for a in actions if a["mnemonic"] == "PexSkeleton"]
+    # One for the ten with the default options, one for the one with an option of its own.
+    assert len(skeletons) == 2, [a["inputs"] for a in skeletons]
+    app_bazel.build("//adapters:shared_with_env", "//adapters:shared_0")
+    with_env = app_bazel.output("adapters/shared_with_env.pex")
+    assert pex_info(with_env)["inject_env"] == {"CROSSPEX_E2E": "shared_with_env"}
+    assert pex_info(app_bazel.output("adapters/shared_0.pex"))["inject_env"] == {}
+    done = run_pex(find_python("3.11"), with_env, tmp_path)
+    assert done.stdout == "click installed\ndateutil installed\nsix installed\n", done.stderr
+
+
+def test_a_skeleton_of_its_own_gives_the_same_bytes(app_bazel):
+    app_bazel.build("//app:app_pex", "//app:app_pex_own_skeleton")
+    shared = app_bazel.output("app/app_pex.pex").read_bytes()
+    assert app_bazel.output("app/app_pex_own_skeleton.pex").read_bytes() == shared
+    graph = app_bazel.aquery("mnemonic(PexAssemble, //app:app_pex + //app:app_pex_own_skeleton)")
+    skeletons = {
+        p
+        for action in graph["actions"]
+        for p in action_inputs(graph, action)
+        if p.endswith(".pex_skeleton")
+    }
+    assert sorted(p.rsplit("/", 1)[1] for p in skeletons) == [
+        "app_pex_own_skeleton.pex_skeleton",
+        "default_skeleton.pex_skeleton",
+    ]

@@ -498,7 +498,83 @@ def bench_repack(wheels: List[Path], work: Path) -> None:
         shutil.rmtree(out)
 
 
-SECTIONS = ("assembler", "repack", "matrix", "large", "analysis")
+def bench_many(wheels: List[Path], work: Path) -> None:
+    """Clean builds of N PEX targets with the same options and deps, and their analysis."""
+    import hashlib
+
+    from packaging.utils import parse_wheel_filename
+
+    from bazel import BAZEL4, Bazel
+
+    print("\nmany PEX targets: each its own main.py, the same two wheels, the default options",
+          flush=True)  # fmt: skip
+    lines = []
+    for wheel in wheels:
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        lines.append(f"{name}=={version} --hash=sha256:{digest}")
+    seconds, analysis, heap = {}, {}, {}
+    one_pex = None
+    # The last: 50 targets whose options differ, each needing a skeleton of its own.
+    for count, own in ((1, False), (50, False), (500, False), (50, True)):
+        key = f"{count}{' own' if own else ''}"
+        workspace = work / f"many{count}{'_own' if own else ''}"
+        _workspace(workspace, 'pip_wheels(name = "small", lock = "//:requirements.txt", '
+                              'platforms = ["linux_x86_64"])\n')  # fmt: skip
+        (workspace / "requirements.txt").write_text("\n".join(lines) + "\n")
+        targets = []
+        for index in range(count):
+            (workspace / f"main{index}.py").write_text(f"import click, six\nprint({index})\n")
+            option = f'inject_env = {{"INDEX": "{index}"}}, ' if own else ""
+            targets.append(
+                f'py_pex_binary(name = "pex{index}", srcs = ["main{index}.py"], {option}'
+                f'main = "main{index}.py", deps = ["@small//:click", "@small//:six"])'
+            )
+        build_file = workspace / "BUILD.bazel"
+        build_file.write_text('load("@crosspex//py:defs.bzl", "py_pex_binary")\n'
+                              + "\n".join(targets) + "\n")  # fmt: skip
+        bazel = Bazel(workspace, workspace.with_name(workspace.name + "_output_base"),
+                      version=BAZEL4)  # fmt: skip
+        try:
+            bazel.run("fetch", "//:all")
+            bazel.build("//:all")
+            bazel.shutdown()
+            bazel.run("clean")
+            start = time.perf_counter()
+            bazel.build("//:all")
+            seconds[key] = time.perf_counter() - start
+            build_file.write_text(build_file.read_text() + "\n")
+            start = time.perf_counter()
+            bazel.run("build", "--nobuild", "//:all")
+            analysis[key] = time.perf_counter() - start
+            # What Bazel's heap holds after a collection, with the analysis of N targets.
+            heap[key] = bazel.run("info", "used-heap-size-after-gc").stdout.strip()
+            if one_pex is None:
+                one_pex = bazel.output("pex0.pex")
+                copy_out = work / "one-pex.out"
+                copy, _ = best(["sh", "-c", f"rm -f {copy_out} && cat {one_pex} > {copy_out}"])
+        finally:
+            bazel.shutdown()
+    row("clean build of 1 PEX target", f"{seconds['1']:.2f} s", "yardstick")
+    labels = {"50": "50 PEX targets", "500": "500 PEX targets",
+              "50 own": "50 PEX targets, each with an inject_env of its own"}  # fmt: skip
+    for key, label in labels.items():
+        count = int(key.split()[0])
+        extra = (seconds[key] - seconds["1"]) / (count - 1)
+        row(f"clean build of {label}", f"{seconds[key]:.2f} s",
+            f"{ratio(seconds[key], seconds['1'])} of one; each extra one {extra:.3f} s, "
+            f"{ratio(extra, copy)} of a copy of its bytes ({copy:.3f} s)")  # fmt: skip
+    row(
+        "analysis of 50 PEX targets",
+        f"{analysis['50']:.2f} s",
+        f"Bazel's heap after GC {heap['50']}",
+    )
+    row("analysis of 500 PEX targets", f"{analysis['500']:.2f} s",
+        f"{ratio(analysis['500'], analysis['50'])} of 50 (linear: about 10x or less); "
+        f"heap after GC {heap['500']}")  # fmt: skip
+
+
+SECTIONS = ("assembler", "repack", "matrix", "large", "many", "analysis")
 
 
 def main() -> None:
@@ -527,6 +603,8 @@ def main() -> None:
         bench_bazel(work / "bazel")
     if "large" in sections and not args.quick:
         bench_bazel_large(sorted(wheel_set("large").glob("*.whl")), work / "bazel")
+    if "many" in sections:
+        bench_many(sorted(wheel_set("small").glob("*.whl")), work / "bazel")
     if "analysis" in sections:
         bench_analysis(work / "bazel")
 

@@ -50,9 +50,11 @@ def test_no_rule_inherits_the_shell_environment():
 
 
 def test_pex_actions_have_only_their_own_environment(app_bazel):
-    aquery = app_bazel.aquery('mnemonic("Pex(Assemble|Skeleton|WheelCheck)", deps(//app:all))')
+    aquery = app_bazel.aquery(
+        'mnemonic("Pex(Assemble|Skeleton|WheelCheck|Repack)", deps(//app:all + //adapters:all))'
+    )
     mnemonics = {a["mnemonic"] for a in aquery["actions"]}
-    assert mnemonics == {"PexAssemble", "PexSkeleton", "PexWheelCheck"}, mnemonics
+    assert mnemonics == {"PexAssemble", "PexSkeleton", "PexWheelCheck", "PexRepack"}, mnemonics
     for action in aquery["actions"]:
         assert {v["key"] for v in action["environmentVariables"]} == ACTION_ENV
         assert "block-network" in {i["key"] for i in action.get("executionInfo", [])}

@@ -92,13 +92,13 @@ def _pex_spawns(log_path):
         if position == len(text):
             break
         spawn, position = decoder.raw_decode(text, position)
-        if spawn.get("mnemonic") in ("PexAssemble", "PexSkeleton", "PexWheelCheck"):
+        if spawn.get("mnemonic") in ("PexAssemble", "PexSkeleton", "PexWheelCheck", "PexRepack"):
             spawns.append(spawn)
     return spawns
 
 
 def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
-    flags = [f"--remote_cache={buildgrid}", "//app:all", "//packer:all"]
+    flags = [f"--remote_cache={buildgrid}", "//app:all", "//packer:all", "//adapters:all"]
     first = Bazel(copy_of_app(tmp_path / "first" / "app"), tmp_path / "first_output_base")
     try:
         first.build(f"--execution_log_json_file={tmp_path / 'first.json'}", *flags)
@@ -110,6 +110,8 @@ def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
     mnemonics = [s["mnemonic"] for s in written]
     assert mnemonics.count("PexAssemble") >= 12
     assert mnemonics.count("PexWheelCheck") > 50
+    # Installed trees (rules_python's and pycross' layouts) packed into wheels, once each.
+    assert mnemonics.count("PexRepack") == 5
     assert not any(_cache_hit(s) for s in written)
 
     second = Bazel(copy_of_app(tmp_path / "second" / "elsewhere" / "app"), tmp_path / "other_base")

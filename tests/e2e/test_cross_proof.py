@@ -171,8 +171,8 @@ def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platfo
     (action,) = aquery["actions"]
     assert action["arguments"][0] == app_bazel.exec_python(), "the exec Python runs the assembler"
     generated = {p for p in action_inputs(aquery, action) if p.startswith("bazel-out/")}
-    # Besides its manifest and pex's skeleton (PexSkeleton), the action reads only the
-    # wheels' records (PexWheelCheck outputs).
+    # Besides its manifest and the shared skeleton of the default options (PexSkeleton), the
+    # action reads only the wheels' records (PexWheelCheck outputs).
     records = {p for p in generated if p.endswith(".crosspex.json")}
     assert len(records) == 4, records  # msgpack, python-dateutil, pyyaml, six
     site = f"external/{app_bazel.external('crosspex_exec_python').name}/site/"
@@ -181,5 +181,5 @@ def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platfo
     assert pex_files == [], "a zipapp is completed without pex"
     assert sorted(Path(p).name for p in generated - records) == [
         "app_pex.pex_manifest.json",
-        "app_pex.pex_skeleton",
+        "default_skeleton.pex_skeleton",
     ], generated

@@ -5,9 +5,11 @@
 - `py_pex_cross_binaries`: a `py_pex_cross_binary` per platform (and Python version).
 - `pex_wheel`: imports one `.whl` file, with the wheels it requires.
 - `PexWheelInfo`: the provider `pex_wheel` returns, for rules that make wheels.
+- `pip_lock`: a `bazel run` target that writes the hash-pinned lock `pip_wheels` reads.
 """
 
 load("//py/private:pex_wheel.bzl", _pex_wheel = "pex_wheel")
+load("//py/private:pip_lock.bzl", _pip_lock = "pip_lock")
 load("//py/private:providers.bzl", _PexWheelInfo = "PexWheelInfo")
 load("//py/private:py_pex_binary.bzl", _py_pex_binary = "py_pex_binary")
 load(
@@ -21,3 +23,4 @@ py_pex_cross_binary = _py_pex_cross_binary
 py_pex_cross_binaries = _py_pex_cross_binaries
 pex_wheel = _pex_wheel
 PexWheelInfo = _PexWheelInfo
+pip_lock = _pip_lock

@@ -10,7 +10,7 @@ crosspex_register_toolchains()
 """
 
 load("//py/private:compat.bzl", "crosspex_compat")
-load("//py/private:exec_python.bzl", "crosspex_exec_python", "crosspex_toolchains")
+load("//py/private:exec_python.bzl", "crosspex_exec_python", "crosspex_toolchains", "crosspex_uv")
 load("//py/private:pip_wheels.bzl", _pip_wheels = "pip_wheels")
 load("//py/private:toolchains.bzl", "TARGET_TOOLCHAINS")
 
@@ -21,7 +21,8 @@ def crosspex_dependencies():
 
     `@crosspex_exec_python`: the host Python that runs the assembler, with pex
     (`CROSSPEX_PYTHON` names another one); `@crosspex_toolchains`: its `toolchain()`;
-    `@crosspex_compat`: what differs between Bazel versions.
+    `@crosspex_compat`: what differs between Bazel versions; `@crosspex_uv`: uv for
+    `pip_lock`, fetched only when a `pip_lock` target runs.
     """
     if "crosspex_exec_python" not in native.existing_rules():
         crosspex_exec_python(name = "crosspex_exec_python")
@@ -29,6 +30,8 @@ def crosspex_dependencies():
         crosspex_toolchains(name = "crosspex_toolchains")
     if "crosspex_compat" not in native.existing_rules():
         crosspex_compat(name = "crosspex_compat")
+    if "crosspex_uv" not in native.existing_rules():
+        crosspex_uv(name = "crosspex_uv")
 
 def crosspex_register_toolchains():
     """Registers the host's assembler and the target toolchains of the built-in platforms."""

@@ -30,13 +30,13 @@ host_mirror() {
 }
 
 pip_paths() {
-  # pip's configuration files, and every absolute path or file:// URL their settings and
-  # PIP_* variables name (certificates, find-links, local indexes, constraints).
+  # pip's and uv's configuration files, and every absolute path or file:// URL their settings
+  # and PIP_*, UV_* and SSL_CERT_* variables name (certificates, find-links, local indexes).
   local python="${CROSSPEX_PYTHON:-$(command -v python3)}"
   local config="${XDG_CONFIG_HOME:-$HOME/.config}"
-  printf '%s\n' /etc/pip.conf /etc/xdg/pip "$config/pip" "$HOME/.pip"
+  printf '%s\n' /etc/pip.conf /etc/xdg/pip "$config/pip" "$HOME/.pip" /etc/uv "$config/uv"
   "$python" -m pip config list 2>/dev/null | cut -d= -f2- | tr -d "'\"" | tr ' ' '\n'
-  env | grep '^PIP_' | cut -d= -f2- | tr ' ' '\n'
+  env | grep -E '^(PIP_|UV_|SSL_CERT_)' | cut -d= -f2- | tr ' ' '\n'
 }
 
 in_root() {
@@ -144,7 +144,7 @@ if [ -n "\${CROSSPEX_PYTHON:-}" ]; then
 fi
 for name in \$(compgen -e); do
   case "\$name" in
-    PIP_* | CROSSPEX_* | TMPDIR | HOME | LANG | LC_* | TZ | PEX_ROOT) args+=(--setenv "\$name" "\${!name}") ;;
+    PIP_* | UV_* | SSL_CERT_* | CROSSPEX_* | TMPDIR | HOME | LANG | LC_* | TZ | PEX_ROOT) args+=(--setenv "\$name" "\${!name}") ;;
   esac
 done
 exec bwrap "\${args[@]}" -- /usr/bin/bazel "\$@"

@@ -14,6 +14,7 @@ E2E_REQUIREMENTS = ROOT / "e2e" / "app" / "requirements.txt"
 
 PLATFORMS = {
     "linux_x86_64": {"name": "linux_x86_64", "os": "linux", "arch": "x86_64"},
+    "linux_aarch64": {"name": "linux_aarch64", "os": "linux", "arch": "aarch64"},
     "macos_arm64": {"name": "macos_arm64", "os": "macos", "arch": "arm64"},
     "windows_x86_64": {"name": "windows_x86_64", "os": "windows", "arch": "x86_64"},
 }

@@ -49,20 +49,8 @@ def watched_path(rctx, label):
         rctx.watch(path)
     return path
 
-def _crosspex_exec_python_impl(rctx):
-    candidate = _getenv(rctx, "CROSSPEX_PYTHON") or rctx.which("python3")
-    if not candidate:
-        _fail("no python3 on PATH")
-
-    # Resolve launchers such as pyenv shims: actions run with no PATH, so the path must be real.
-    probe = rctx.execute([candidate, "-c", "import sys; print(sys.executable); print(sys.version_info[0]); print(sys.version_info[1])"])
-    if probe.return_code != 0:
-        _fail("%s does not run: %s" % (candidate, probe.stderr))
-    executable, major, minor = probe.stdout.strip().split("\n")
-    if (int(major), int(minor)) < _MIN_VERSION:
-        _fail("%s is Python %s.%s" % (executable, major, minor))
-
-    requirements = watched_path(rctx, Label("//tools/pex_assembler:requirements.txt"))
+def _pip_install(rctx, executable, requirements, options):
+    """Installs the hash-pinned `requirements` (a label) into `site/` with pip."""
     install = rctx.execute(
         [
             executable,
@@ -76,15 +64,34 @@ def _crosspex_exec_python_impl(rctx):
             "--no-deps",
             "--only-binary=:all:",
             "--require-hashes",
-            # One pex wheel for every exec Python: the one pinned by hash in requirements.txt.
-            "--python-version=3.11",
             "--target=site",
-            "--requirement=%s" % requirements,
-        ],
+            "--requirement=%s" % watched_path(rctx, requirements),
+        ] + options,
         environment = {"PYTHONPATH": "", "PIP_REQUIRE_VIRTUALENV": "0"},
     )
     if install.return_code != 0:
-        _fail("installing the assembler's libraries with %s -m pip failed:\n%s" % (executable, install.stderr))
+        _fail("installing %s with %s -m pip failed:\n%s" % (requirements.name, executable, install.stderr))
+
+def _crosspex_exec_python_impl(rctx):
+    candidate = _getenv(rctx, "CROSSPEX_PYTHON") or rctx.which("python3")
+    if not candidate:
+        _fail("no python3 on PATH")
+
+    # Resolve launchers such as pyenv shims: actions run with no PATH, so the path must be real.
+    probe = rctx.execute([candidate, "-c", "import sys; print(sys.executable); print(sys.version_info[0]); print(sys.version_info[1])"])
+    if probe.return_code != 0:
+        _fail("%s does not run: %s" % (candidate, probe.stderr))
+    executable, major, minor = probe.stdout.strip().split("\n")
+    if (int(major), int(minor)) < _MIN_VERSION:
+        _fail("%s is Python %s.%s" % (executable, major, minor))
+
+    _pip_install(
+        rctx,
+        executable,
+        Label("//tools/pex_assembler:requirements.txt"),
+        # One pex wheel for every exec Python: the one pinned by hash in requirements.txt.
+        ["--python-version=3.11"],
+    )
 
     rctx.file("interpreter_path.txt", executable + "\n")
     rctx.file("BUILD.bazel", """\
@@ -136,4 +143,18 @@ toolchain(
 crosspex_toolchains = repository_rule(
     implementation = _crosspex_toolchains_impl,
     doc = "The assembler's toolchain() for the host, pointing into @crosspex_exec_python.",
+)
+
+def _crosspex_uv_impl(rctx):
+    interpreter = rctx.read(watched_path(rctx, Label("@crosspex_exec_python//:interpreter_path.txt"))).strip()
+    _pip_install(rctx, interpreter, Label("//py/private:uv_requirements.txt"), [])
+    if not rctx.path("site/bin/uv").exists:
+        _fail("the uv wheel installed no site/bin/uv")
+    rctx.file("BUILD.bazel", """\
+exports_files(["site/bin/uv"], visibility = ["//visibility:public"])
+""")
+
+crosspex_uv = repository_rule(
+    implementation = _crosspex_uv_impl,
+    doc = "uv for the host, pinned by hash: the resolver `pip_lock` runs. Fetched only when a pip_lock target is built.",
 )

@@ -1,7 +1,7 @@
 """The crosspex module extension: the same repositories WORKSPACE users get from macros."""
 
 load(":compat.bzl", "crosspex_compat")
-load(":exec_python.bzl", "crosspex_exec_python", "crosspex_toolchains")
+load(":exec_python.bzl", "crosspex_exec_python", "crosspex_toolchains", "crosspex_uv")
 load(":pip_wheels.bzl", "pip_wheels")
 
 _pip_wheels_tag = tag_class(
@@ -18,6 +18,7 @@ def _crosspex_impl(module_ctx):
     crosspex_exec_python(name = "crosspex_exec_python")
     crosspex_toolchains(name = "crosspex_toolchains")
     crosspex_compat(name = "crosspex_compat", bzlmod = True)
+    crosspex_uv(name = "crosspex_uv")
     for module in module_ctx.modules:
         for tag in module.tags.pip_wheels:
             pip_wheels(
@@ -29,6 +30,6 @@ def _crosspex_impl(module_ctx):
 
 crosspex = module_extension(
     implementation = _crosspex_impl,
-    doc = "Defines @crosspex_exec_python, @crosspex_toolchains and @crosspex_compat, and a repository per pip_wheels tag.",
+    doc = "Defines @crosspex_exec_python, @crosspex_toolchains, @crosspex_compat and @crosspex_uv, and a repository per pip_wheels tag.",
     tag_classes = {"pip_wheels": _pip_wheels_tag},
 )

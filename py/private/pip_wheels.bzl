@@ -16,6 +16,7 @@ _FETCH_MODULES = [
     "locks.py",
     "manifest.py",
     "modes.py",
+    "pip_lock.py",
     "requirements.py",
     "target.py",
     "wheelhouse.py",
@@ -65,8 +66,10 @@ pip_wheels = repository_rule(
     doc = """Downloads hash-pinned wheels for several target platforms with pip.
 
 `lock` is a `uv.lock`, a `pdm.lock`, or a requirements file whose every line is
-`NAME==VERSION` with `--hash` options covering each platform's wheel (`pip-compile
---generate-hashes` or `uv pip compile --generate-hashes` write such files). For each
+`NAME==VERSION` with `--hash` options covering each platform's wheel: a `pip_lock` target
+(`bazel run //:lock`) writes one for the same platforms and versions, and so does
+`uv pip compile --universal --generate-hashes`. Resolvers that resolve for the host alone
+(plain `pip-compile`) leave out other platforms' wheels and packages. For each
 platform, the packages it needs are taken from the lock by their markers; pip downloads
 them (its own index configuration applies) and checks their hashes. Only wheels are
 accepted, so a platform without a wheel fails here, naming the package and the platform.

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from bazel import BAZEL4, FORWARD_FLAGS, Bazel, pex_info
-from support import E2E_REQUIREMENTS, ROOT, readme_starlark_blocks
+from support import ROOT, readme_starlark_blocks
+
+# What the README's layout says requirements.in holds.
+REQUIREMENTS_IN = "click\nmsgpack\npyyaml\ntqdm\n"
+EXCLUDE_NEWER = "--exclude-newer=2026-11-01T00:00:00Z"
 
 MAIN = """\
 import click
@@ -41,15 +45,24 @@ def _workspace_from_readme(directory: Path, entry: str, marker: str) -> Path:
     text = _snippet(marker)
     assert 'path = "third_party/crosspex"' in text
     (directory / entry).write_text(text.replace("third_party/crosspex", str(ROOT)))
-    (directory / "BUILD.bazel").write_text("")
+    (directory / "BUILD.bazel").write_text(_snippet("pip_lock("))
+    (directory / "requirements.in").write_text(REQUIREMENTS_IN)
     shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", directory / ".bazelrc")
-    shutil.copy(E2E_REQUIREMENTS, directory / "requirements.txt")
     build = _snippet("py_pex_binary(\n    name = ") + _snippet("py_pex_cross_binaries(\n")
     (directory / "app" / "BUILD.bazel").write_text(build)
     (directory / "app" / "lib.py").write_text("ANSWER = 42\n")
     (directory / "app" / "__init__.py").write_text("")
     (directory / "app" / "main.py").write_text(MAIN)
     return directory
+
+
+def _lock(bazel: Bazel) -> None:
+    """`bazel run //:lock`, as the README says; the resolution is frozen at a date."""
+    assert not (bazel.workspace / "requirements.txt").exists()
+    bazel.run("run", "//:lock", "--", EXCLUDE_NEWER)
+    lock = (bazel.workspace / "requirements.txt").read_text()
+    assert "--index-url" not in lock and "\ncolorama==" in lock, lock
+    assert "sys_platform == 'win32'" in lock.split("\ncolorama==")[1].split("\n")[0], lock
 
 
 def _check_cross_binaries(bazel: Bazel) -> None:
@@ -85,14 +98,44 @@ def test_a_build_without_a_pex_does_not_fetch_the_assembler(readme_module):
         readme_module.external("crosspex_exec_python")
 
 
-def test_the_readme_module_builds_for_macos(readme_module):
-    readme_module.build("//app:app_pex", platform="macos_arm64")
-    distributions = pex_info(readme_module.output("app/app_pex.pex"))["distributions"]
-    assert "PyYAML-6.0.2-cp311-cp311-macosx_11_0_arm64.whl" in distributions
-    assert "click-8.1.7-py3-none-any.whl" in distributions
+@pytest.fixture(scope="module")
+def locked_module(readme_module):
+    _lock(readme_module)
+    return readme_module
 
 
-def test_a_changed_lock_is_fetched_again(readme_module):
+# The platforms of the README's pip_wheels and pip_lock, and a tag only each one's PyYAML has.
+README_PLATFORMS = {
+    "linux_x86_64": "manylinux_2_17_x86_64",
+    "linux_aarch64": "manylinux_2_17_aarch64",
+    "macos_arm64": "macosx_11_0_arm64",
+    "windows_x86_64": "win_amd64",
+}
+
+
+def test_the_readme_lists_the_platforms_it_locks():
+    for marker in ("pip_lock(", "crosspex.pip_wheels(", "\npip_wheels("):
+        text = _snippet(marker)
+        assert f"platforms = {list(README_PLATFORMS)!r}".replace("'", '"') in text, text
+        assert 'python_versions = ["3.11", "3.12"]' in text, text
+
+
+@pytest.mark.parametrize("platform", sorted(README_PLATFORMS))
+def test_every_readme_platform_builds_from_the_lock_it_wrote(locked_module, platform):
+    locked_module.build("//app:app_pex", platform=platform)
+    distributions = pex_info(locked_module.output("app/app_pex.pex"))["distributions"]
+    (pyyaml,) = [d for d in distributions if d.lower().startswith("pyyaml-")]
+    assert "-cp311-cp311-" in pyyaml and README_PLATFORMS[platform] in pyyaml, pyyaml
+    assert any(d.startswith("click-") for d in distributions), distributions
+    # tqdm's colorama is for Windows only: the universal lock has it, and only Windows gets it.
+    tqdm = locked_module.run(
+        "cquery", f"--platforms=@crosspex//py/platforms:{platform}", "deps(@wheels//:tqdm)"
+    ).stdout
+    assert ("colorama" in tqdm) == platform.startswith("windows"), tqdm
+
+
+def test_a_changed_lock_is_fetched_again(locked_module):
+    readme_module = locked_module
     """Bazel 8 stops watching files named by label: the lock is watched explicitly."""
     query = ("query", "--incompatible_no_implicit_watch_label", "@wheels//:all")
     assert "@wheels//:msgpack\n" in readme_module.run(*query).stdout
@@ -104,8 +147,8 @@ def test_a_changed_lock_is_fetched_again(readme_module):
     assert "@wheels//:pyyaml\n" in packages
 
 
-def test_the_readme_cross_binaries_build_under_their_names(readme_module):
-    _check_cross_binaries(readme_module)
+def test_the_readme_cross_binaries_build_under_their_names(locked_module):
+    _check_cross_binaries(locked_module)
 
 
 def test_the_readme_workspace_builds_on_bazel_4(tmp_path):
@@ -114,6 +157,7 @@ def test_the_readme_workspace_builds_on_bazel_4(tmp_path):
     )
     bazel = Bazel(workspace, tmp_path / "output_base", version=BAZEL4)
     try:
+        _lock(bazel)
         _check_cross_binaries(bazel)
         bazel.build("//app:app_pex", platform="macos_arm64")
     finally:

@@ -75,3 +75,22 @@ def test_platform_without_a_wheel_names_package_and_platform(tmp_path):
     assert (
         err.value.problem == "has no wheel for platform windows_arm64 (CPython 3.11) in the index"
     )
+
+
+def test_a_lock_without_the_platforms_hash_says_so_in_its_own_words(tmp_path):
+    """The hash of msgpack 1.1.0's Linux x86_64 wheel only: pip picks the macOS one."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        "msgpack==1.1.0 \\\n"
+        "    --hash=sha256:5e1da8f11a3dd397f0a32c76165cf0c4eb95b31013a94f6ecc0b280c05c91b59\n"
+    )
+    spec = {"name": "macos_arm64", "os": "macos", "arch": "arm64", "os_version": "14.0"}
+    with pytest.raises(AssemblerError) as err:
+        wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
+    assert err.value.subject == str(lock)
+    assert re.match(
+        r"has no hash for msgpack-1\.1\.0-cp311-cp311-macosx_11_0_arm64\.whl, the wheel of "
+        r"msgpack==1\.1\.0 for macos_arm64 \(CPython 3\.11\)",
+        err.value.problem,
+    ), err.value.problem
+    assert "bazel run //:lock" in err.value.fix

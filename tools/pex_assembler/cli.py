@@ -66,6 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--python-version", action="append", required=True, dest="python_versions")
     fetch.add_argument("--platforms-json", required=True, help="JSON list of platform specs")
     fetch.add_argument("--dest", type=Path, required=True)
+
+    lock = commands.add_parser(
+        "lock", help="resolve requirements with uv into a lock covering every target platform"
+    )
+    lock.add_argument("--requirements-in", type=Path, required=True)
+    lock.add_argument("--output", type=Path, required=True)
+    lock.add_argument("--python-version", action="append", required=True, dest="python_versions")
+    lock.add_argument("--platforms-json", required=True, help="JSON list of platform specs")
+    lock.add_argument("--uv", required=True, help="the uv executable")
+    lock.add_argument("--rerun", required=True, help="the command that rewrites the lock")
+    lock.add_argument("uv_args", nargs="*", help="passed on to `uv pip compile`")
     return parser
 
 
@@ -100,6 +111,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             specs = json.loads(args.platforms_json)
             text = wheelhouse.fetch(args.lock, args.python_versions, specs, args.dest)
             (args.dest / "BUILD.bazel").write_text(text, encoding="utf-8")
+        elif args.command == "lock":
+            from pex_assembler import pip_lock
+
+            pip_lock.write_lock(
+                args.requirements_in,
+                args.output,
+                args.python_versions,
+                json.loads(args.platforms_json),
+                args.uv,
+                args.rerun,
+                args.uv_args,
+            )
+            print(f"crosspex: wrote {args.output}")
         else:
             spec = {
                 "os": args.os,

@@ -27,10 +27,16 @@ from pex_assembler.requirements import PinnedRequirement
 from pex_assembler.wheels import Wheel, read_wheel
 
 _NO_MATCH = re.compile(r"(?:No matching distribution found for|satisfies the requirement) (\S+)")
+# pip's report of a downloaded file whose hash the lock does not list.
+_UNLISTED_HASH = re.compile(r"^\s+(\S+) from \S*?([^/\s]+\.whl)\b", re.M)
 
 
 def _pip_download(
-    requirements: Sequence[PinnedRequirement], the_target: targets.Target, dest: Path, python: str
+    requirements: Sequence[PinnedRequirement],
+    the_target: targets.Target,
+    dest: Path,
+    python: str,
+    lock_file: Path,
 ) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
@@ -75,7 +81,21 @@ def _pip_download(
                 "pin a version that publishes a wheel for this platform, build one and serve it "
                 "from your index, or drop the platform from `platforms`",
             )
-        raise AssemblerError("pip download", done.stderr.strip()[-2000:], "see pip's message")
+        unlisted = _UNLISTED_HASH.search(done.stderr)
+        if unlisted and "DO NOT MATCH THE HASHES" in done.stderr:
+            raise AssemblerError(
+                str(lock_file),
+                f"has no hash for {unlisted.group(2)}, the wheel of {unlisted.group(1)} for "
+                f"{the_target.describe()}: the lock was written for other platforms, or the "
+                "file changed on the index",
+                "write the lock again for every platform (a pip_lock target: bazel run //:lock), "
+                "or add that wheel's --hash; if the lock is current, check the index",
+            )
+        raise AssemblerError(
+            "pip download",
+            done.stderr.strip()[-2000:],
+            "fix what pip names in its message above, then fetch again",
+        )
 
 
 def _target_name(name: str) -> str:
@@ -97,6 +117,7 @@ def _dependencies(
             raise AssemblerError(
                 wheel.filename,
                 f"requires {requirement} on {platform}, which the lock file does not pin",
+                f"write the lock again for this platform (bazel run of a pip_lock target), or "
                 f"lock {requirement.name} too (with the hashes of its wheels)",
             )
         deps.append(name)
@@ -148,7 +169,7 @@ def fetch(
             config = f"{the_target.name}_python_{the_target.python_version}"
             directory = f"cp{the_target.python_version.replace('.', '')}_{the_target.name}"
             wanted = lock.requirements_for(the_target.markers)
-            _pip_download(wanted, the_target, dest / directory, python)
+            _pip_download(wanted, the_target, dest / directory, python, lock_file)
             present: Dict[str, Wheel] = {}
             for path in sorted((dest / directory).glob("*.whl")):
                 wheel = read_wheel(path)

@@ -1,0 +1,121 @@
+"""pip_lock: a `bazel run` target that writes the hash-pinned lock `pip_wheels` reads."""
+
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS", "platform_spec")
+
+def _runfiles_path(exec_path):
+    # From the main repository's runfiles directory, where `bazel run` starts, an external
+    # repository's files sit in a sibling directory.
+    if exec_path.startswith("external/"):
+        return "../" + exec_path[len("external/"):]
+    return exec_path
+
+def _shell_quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+def _pip_lock_impl(ctx):
+    for name in ctx.attr.platforms:
+        if name not in PLATFORMS:
+            fail("%s: platform %r is not one of %s\n  fix: use the names @crosspex//py/platforms defines" % (ctx.label, name, sorted(PLATFORMS.keys())))
+    for version in ctx.attr.python_versions:
+        if version not in PYTHON_VERSIONS:
+            fail("%s: python version %r is not one of %s\n  fix: use one of those MAJOR.MINOR versions" % (ctx.label, version, PYTHON_VERSIONS))
+    if "/" in ctx.attr.lock or not ctx.attr.lock:
+        fail("%s: lock %r is not a file name\n  fix: name a file in this package, e.g. requirements.txt" % (ctx.label, ctx.attr.lock))
+    assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
+    target = "//%s:%s" % (ctx.label.package, ctx.label.name)
+    output = "/".join([p for p in [ctx.label.package, ctx.attr.lock] if p])
+    command = [
+        _shell_quote(assembler.interpreter_path),
+        "-B",
+        "-s",
+        "-S",
+        "-m",
+        "pex_assembler",
+        "lock",
+        "--requirements-in=\"$here\"/%s" % _shell_quote(ctx.file.requirements_in.short_path),
+        "--output=\"$BUILD_WORKSPACE_DIRECTORY\"/%s" % _shell_quote(output),
+        "--platforms-json=%s" % _shell_quote(json.encode([platform_spec(p) for p in ctx.attr.platforms])),
+        "--uv=\"$here\"/%s" % _shell_quote(ctx.file._uv.short_path),
+        "--rerun=%s" % _shell_quote("bazel run " + target),
+    ] + ["--python-version=%s" % v for v in ctx.attr.python_versions]
+    python_path = ":".join(["$here/" + _runfiles_path(p) for p in assembler.python_path])
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(
+        script,
+        is_executable = True,
+        content = """\
+#!/bin/sh
+# Resolves {requirements_in} with uv and writes {output} into the source tree.
+set -eu
+if [ -z "${{BUILD_WORKSPACE_DIRECTORY:-}}" ]; then
+  echo "crosspex: {target} writes into the source tree: run it with bazel run {target}" >&2
+  exit 2
+fi
+here="$(pwd)"
+PYTHONPATH="{python_path}" exec {command} -- "$@"
+""".format(
+            requirements_in = ctx.file.requirements_in.short_path,
+            output = output,
+            target = target,
+            python_path = python_path,
+            command = " \\\n  ".join(command),
+        ),
+    )
+    runfiles = ctx.runfiles(
+        files = [ctx.file.requirements_in, ctx.file._uv],
+        transitive_files = assembler.files,
+    )
+    return [DefaultInfo(executable = script, runfiles = runfiles)]
+
+pip_lock = rule(
+    implementation = _pip_lock_impl,
+    executable = True,
+    toolchains = [ASSEMBLER_TOOLCHAIN],
+    doc = """A `bazel run` target that writes the lock a `pip_wheels` repository reads.
+
+`bazel run //:lock` resolves `requirements_in` with uv (`uv pip compile --universal`, uv
+pinned by hash in `@crosspex_uv`, uv's own index configuration applies) for every
+platform and Python version, checks that each package every target needs has a wheel that
+target accepts, and only then writes `lock` into this package: `NAME==VERSION ; MARKER`
+lines with the sha256 of every wheel of that version, and no index options. Arguments after
+`--` go to `uv pip compile`, e.g. `bazel run //:lock -- --upgrade-package pyyaml`.
+
+```starlark
+load("@crosspex//py:defs.bzl", "pip_lock")
+
+pip_lock(
+    name = "lock",
+    requirements_in = "requirements.in",
+    lock = "requirements.txt",
+    platforms = ["linux_x86_64", "macos_arm64", "windows_x86_64"],
+    python_versions = ["3.11", "3.12"],
+)
+```
+
+Give it the same `platforms` and `python_versions` as the `pip_wheels` repository.""",
+    attrs = {
+        "requirements_in": attr.label(
+            mandatory = True,
+            allow_single_file = True,
+            doc = "What to resolve: a requirements file of loose pins (`pyyaml>=6`), or a `pyproject.toml`.",
+        ),
+        "lock": attr.string(
+            default = "requirements.txt",
+            doc = "The file name of the lock written into this package; `pip_wheels`' `lock` label names it.",
+        ),
+        "platforms": attr.string_list(
+            mandatory = True,
+            doc = "Names of @crosspex//py/platforms platforms every package needs a wheel for.",
+        ),
+        "python_versions": attr.string_list(
+            default = [DEFAULT_PYTHON_VERSION],
+            doc = "Target CPython versions, MAJOR.MINOR, every package needs a wheel for.",
+        ),
+        "_uv": attr.label(
+            default = Label("@crosspex_uv//:site/bin/uv"),
+            allow_single_file = True,
+            cfg = "exec",
+        ),
+    },
+)

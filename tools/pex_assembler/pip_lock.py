@@ -1,0 +1,176 @@
+"""Writes a hash-pinned, index-free lock covering every target platform and Python version.
+
+Runs under `bazel run` (the `pip_lock` rule). uv resolves the requirements once for every
+environment (`uv pip compile --universal`) into a PEP 751 `pylock.toml`, which names each
+wheel with its hash. Before anything is written, every target the repository asks for is
+checked: each package its markers select must have a wheel whose tags it accepts. The lock
+keeps only wheel hashes (crosspex never builds an sdist) and only the packages some target
+needs, and is read back with the reader `pip_wheels` uses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from packaging.markers import Marker
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from pex_assembler import target as targets
+from pex_assembler.errors import AssemblerError
+from pex_assembler.locks import read_lock
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pex vendors tomli for the Pythons without tomllib
+    from pex.third_party import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class _Package:
+    name: str
+    version: str
+    marker: Optional[str]
+    wheels: Tuple[Tuple[str, str], ...]  # (file name, sha256)
+
+    def applies_to(self, the_target: targets.Target) -> bool:
+        return not self.marker or Marker(self.marker).evaluate({**the_target.markers, "extra": ""})
+
+    def has_wheel_for(self, the_target: targets.Target) -> bool:
+        accepted = set(the_target.tags)
+        for filename, _ in self.wheels:
+            try:
+                tags = parse_wheel_filename(filename)[3]
+            except InvalidWheelFilename:
+                continue
+            if accepted & set(tags):
+                return True
+        return False
+
+
+def _wheel_name(wheel: Mapping[str, object]) -> str:
+    name = wheel.get("name") or str(wheel.get("url") or wheel.get("path") or "").rsplit("/", 1)[-1]
+    return str(name)
+
+
+def _read_pylock(path: Path) -> List[_Package]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    packages = []
+    for entry in data.get("packages", []):
+        wheels = tuple(
+            (_wheel_name(w), w["hashes"]["sha256"])
+            for w in entry.get("wheels", [])
+            if "sha256" in w.get("hashes", {})
+        )
+        packages.append(_Package(entry["name"], entry["version"], entry.get("marker"), wheels))
+    return packages
+
+
+def _resolve(
+    uv: str, requirements_in: Path, python_version: str, uv_args: Sequence[str], workdir: Path
+) -> List[_Package]:
+    pylock = workdir / "pylock.toml"
+    command = [
+        uv,
+        "pip",
+        "compile",
+        "--universal",
+        f"--python-version={python_version}",
+        "--format=pylock.toml",
+        "--no-header",
+        "--quiet",
+        f"--output-file={pylock}",
+        *uv_args,
+        str(requirements_in),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise AssemblerError(
+            str(requirements_in),
+            "uv could not resolve it:\n" + done.stderr.strip()[-3000:],
+            "change the requirements uv names, or pass uv options after `--`: "
+            "bazel run //:lock -- --index-url=...",
+        )
+    return _read_pylock(pylock)
+
+
+def _uncovered(
+    packages: Sequence[_Package], the_targets: Sequence[targets.Target]
+) -> Dict[str, List[str]]:
+    """Package pins without a wheel for some target, with those targets."""
+    missing: Dict[str, List[str]] = {}
+    for the_target in the_targets:
+        for package in packages:
+            if package.applies_to(the_target) and not package.has_wheel_for(the_target):
+                missing.setdefault(f"{package.name}=={package.version}", []).append(
+                    the_target.describe()
+                )
+    return missing
+
+
+def _lock_text(
+    packages: Sequence[_Package], header: Sequence[str], the_targets: Sequence[targets.Target]
+) -> str:
+    lines = [f"# {line}" for line in header]
+    for package in sorted(packages, key=lambda p: (p.name, p.version)):
+        if not any(package.applies_to(t) for t in the_targets):
+            continue
+        marker = f" ; {package.marker}" if package.marker else ""
+        lines.append(f"{package.name}=={package.version}{marker} \\")
+        hashes = sorted({h for _, h in package.wheels})
+        lines += [
+            f"    --hash=sha256:{h}" + (" \\" if i < len(hashes) - 1 else "")
+            for i, h in enumerate(hashes)
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_lock(
+    requirements_in: Path,
+    output: Path,
+    python_versions: Sequence[str],
+    platforms: Sequence[Mapping[str, str]],
+    uv: str,
+    command: str,
+    uv_args: Sequence[str] = (),
+) -> None:
+    """Resolves `requirements_in` with uv and writes the lock to `output`, or raises."""
+    if not requirements_in.is_file():
+        raise AssemblerError(str(requirements_in), "does not exist", "write the requirements file")
+    if not output.parent.is_dir():
+        raise AssemblerError(str(output), "has no directory to be written into", "create it")
+    the_targets = [targets.from_spec(spec, v) for v in python_versions for spec in platforms]
+    lowest = min(python_versions, key=lambda v: tuple(int(x) for x in v.split(".")))
+    with tempfile.TemporaryDirectory(prefix="crosspex-lock-") as tmp:
+        workdir = Path(tmp)
+        packages = _resolve(uv, requirements_in, lowest, uv_args, workdir)
+        missing = _uncovered(packages, the_targets)
+        if missing:
+            listed = "; ".join(f"{pin} for {', '.join(where)}" for pin, where in missing.items())
+            raise AssemblerError(
+                str(requirements_in),
+                f"resolves to versions without a wheel for some targets: {listed}",
+                "require versions that publish those wheels (a bound in the requirements "
+                "file), or drop those platforms or Python versions",
+            )
+        header = [
+            f"Written by `{command}` from {requirements_in.name}: do not edit.",
+            "Resolved by uv (pip compile --universal); every wheel hash, no index. Checked for",
+            f"platforms {', '.join(spec['name'] for spec in platforms)};",
+            f"CPython {', '.join(python_versions)}.",
+        ]
+        draft = workdir / output.name
+        draft.write_text(_lock_text(packages, header, the_targets), encoding="utf-8")
+        lock = read_lock(draft)
+        for the_target in the_targets:
+            lock.requirements_for(the_target.markers)
+        fd, staged = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+        os.close(fd)
+        Path(staged).write_bytes(draft.read_bytes())
+        os.chmod(staged, 0o644)
+        os.replace(staged, output)

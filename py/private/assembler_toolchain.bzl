@@ -1,5 +1,6 @@
 """The assembler toolchain: the Python program that writes PEXes, on the exec platform."""
 
+load(":errors.bzl", "crosspex_fail")
 load(":providers.bzl", "PexAssemblerInfo")
 
 def _python_path_entry(files, marker):
@@ -11,7 +12,11 @@ def _python_path_entry(files, marker):
             if entry == None or len(candidate) < len(entry):
                 entry = candidate
     if entry == None:
-        fail("crosspex: no %s among the assembler toolchain's files" % marker)
+        crosspex_fail(
+            "pex_assembler_toolchain",
+            "no %s among its files" % marker,
+            "give it the pex_assembler sources (assembler) and pex and packaging installed (libraries)",
+        )
     return entry
 
 def _pex_assembler_toolchain_impl(ctx):

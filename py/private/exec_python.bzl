@@ -6,10 +6,12 @@ toolchains are loaded by every build that resolves toolchains, so the large repo
 fetched only when a build actually runs the assembler.
 """
 
+load(":errors.bzl", "crosspex_fail")
+
 _MIN_VERSION = (3, 8)
 
-def _fail(message):
-    fail("crosspex: " + message + "\n  fix: install CPython 3.8+ with pip, or point CROSSPEX_PYTHON at one")
+def _fail(problem, fix = "install CPython 3.8+ with pip, or point CROSSPEX_PYTHON at one"):
+    crosspex_fail("the assembler's Python", problem, fix)
 
 def _host_constraints(rctx):
     os_name = rctx.os.name.lower()
@@ -19,11 +21,17 @@ def _host_constraints(rctx):
     elif os_name.startswith("mac"):
         os_constraint = "@platforms//os:osx"
     else:
-        _fail("the host OS %r is not supported for running the assembler" % rctx.os.name)
+        _fail(
+            "the host OS %r is not supported for running the assembler" % rctx.os.name,
+            "build on Linux or macOS, or register a pex_assembler_toolchain for a remote executor",
+        )
     machine = rctx.execute(["uname", "-m"]).stdout.strip()
     cpu = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(machine)
     if not cpu:
-        _fail("the host CPU %r is not supported for running the assembler" % machine)
+        _fail(
+            "the host CPU %r is not supported for running the assembler" % machine,
+            "build on x86_64 or aarch64, or register a pex_assembler_toolchain for a remote executor",
+        )
     return [os_constraint, "@platforms//cpu:" + cpu]
 
 def _getenv(rctx, name):
@@ -70,7 +78,10 @@ def _pip_install(rctx, executable, requirements, options):
         environment = {"PYTHONPATH": "", "PIP_REQUIRE_VIRTUALENV": "0"},
     )
     if install.return_code != 0:
-        _fail("installing %s with %s -m pip failed:\n%s" % (requirements.name, executable, install.stderr))
+        _fail(
+            "installing %s with %s -m pip failed:\n%s" % (requirements.name, executable, install.stderr),
+            "let pip reach its index (pip's own configuration applies), or point CROSSPEX_PYTHON at a Python with pip",
+        )
 
 def _crosspex_exec_python_impl(rctx):
     candidate = _getenv(rctx, "CROSSPEX_PYTHON") or rctx.which("python3")
@@ -149,7 +160,7 @@ def _crosspex_uv_impl(rctx):
     interpreter = rctx.read(watched_path(rctx, Label("@crosspex_exec_python//:interpreter_path.txt"))).strip()
     _pip_install(rctx, interpreter, Label("//py/private:uv_requirements.txt"), [])
     if not rctx.path("site/bin/uv").exists:
-        _fail("the uv wheel installed no site/bin/uv")
+        _fail("the uv wheel installed no site/bin/uv", "report it: crosspex pins a uv whose wheel holds bin/uv")
     rctx.file("BUILD.bazel", """\
 exports_files(["site/bin/uv"], visibility = ["//visibility:public"])
 """)

@@ -1,6 +1,7 @@
 """pip_lock: a `bazel run` target that writes the hash-pinned lock `pip_wheels` reads."""
 
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS", "platform_spec")
 
 def _runfiles_path(exec_path):
@@ -16,12 +17,12 @@ def _shell_quote(text):
 def _pip_lock_impl(ctx):
     for name in ctx.attr.platforms:
         if name not in PLATFORMS:
-            fail("%s: platform %r is not one of %s\n  fix: use the names @crosspex//py/platforms defines" % (ctx.label, name, sorted(PLATFORMS.keys())))
+            crosspex_fail(ctx.label, "platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())), "use the names @crosspex//py/platforms defines")
     for version in ctx.attr.python_versions:
         if version not in PYTHON_VERSIONS:
-            fail("%s: python version %r is not one of %s\n  fix: use one of those MAJOR.MINOR versions" % (ctx.label, version, PYTHON_VERSIONS))
+            crosspex_fail(ctx.label, "python version %r is not one of %s" % (version, PYTHON_VERSIONS), "use one of those MAJOR.MINOR versions")
     if "/" in ctx.attr.lock or not ctx.attr.lock:
-        fail("%s: lock %r is not a file name\n  fix: name a file in this package, e.g. requirements.txt" % (ctx.label, ctx.attr.lock))
+        crosspex_fail(ctx.label, "lock %r is not a file name" % ctx.attr.lock, "name a file in this package, e.g. requirements.txt")
     assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
     target = "//%s:%s" % (ctx.label.package, ctx.label.name)
     output = "/".join([p for p in [ctx.label.package, ctx.attr.lock] if p])

@@ -1,5 +1,6 @@
 """Repository rule: hash-pinned wheels for several target platforms, selected per platform."""
 
+load(":errors.bzl", "crosspex_fail")
 load(":exec_python.bzl", "watched_path")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS", "platform_spec")
 
@@ -30,10 +31,18 @@ _FETCH_MODULES = [
 def _pip_wheels_impl(rctx):
     for name in rctx.attr.platforms:
         if name not in PLATFORMS:
-            fail("crosspex: pip_wheels platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())))
+            crosspex_fail(
+                "pip_wheels(%s)" % rctx.name,
+                "platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())),
+                "use the names @crosspex//py/platforms defines",
+            )
     for version in rctx.attr.python_versions:
         if version not in PYTHON_VERSIONS:
-            fail("crosspex: pip_wheels python version %r is not one of %s" % (version, PYTHON_VERSIONS))
+            crosspex_fail(
+                "pip_wheels(%s)" % rctx.name,
+                "python version %r is not one of %s" % (version, PYTHON_VERSIONS),
+                "use one of those MAJOR.MINOR versions",
+            )
     interpreter_file = watched_path(rctx, Label("@crosspex_exec_python//:interpreter_path.txt"))
     interpreter = rctx.read(interpreter_file).strip()
     site = "%s/site" % interpreter_file.dirname
@@ -59,7 +68,12 @@ def _pip_wheels_impl(rctx):
         timeout = rctx.attr.timeout,
     )
     if result.return_code != 0:
-        fail("crosspex: pip_wheels(%s) failed:\n%s" % (rctx.name, result.stderr))
+        # The assembler's own errors end in a fix: it becomes this error's.
+        problem, found, fix = result.stderr.strip().rpartition("\n  fix: ")
+        if not found:
+            problem = fix
+            fix = "fix what the message names; if pip ran out of time, raise timeout (now %d s)" % rctx.attr.timeout
+        crosspex_fail("pip_wheels(%s)" % rctx.name, "fetching failed:\n" + problem, fix)
 
 pip_wheels = repository_rule(
     implementation = _pip_wheels_impl,

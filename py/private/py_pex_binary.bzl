@@ -2,6 +2,7 @@
 
 load("@crosspex_compat//:defs.bzl", "PY_INFOS")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
+load(":errors.bzl", "crosspex_fail")
 load(":pex_inputs.bzl", "check_wheels", "input_arg", "pex_inputs_aspect")
 load(":pex_skeleton.bzl", "SHARED_SKELETON_OPTIONS", "TARGET_TOOLCHAIN", "write_skeleton")
 load(":providers.bzl", "PexBinaryInfo", "PexInputsInfo")
@@ -33,22 +34,40 @@ def _dep_files(ctx, deps):
 
 def _py_pex_binary_impl(ctx):
     if ctx.attr.main and ctx.attr.entry_point:
-        fail("set either main or entry_point, not both")
+        crosspex_fail(ctx.label, "sets both main and entry_point", "keep one of them")
+    if ctx.attr.interpreter_only and (ctx.attr.main or ctx.attr.entry_point):
+        crosspex_fail(
+            ctx.label,
+            "sets interpreter_only and a main or entry_point",
+            "drop interpreter_only to run the entry point, or the entry point for an interpreter",
+        )
+    if not (ctx.attr.main or ctx.attr.entry_point or ctx.attr.interpreter_only):
+        crosspex_fail(
+            ctx.label,
+            "has neither main nor entry_point, so its PEX would start an interactive Python " +
+            "prompt (and a job that runs it would wait forever)",
+            "set main or entry_point, or interpreter_only = True for a PEX that is a Python " +
+            "interpreter with the deps importable",
+        )
     if ctx.attr.max_install_jobs < -1:
-        fail(("crosspex: %s: max_install_jobs = %d is no number of jobs\n  fix: set -1 (pex " +
-              "decides), 0 (one per core), 1 (one at a time) or more") %
-             (ctx.label, ctx.attr.max_install_jobs))
+        crosspex_fail(
+            ctx.label,
+            "max_install_jobs = %d is no number of jobs" % ctx.attr.max_install_jobs,
+            "set -1 (pex decides), 0 (one per core), 1 (one at a time) or more",
+        )
     python_version = ctx.attr._python_version[PythonVersionInfo].version
     target_info = ctx.toolchains[TARGET_TOOLCHAIN].pex_target
 
+    if not (ctx.file.complete_platform or target_info.spec):
+        crosspex_fail(
+            ctx.label,
+            "the target platform is none crosspex knows, so it has no wheel tags for it",
+            "set complete_platform on %s, or register a pex_target_toolchain for the platform" % ctx.label,
+        )
     if ctx.file.complete_platform:
         target = {"complete_platform": ctx.file.complete_platform.path, "name": target_info.name}
-    elif target_info.spec:
-        target = {"platform": target_info.spec, "python_version": python_version}
     else:
-        fail(("crosspex: %s: the target platform is none crosspex knows, so it has no wheel " +
-              "tags for it\n  fix: set complete_platform on %s, or register a " +
-              "pex_target_toolchain for the platform") % (ctx.label, ctx.label))
+        target = {"platform": target_info.spec, "python_version": python_version}
 
     if ctx.attr.layout == "zipapp":
         output = ctx.actions.declare_file(ctx.label.name + ".pex")
@@ -151,6 +170,11 @@ PY_PEX_BINARY_ATTRS = {
         doc = "The file run as `__main__`; it goes into the PEX at its runfiles path, whether or not `srcs` or a dependency list it. Excludes `entry_point`.",
     ),
     "entry_point": attr.string(doc = "`module` or `module:function` to run, as pex's --entry-point. Excludes `main`."),
+    "interpreter_only": attr.bool(
+        doc = "A PEX with neither `main` nor `entry_point`: it starts a Python interpreter " +
+              "with the deps importable (`app.pex script.py`, or a prompt). Without it, a " +
+              "binary with neither fails the build.",
+    ),
     "deps": attr.label_list(
         # Any target: py_library and pex_wheel targets, plain .whl files, filegroups of wheels.
         allow_files = True,

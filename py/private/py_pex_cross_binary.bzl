@@ -2,8 +2,9 @@
 
 load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":errors.bzl", "crosspex_fail")
 load(":providers.bzl", "PexBinaryInfo")
-load(":python_version.bzl", "PYTHON_VERSION_FLAG", "python_version_conflict")
+load(":python_version.bzl", "PYTHON_VERSION_FLAG", "fail_python_version_conflict")
 
 def _for_platform_impl(settings, attr):
     return {
@@ -22,10 +23,10 @@ _COPY_TREE = "import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], syml
 def _py_pex_cross_binary_impl(ctx):
     pex = ctx.attr.pex[0][DefaultInfo].files.to_list()
     if len(pex) != 1:
-        fail("%s: pex must be one py_pex_binary" % ctx.label)
+        crosspex_fail(ctx.label, "pex names no single py_pex_binary output", "name one py_pex_binary")
     built_for = ctx.attr.pex[0][PexBinaryInfo].python_version if PexBinaryInfo in ctx.attr.pex[0] else None
     if ctx.attr.python_version and built_for and built_for != ctx.attr.python_version:
-        fail(python_version_conflict(str(ctx.attr.pex[0].label), built_for, ctx.attr.python_version))
+        fail_python_version_conflict(str(ctx.attr.pex[0].label), built_for, ctx.attr.python_version)
     if pex[0].is_directory:
         # Bazel 4 cannot symlink a directory output: copy it with the exec Python.
         output = ctx.actions.declare_directory(ctx.label.name + ".pex")

@@ -1,5 +1,6 @@
 """The target Python version as a build setting, and the transition that sets it."""
 
+load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS")
 
 PythonVersionInfo = provider(
@@ -12,7 +13,7 @@ PYTHON_VERSION_FLAG = str(Label("//py/config:python_version"))
 def _python_version_flag_impl(ctx):
     version = ctx.build_setting_value
     if version not in PYTHON_VERSIONS:
-        fail("%s: %r is not one of %s" % (ctx.label, version, PYTHON_VERSIONS))
+        crosspex_fail(ctx.label, "%r is not one of %s" % (version, PYTHON_VERSIONS), "set one of those")
     return [PythonVersionInfo(version = version)]
 
 python_version_flag = rule(
@@ -28,21 +29,18 @@ def _set_python_version_impl(settings, attr):
     # A pin wins over the flag's default; over any other version asked for, it would write a
     # PEX for another Python than the name or flag promises.
     if pinned and asked != pinned and asked != DEFAULT_PYTHON_VERSION:
-        fail(python_version_conflict(attr.name, pinned, asked))
+        fail_python_version_conflict(attr.name, pinned, asked)
     return {PYTHON_VERSION_FLAG: pinned or asked}
 
-def python_version_conflict(name, pinned, asked):
-    """The error for a py_pex_binary pinned to one Python version and built for another."""
-    return ("crosspex: %s: python_version = \"%s\" pins CPython %s, but this build asks " +
-            "for CPython %s (by --@crosspex//py/config:python_version or a " +
-            "py_pex_cross_binary's python_version)\n  fix: drop python_version from %s to " +
-            "build it for every version asked for, or ask only for %s") % (
+def fail_python_version_conflict(name, pinned, asked):
+    """Fails a py_pex_binary pinned to one Python version and built for another."""
+    crosspex_fail(
         name,
-        pinned,
-        pinned,
-        asked,
-        name,
-        pinned,
+        ("python_version = \"%s\" pins CPython %s, but this build asks for CPython %s (by " +
+         "--@crosspex//py/config:python_version or a py_pex_cross_binary's python_version)") %
+        (pinned, pinned, asked),
+        "drop python_version from %s to build it for every version asked for, or ask only for %s" %
+        (name, pinned),
     )
 
 # A no-op when the attribute is empty or equal to the flag: outputs then stay in bazel-bin.

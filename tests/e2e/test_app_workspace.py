@@ -14,7 +14,7 @@ from packaging.utils import parse_wheel_filename
 from bazel import Bazel, deps_in, pex_info
 from conftest import CROSS_PLATFORMS, copy_of_app
 from pex_assembler import target
-from support import find_python
+from support import ROOT, find_python
 
 SPECS = {
     "linux_x86_64": {"os": "linux", "arch": "x86_64"},
@@ -101,8 +101,9 @@ def test_platform_without_a_wheel_names_the_package(app_bazel):
     done = app_bazel.build("//app:app_pex", platform="windows_arm64", check=False)
     assert done.returncode != 0
     message = re.search(
-        r"(\S+) has no wheel here for the target platform and Python version; "
-        r"it has wheels for (.*?)\n  fix: add the platform",
+        r"crosspex: @\S+//:\S+: (\S+) has no wheel here for windows_arm64 \(CPython 3\.11\), "
+        r"the platform and Python version being built; it has wheels for (.*?)\n  fix: add the "
+        r"platform",
         done.stderr,
     )
     assert message, done.stderr[-3000:]
@@ -193,3 +194,59 @@ def test_a_platform_crosspex_does_not_know_fails_with_the_fix(app_bazel):
         r"it has no wheel tags for it\n  fix: set complete_platform on (@@)?//platforms:hello_pex",
         done.stderr,
     ), done.stderr[-3000:]
+
+
+def test_a_binary_with_nothing_to_run_fails_with_the_fix(app_bazel):
+    done = app_bazel.build("//app:no_entry_point_pex", check=False)
+    assert done.returncode != 0
+    assert re.search(
+        r"crosspex: (@@)?//app:no_entry_point_pex: has neither main nor entry_point, so its PEX "
+        r"would start an interactive Python prompt .*\n  fix: set main or entry_point, or "
+        r"interpreter_only = True",
+        done.stderr,
+    ), done.stderr[-3000:]
+
+
+def test_an_interpreter_pex_runs_what_it_is_given(app_bazel, tmp_path):
+    app_bazel.build("//app:interpreter_pex")
+    pex = app_bazel.output("app/interpreter_pex.pex")
+    assert "entry_point" not in pex_info(pex)
+    done = subprocess.run(
+        [find_python("3.11"), str(pex), "-c", "import yaml; print(yaml.safe_dump([42]))"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PEX_ROOT": str(tmp_path / "pex_root")},
+        check=True,
+    )
+    assert done.stdout == "- 42\n\n", done.stderr
+
+
+def test_a_main_that_does_not_exist_is_a_missing_input(app_bazel):
+    """Bazel checks source files itself, before any rule runs: its message is the one
+    troubleshooting.md shows."""
+    done = app_bazel.build("//app:missing_main_pex", check=False)
+    assert done.returncode != 0
+    assert "missing input file '//app:missing.py'" in done.stderr, done.stderr[-3000:]
+
+
+def test_a_platform_of_ones_own_takes_its_toolchain(app_bazel):
+    """docs/cross-build.md's rhel9 platform and toolchain, registered ahead of crosspex's."""
+    app_bazel.build("//platforms:hello_pex", "--platforms=//rhel9")
+    manifest = json.loads(app_bazel.output("platforms/hello_pex.pex_manifest.json").read_text())
+    assert manifest["target"]["platform"] == {
+        "name": "rhel9_target",
+        "os": "linux",
+        "arch": "x86_64",
+        "libc": "glibc",
+        "libc_version": "2.34",
+    }
+
+
+def test_the_cross_build_guide_prints_the_platform_the_tests_build():
+    guide = (ROOT / "docs" / "cross-build.md").read_text()
+    (snippet,) = re.findall(r"In `rhel9/BUILD.bazel`:\n\n```starlark\n(.*?)```", guide, re.S)
+    assert snippet == (ROOT / "e2e" / "app" / "rhel9" / "BUILD.bazel").read_text()
+    line = 'register_toolchains("//rhel9:rhel9_toolchain")'
+    assert line in guide and line in (ROOT / "e2e" / "app" / "MODULE.bazel").read_text()
+    workspace = (ROOT / "e2e" / "app" / "WORKSPACE").read_text()
+    assert workspace.index(line) < workspace.index("crosspex_register_toolchains()")

@@ -38,6 +38,37 @@ def test_an_undocumented_attribute_fails_the_check(tmp_path):
     assert "py_pex_binary: attribute inject_args has no doc" in done.stderr
 
 
+def test_the_reference_gives_types_defaults_mandatory_and_allowed_values():
+    text = (ROOT / "docs" / "rules.md").read_text()
+    for row in [
+        '| `layout` | string | `"zipapp"` | One of `zipapp`, `packed`, `loose`. ',
+        '| `inherit_path` | string | `"false"` | One of `false`, `fallback`, `prefer`. ',
+        "| `compress` | bool | `True` | ",
+        "| `max_install_jobs` | int | `-1` | ",
+        "| `pex` | label | **mandatory** | ",
+        "| `platform` | label | **mandatory** | ",
+        "| `whl` | label | **mandatory** | ",
+        "| `lock` | label | **mandatory** | ",
+        '| `python_versions` | string_list | `["3.11"]` | ',
+        "| `timeout` | int | `600` | ",
+    ]:
+        assert row in text, row
+    assert "`py_pex_cross_binaries(name, pex, platforms, python_versions = [], **kwargs)`" in text
+    for setting in ["`:linux_aarch64_musl`", "`:is_<platform>_python_<X.Y>`", "`:libc`"]:
+        assert setting in text, setting
+    assert "`:target_toolchain_type`" in text and "`CROSSPEX_PYTHON`" in text
+
+
+def test_an_undescribed_toolchain_type_fails_the_check(tmp_path):
+    for part in ("py", "scripts", "docs"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    build = tmp_path / "py" / "toolchains" / "BUILD.bazel"
+    build.write_text(build.read_text() + '\ntoolchain_type(name = "venv_toolchain_type")\n')
+    done = _check(tmp_path)
+    assert done.returncode == 1
+    assert "toolchain type venv_toolchain_type is not described" in done.stderr
+
+
 def test_troubleshooting_quotes_messages_the_code_prints():
     """Each `fix:` line in docs/troubleshooting.md is one the code can print."""
     code = "\n".join(

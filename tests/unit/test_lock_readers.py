@@ -94,3 +94,28 @@ def test_a_lock_without_the_platforms_hash_says_so_in_its_own_words(tmp_path):
         err.value.problem,
     ), err.value.problem
     assert "bazel run //:lock" in err.value.fix
+
+
+def test_every_package_without_the_platforms_wheel_is_named_at_once(tmp_path):
+    """pip stops at the first; the fetch goes on and names msgpack and pyyaml together."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        "msgpack==1.1.0 \\\n"
+        "    --hash=sha256:fd2906780f25c8ed5d7b323379f6138524ba793428db5d0e9d226d3fa6aa1788\n"
+        "pyyaml==5.3.1 \\\n"
+        "    --hash=sha256:b8eac752c5e14d3eca0e6dd9199cd627518cb5ec06add0de9d32baeee6fe645d\n"
+        "six==1.17.0 \\\n"
+        "    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\n"
+    )
+    spec = {"name": "windows_arm64", "os": "windows", "arch": "arm64"}
+    with pytest.raises(AssemblerError) as err:
+        wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
+    assert re.fullmatch(r"msgpack(==1\.1\.0)?, pyyaml(==5\.3\.1)?", err.value.subject), (
+        err.value.subject
+    )
+    assert (
+        err.value.problem == "have no wheel for platform windows_arm64 (CPython 3.11) in the index"
+    )
+    assert [p.name for p in (tmp_path / "wheels").rglob("*.whl")] == [
+        "six-1.17.0-py2.py3-none-any.whl"
+    ]

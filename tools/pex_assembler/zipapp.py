@@ -116,7 +116,11 @@ def _copy_range(source: BinaryIO, offset: int, length: int, destination: BinaryI
         while length:
             chunk = source.read(min(length, _CHUNK))
             if not chunk:
-                raise OSError(f"{source.name} ended early")
+                raise AssemblerError(
+                    source.name,
+                    "ended before the size it had when the copy began",
+                    "build again: something rewrote the file while the PEX was written",
+                )
             destination.write(chunk)
             length -= len(chunk)
 

@@ -155,49 +155,78 @@ def assemble_command(path: Path, records_dir: Path) -> List[str]:
             *[f"--input={r.name}={r}" for r in records]]  # fmt: skip
 
 
+def _pex_cli(wheels: List[Path], work: Path, *options: str) -> Tuple[float, float]:
+    """The pex CLI on the same local wheels, best of 3 with an empty PEX_ROOT each time (a
+    clean build) and best of 3 with the PEX_ROOT the first run filled (pex's own cache)."""
+    requirements = [w.name.split("-")[0] for w in wheels]
+    pex_out = work / "pex-cli.pex"
+    pex_root = work / "pex-root"
+    command = [str(PEX), "--no-pypi", "--find-links", str(wheels[0].parent), "--intransitive",
+               "--python", PYTHON, "--pex-root", str(pex_root), "-o", str(pex_out),
+               *options, *requirements]  # fmt: skip
+    clean = []
+    for _ in range(3):
+        shutil.rmtree(pex_root, ignore_errors=True)
+        clean.append(timed(command)[0])
+    warm, _ = best(command)
+    return min(clean), warm
+
+
 def bench_assembler(app: str, wheels: List[Path], work: Path) -> None:
+    """Like for like: each side writes the same form of PEX, each timed as the best of 3."""
     size = sum(w.stat().st_size for w in wheels)
     print(f"\n{app} set: {len(wheels)} wheels, {size / 2**20:.0f} MiB", flush=True)
-    copy, _ = best(["sh", "-c", f"cat {' '.join(map(str, wheels))} > {work / 'copy.out'}"])
-    row("plain copy of the same bytes (cat)", f"{copy:.2f} s", "yardstick")
+    copy_out = work / "copy.out"
+    files = " ".join(map(str, wheels))
+    copy, _ = best(["sh", "-c", f"rm -f {copy_out} && cat {files} > {copy_out}"])
+    row("plain copy of the same bytes (cat into a new file)", f"{copy:.2f} s", "yardstick")
 
+    print("  clean build, embedded .whl files (nothing cached)", flush=True)
+    pex_clean, pex_warm = _pex_cli(wheels, work / "pex-whl", "--no-pre-install-wheels")
+    row("pex CLI --no-pre-install-wheels, empty PEX_ROOT", f"{pex_clean:.2f} s",
+        f"{ratio(pex_clean, copy)} of the copy")  # fmt: skip
     cold = work / "cold"
     cold.mkdir()
     full, rss = best(assemble_command(manifest(cold, wheels, app, records=False), cold),
                      env=assembler_env())  # fmt: skip
+    row("assembler one-shot CLI (also checks every RECORD hash)", f"{full:.2f} s",
+        f"{ratio(full, copy)} of the copy, {ratio(full, pex_clean)} of pex's time")  # fmt: skip
+
+    print("  rebuild after an edit to the app (each side's caches warm)", flush=True)
+    row("pex CLI --no-pre-install-wheels, warm PEX_ROOT", f"{pex_warm:.2f} s",
+        f"{ratio(pex_warm, copy)} of the copy")  # fmt: skip
     warm = work / "warm"
     warm.mkdir()
     path = manifest(warm, wheels, app, records=True)
     fast, fast_rss = best(assemble_command(path, warm), env=assembler_env())
     in_worker = best_in_worker(assemble_command(path, warm)[len(ASSEMBLER) :])
     row("assembler in its persistent worker, as local Bazel runs it", f"{in_worker:.2f} s",
-        f"{ratio(in_worker, copy)} of the copy")  # fmt: skip
+        f"{ratio(in_worker, copy)} of the copy, pex {ratio(pex_warm, in_worker)}")  # fmt: skip
     row("assembler, one process a build (sandboxed, remote)", f"{fast:.2f} s",
-        f"{ratio(fast, copy)} of the copy")  # fmt: skip
+        f"{ratio(fast, copy)} of the copy, pex {ratio(pex_warm, fast)}")  # fmt: skip
     skeleton, _ = best(
         [*ASSEMBLER, "skeleton", "--manifest", str(path), "--output", str(warm / "skeleton.pex")],
         env=assembler_env(),
     )
     row("  pex's skeleton (its own action, once per set of options)", f"{skeleton:.2f} s", "")
-    row("assembler, one-shot CLI checking every RECORD hash", f"{full:.2f} s",
-        f"{ratio(full, copy)} of the copy")  # fmt: skip
-    row("assembler peak RSS", f"{max(rss, fast_rss) / 1024:.0f} MiB", "target: < 150 MiB")
 
-    requirements = [w.name.split("-")[0] for w in wheels]
-    pex_out = work / "pex-cli.pex"
-    pex_root = work / "pex-root"
-    pex_command = [str(PEX), "--no-pypi", "--find-links", str(wheels[0].parent), "--intransitive",
-                   "--python", PYTHON, "--pex-root", str(pex_root), "-o", str(pex_out),
-                   *requirements]  # fmt: skip
-    pex_cold, _ = timed(pex_command)
-    pex_warm, _ = timed(pex_command)
-    row("pex CLI, cold PEX_ROOT (--no-pypi -f DIR --intransitive)", f"{pex_cold:.2f} s",
-        f"assembler is {ratio(pex_cold, fast)} faster")  # fmt: skip
-    row(
-        "pex CLI, warm PEX_ROOT",
-        f"{pex_warm:.2f} s",
-        f"assembler is {ratio(pex_warm, fast)} faster",
-    )
+    print("  wheels installed at build time (pex's default form)", flush=True)
+    pex_installed, pex_installed_warm = _pex_cli(wheels, work / "pex-installed")
+    row("pex CLI (installs every wheel), empty PEX_ROOT", f"{pex_installed:.2f} s",
+        f"{ratio(pex_installed, copy)} of the copy")  # fmt: skip
+    row("pex CLI (installs every wheel), warm PEX_ROOT", f"{pex_installed_warm:.2f} s",
+        f"{ratio(pex_installed_warm, copy)} of the copy")  # fmt: skip
+    installed = work / "installed"
+    installed.mkdir()
+    pre, pre_rss = best(
+        assemble_command(manifest(installed, wheels, app, records=False, pre_install_wheels=True),
+                         installed),
+        env=assembler_env(),
+    )  # fmt: skip
+    row("assembler one-shot CLI, pre_install_wheels = True", f"{pre:.2f} s",
+        f"{ratio(pre, pex_installed)} of pex's clean time")  # fmt: skip
+    row("assembler peak RSS", f"{max(rss, fast_rss, pre_rss) / 1024:.0f} MiB",
+        "target: < 150 MiB")  # fmt: skip
 
     bench_startup(app, wheels, path, work)
 
@@ -220,7 +249,11 @@ VARIANTS = [
 
 
 def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
-    python = shutil.which("python3.11") or PYTHON
+    # The interpreter itself, not a version manager's shim that would start it.
+    python = subprocess.run(
+        [shutil.which("python3.11") or PYTHON, "-c", "import sys; print(sys.executable)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
     venv = work / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps",
@@ -245,7 +278,10 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
         built, _ = timed(assemble_command(variant / "manifest.json", path.parent),
                          env=assembler_env())  # fmt: skip
         pex = variant / "app.pex"
-        run = [str(pex / "__main__.py" if pex.is_dir() else pex)]
+        # Through the same interpreter as the venv, not the shebang's `env pythonX.Y`, which
+        # may resolve to a version manager's shim; sh_boot's point is its /bin/sh header.
+        target = str(pex / "__main__.py" if pex.is_dir() else pex)
+        run = [target] if options["sh_boot"] else [python, target]
         env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(variant / "pex_root")}
         firsts = []
         for _ in range(3):  # each first run into an empty PEX_ROOT; the median of three
@@ -278,8 +314,10 @@ def bench_bazel(work: Path) -> None:
         clean = time.perf_counter() - start
         pexes = sorted(p for p in bazel.output("app").glob("app_*.pex") if p.is_file())
         size = sum(p.stat().st_size for p in pexes)
-        copy, _ = best(["sh", "-c", f"cat {' '.join(map(str, pexes))} > {work / 'm.out'}"])
-        row("clean build of the matrix (repositories fetched)", f"{clean:.2f} s",
+        files = " ".join(map(str, pexes))
+        copy, _ = best(["sh", "-c", f"rm -f {work / 'm.out'} && cat {files} > {work / 'm.out'}"])
+        print("  a clean build is one after `bazel clean`: server warm, repositories fetched")
+        row("clean build of the matrix", f"{clean:.2f} s",
             f"{len(pexes)} PEXes, {size / 2**20:.0f} MiB; copy of them {copy:.2f} s")  # fmt: skip
         start = time.perf_counter()
         bazel.build("//app:all")

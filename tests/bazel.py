@@ -132,25 +132,37 @@ def deps_in(pex: Path) -> List[str]:
         )
 
 
-def action_inputs(aquery: dict, action: dict) -> Set[str]:
-    """The execroot-relative paths of an aquery action's inputs."""
+def _artifact_paths(aquery: dict):
+    """A function from an aquery artifact id to its execroot-relative path."""
     fragments = {f["id"]: f for f in aquery["pathFragments"]}
     artifacts = {a["id"]: a["pathFragmentId"] for a in aquery["artifacts"]}
-    depsets = {d["id"]: d for d in aquery["depSetOfFiles"]}
 
-    def path(fragment_id):
-        parts = []
+    def path(artifact_id):
+        parts, fragment_id = [], artifacts[artifact_id]
         while fragment_id:
             parts.append(fragments[fragment_id]["label"])
             fragment_id = fragments[fragment_id].get("parentId")
         return "/".join(reversed(parts))
 
+    return path
+
+
+def action_inputs(aquery: dict, action: dict) -> Set[str]:
+    """The execroot-relative paths of an aquery action's inputs."""
+    path = _artifact_paths(aquery)
+    depsets = {d["id"]: d for d in aquery["depSetOfFiles"]}
     pending, seen, inputs = list(action.get("inputDepSetIds", [])), set(), set()
     while pending:
         depset = depsets[pending.pop()]
         if depset["id"] in seen:
             continue
         seen.add(depset["id"])
-        inputs.update(path(artifacts[a]) for a in depset.get("directArtifactIds", []))
+        inputs.update(path(a) for a in depset.get("directArtifactIds", []))
         pending.extend(depset.get("transitiveDepSetIds", []))
     return inputs
+
+
+def action_outputs(aquery: dict, action: dict) -> Set[str]:
+    """The execroot-relative paths of an aquery action's outputs."""
+    path = _artifact_paths(aquery)
+    return {path(a) for a in action.get("outputIds", [])}

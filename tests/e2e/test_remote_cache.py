@@ -120,7 +120,8 @@ def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
     finally:
         second.shutdown()
     spawns = _pex_spawns(tmp_path / "second.json")
-    assert len(spawns) == len(written)
+    # The same actions, every wheel check and repack among them, each a cache hit.
+    assert sorted(s["mnemonic"] for s in spawns) == sorted(mnemonics)
     assert all(_cache_hit(s) for s in spawns), [
         s["actualOutputs"][0]["path"] for s in spawns if not _cache_hit(s)
     ]

@@ -372,8 +372,24 @@ def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
     assert 'fix: set layout = "packed"' in err
     assert not (tmp_path / "out" / "app.pex").exists()
     data["target"]["python_version"] = "3.13"
+    (sources / "m65999.py").write_text("VALUE = 65999\n")
+    (sources / "__init__.py").write_text("")
+    data["sources"].append(
+        {"path": str(sources / "__init__.py"), "archive_path": "pkg/__init__.py"}
+    )
     path.write_text(json.dumps(data))
     assert cli_main(["build", "--manifest", str(path)]) == 0, "3.13 imports ZIP64 zipapps"
+    pex = tmp_path / "out" / "app.pex"
+    with zipfile.ZipFile(pex) as archive:
+        assert len(archive.infolist()) > 65535
+    done = subprocess.run(
+        [find_python("3.13"), str(pex), "-c", "import pkg.m65999; print(pkg.m65999.VALUE)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PEX_INTERPRETER": "1", "PEX_ROOT": str(tmp_path / "pex_root")},
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "65999\n"), done.stderr[-2000:]
 
 
 # Files pex hashes, zips or leaves out in its own ways: a dotfile, bytecode, a data file.

@@ -27,7 +27,7 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from pex_assembler import modes
+from pex_assembler import modes, wheels
 from pex_assembler.errors import AssemblerError
 from pex_assembler.inputs import InstalledTree
 from pex_assembler.wheels import RECORD_SUFFIX, Wheel, write_record
@@ -247,14 +247,7 @@ def _described(path: Path, tree: InstalledTree, dist_info: str) -> Wheel:
             f"is the directory of {name} but its METADATA names {metadata.get('Name')!r}",
             "install the distribution from a wheel, unchanged",
         )
-    return Wheel(
-        path=path,
-        name=name,
-        version=version,
-        tags=tags,
-        requires_dist=tuple(metadata.get_all("Requires-Dist") or ()),
-        project_name=metadata.get("Name", name),
-    )
+    return wheels.described(path, name, version, tags, metadata)
 
 
 def write_wheels(tree: InstalledTree, output: Path) -> List[Tuple[str, Path]]:

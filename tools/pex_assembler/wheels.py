@@ -12,6 +12,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
@@ -199,6 +200,13 @@ def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
             path,
             f"is named {name} {version} but its METADATA says {meta_name} {meta_version}",
         )
+    return described(path, name, version, tags, metadata)
+
+
+def described(
+    path: Path, name: NormalizedName, version: Version, tags: FrozenSet[Tag], metadata: Message
+) -> Wheel:
+    """The wheel at `path`, from its file name's parts and its METADATA headers."""
     return Wheel(
         path=path,
         name=name,

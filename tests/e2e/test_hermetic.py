@@ -164,6 +164,8 @@ toolchain(
         # Outputs are written in a temporary file or directory beside them, then renamed.
         partial = {(o.parent, f".{o.name}.") for o in outputs}
         sandbox = bazel.output_base / "sandbox"
+        # Persistent workers live until the server stops; strace writes their last calls then.
+        bazel.shutdown()
 
         logs = sorted(traces.glob("trace.*"))
         assert logs, "the traced assembler ran"

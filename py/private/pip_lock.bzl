@@ -2,7 +2,7 @@
 
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
 load(":errors.bzl", "crosspex_fail")
-load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS", "platform_spec")
+load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "check_targets", "platform_spec")
 
 def _runfiles_path(exec_path):
     # From the main repository's runfiles directory, where `bazel run` starts, an external
@@ -15,12 +15,7 @@ def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
 def _pip_lock_impl(ctx):
-    for name in ctx.attr.platforms:
-        if name not in PLATFORMS:
-            crosspex_fail(ctx.label, "platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())), "use the names @crosspex//py/platforms defines")
-    for version in ctx.attr.python_versions:
-        if version not in PYTHON_VERSIONS:
-            crosspex_fail(ctx.label, "python version %r is not one of %s" % (version, PYTHON_VERSIONS), "use one of those MAJOR.MINOR versions")
+    check_targets(ctx.label, ctx.attr.platforms, ctx.attr.python_versions)
     if "/" in ctx.attr.lock or not ctx.attr.lock:
         crosspex_fail(ctx.label, "lock %r is not a file name" % ctx.attr.lock, "name a file in this package, e.g. requirements.txt")
     assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler

@@ -2,7 +2,7 @@
 
 load(":errors.bzl", "crosspex_fail")
 load(":exec_python.bzl", "watched_path")
-load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS", "platform_spec")
+load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "check_targets", "platform_spec")
 
 _FETCH_MODULES = [
     "__init__.py",
@@ -29,20 +29,7 @@ _FETCH_MODULES = [
 ]
 
 def _pip_wheels_impl(rctx):
-    for name in rctx.attr.platforms:
-        if name not in PLATFORMS:
-            crosspex_fail(
-                "pip_wheels(%s)" % rctx.name,
-                "platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())),
-                "use the names @crosspex//py/platforms defines",
-            )
-    for version in rctx.attr.python_versions:
-        if version not in PYTHON_VERSIONS:
-            crosspex_fail(
-                "pip_wheels(%s)" % rctx.name,
-                "python version %r is not one of %s" % (version, PYTHON_VERSIONS),
-                "use one of those MAJOR.MINOR versions",
-            )
+    check_targets("pip_wheels(%s)" % rctx.name, rctx.attr.platforms, rctx.attr.python_versions)
     interpreter_file = watched_path(rctx, Label("@crosspex_exec_python//:interpreter_path.txt"))
     interpreter = rctx.read(interpreter_file).strip()
     site = "%s/site" % interpreter_file.dirname

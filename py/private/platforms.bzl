@@ -1,5 +1,7 @@
 """The platforms crosspex knows out of the box: Bazel constraints and wheel-tag specs."""
 
+load(":errors.bzl", "crosspex_fail")
+
 # The C library of Linux targets; platforms that do not say are glibc.
 _GLIBC = "@crosspex//py/platforms:glibc"
 _MUSL = "@crosspex//py/platforms:musl"
@@ -46,6 +48,29 @@ PLATFORMS = {
 PYTHON_VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]
 
 DEFAULT_PYTHON_VERSION = "3.11"
+
+def check_targets(subject, platforms, python_versions):
+    """Fails naming `subject` unless every platform and Python version is one crosspex knows.
+
+    Args:
+      subject: what asks for them, for the error.
+      platforms: names of built-in platforms.
+      python_versions: MAJOR.MINOR versions.
+    """
+    for name in platforms:
+        if name not in PLATFORMS:
+            crosspex_fail(
+                subject,
+                "platform %r is not one of %s" % (name, sorted(PLATFORMS.keys())),
+                "use the names @crosspex//py/platforms defines",
+            )
+    for version in python_versions:
+        if version not in PYTHON_VERSIONS:
+            crosspex_fail(
+                subject,
+                "python version %r is not one of %s" % (version, PYTHON_VERSIONS),
+                "use one of those MAJOR.MINOR versions",
+            )
 
 def platform_spec(name):
     """The wheel-tag spec of a known platform, with its name."""

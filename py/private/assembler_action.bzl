@@ -1,8 +1,43 @@
 """Runs the PEX assembler in an action: the one way every crosspex rule calls it."""
 
 load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
+load(":errors.bzl", "error_message")
 
 ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
+
+def shell_quote(text):
+    """`text` as one word of a POSIX shell command.
+
+    Args:
+      text: any string.
+
+    Returns:
+      `text` in single quotes, each of its own single quotes escaped.
+    """
+    return "'" + text.replace("'", "'\\''") + "'"
+
+def interpreter_command(assembler):
+    """The executable and first arguments that start the exec platform's Python.
+
+    `/bin/sh` checks the interpreter is there before starting it: on a remote executor the
+    toolchain's path may not exist, and the worker's own message would name neither the
+    toolchain nor the fix. Every exec platform crosspex runs on (Linux, macOS) has it.
+
+    Args:
+      assembler: the toolchain's PexAssemblerInfo.
+
+    Returns:
+      (executable, arguments): the interpreter's arguments follow them.
+    """
+    message = error_message(
+        assembler.toolchain_label,
+        "its interpreter_path %s is not an executable on the exec platform running this action" %
+        assembler.interpreter_path,
+        "register a pex_assembler_toolchain whose interpreter_path is the exec platform's Python " +
+        "(for a remote executor: the worker's), with exec_compatible_with naming that platform",
+    )
+    check = 'if [ -x "$0" ]; then exec "$0" "$@"; fi; printf "%%s\\n" %s >&2; exit 127' % shell_quote(message)
+    return "/bin/sh", ["-c", check, assembler.interpreter_path]
 
 def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_pex = True):
     """Runs `pex-assembler <args>` with the exec platform's assembler toolchain.
@@ -33,10 +68,11 @@ def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_p
         # pex keeps process-wide state (PEX_ROOT, caches): only pex-free commands reuse a
         # process.
         requirements["supports-workers"] = "1"
+    executable, interpreter = interpreter_command(assembler)
     ctx.actions.run(
-        executable = assembler.interpreter_path,
+        executable = executable,
         # -B: no .pyc beside the assembler's sources; -s/-S: nothing from the host's site.
-        arguments = ["-B", "-s", "-S", "-m", "pex_assembler", args],
+        arguments = interpreter + ["-B", "-s", "-S", "-m", "pex_assembler", args],
         inputs = depset(transitive = [
             inputs,
             assembler.files if uses_pex else assembler.files_without_pex,

@@ -30,6 +30,7 @@ def _pex_assembler_toolchain_impl(ctx):
     ]
     info = PexAssemblerInfo(
         interpreter_path = ctx.attr.interpreter_path,
+        toolchain_label = str(ctx.label),
         files = depset(assembler_files + library_files),
         files_without_pex = depset(assembler_files + packaging),
         # Only files_to_run counts as a tool on Bazel 4: plain files would be mere inputs.

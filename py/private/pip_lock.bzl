@@ -1,6 +1,6 @@
 """pip_lock: a `bazel run` target that writes the hash-pinned lock `pip_wheels` reads."""
 
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "shell_quote")
 load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "check_targets", "platform_spec")
 
@@ -11,9 +11,6 @@ def _runfiles_path(exec_path):
         return "../" + exec_path[len("external/"):]
     return exec_path
 
-def _shell_quote(text):
-    return "'" + text.replace("'", "'\\''") + "'"
-
 def _pip_lock_impl(ctx):
     check_targets(ctx.label, ctx.attr.platforms, ctx.attr.python_versions)
     if "/" in ctx.attr.lock or not ctx.attr.lock:
@@ -22,18 +19,18 @@ def _pip_lock_impl(ctx):
     target = "//%s:%s" % (ctx.label.package, ctx.label.name)
     output = "/".join([p for p in [ctx.label.package, ctx.attr.lock] if p])
     command = [
-        _shell_quote(assembler.interpreter_path),
+        shell_quote(assembler.interpreter_path),
         "-B",
         "-s",
         "-S",
         "-m",
         "pex_assembler",
         "lock",
-        "--requirements-in=\"$here\"/%s" % _shell_quote(ctx.file.requirements_in.short_path),
-        "--output=\"$BUILD_WORKSPACE_DIRECTORY\"/%s" % _shell_quote(output),
-        "--platforms-json=%s" % _shell_quote(json.encode([platform_spec(p) for p in ctx.attr.platforms])),
-        "--uv=\"$here\"/%s" % _shell_quote(ctx.file._uv.short_path),
-        "--rerun=%s" % _shell_quote("bazel run " + target),
+        "--requirements-in=\"$here\"/%s" % shell_quote(ctx.file.requirements_in.short_path),
+        "--output=\"$BUILD_WORKSPACE_DIRECTORY\"/%s" % shell_quote(output),
+        "--platforms-json=%s" % shell_quote(json.encode([platform_spec(p) for p in ctx.attr.platforms])),
+        "--uv=\"$here\"/%s" % shell_quote(ctx.file._uv.short_path),
+        "--rerun=%s" % shell_quote("bazel run " + target),
     ] + ["--python-version=%s" % v for v in ctx.attr.python_versions]
     python_path = ":".join(["$here/" + _runfiles_path(p) for p in assembler.python_path])
     script = ctx.actions.declare_file(ctx.label.name + ".sh")

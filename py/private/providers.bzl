@@ -30,6 +30,7 @@ PexAssemblerInfo = provider(
     doc = "How to run the PEX assembler on an exec platform.",
     fields = {
         "interpreter_path": "str: absolute path of the exec platform's Python.",
+        "toolchain_label": "str: the pex_assembler_toolchain's label, for messages.",
         "files": "depset of File: the assembler's sources and libraries.",
         "files_without_pex": "depset of File: the part of `files` that completes a zipapp " +
                              "and checks wheels, which never imports pex: fewer action inputs.",

@@ -1,7 +1,7 @@
 """py_pex_cross_binary: one py_pex_binary built for another platform, under a name of its own."""
 
 load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "interpreter_command")
 load(":errors.bzl", "crosspex_fail")
 load(":providers.bzl", "PexBinaryInfo")
 load(":python_version.bzl", "PYTHON_VERSION_FLAG", "fail_python_version_conflict")
@@ -30,9 +30,10 @@ def _py_pex_cross_binary_impl(ctx):
     if pex[0].is_directory:
         # Bazel 4 cannot symlink a directory output: copy it with the exec Python.
         output = ctx.actions.declare_directory(ctx.label.name + ".pex")
+        executable, interpreter = interpreter_command(ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler)
         ctx.actions.run(
-            executable = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler.interpreter_path,
-            arguments = ["-S", "-c", _COPY_TREE, pex[0].path, output.path],
+            executable = executable,
+            arguments = interpreter + ["-S", "-c", _COPY_TREE, pex[0].path, output.path],
             inputs = pex,
             outputs = [output],
             mnemonic = "PexCopy",

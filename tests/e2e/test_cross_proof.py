@@ -169,7 +169,9 @@ def test_pex_builds_where_a_target_configured_py_binary_cannot(app_bazel, platfo
 
     aquery = app_bazel.aquery('mnemonic("PexAssemble", //regression:app_pex)', *flags)
     (action,) = aquery["actions"]
-    assert action["arguments"][0] == app_bazel.exec_python(), "the exec Python runs the assembler"
+    # /bin/sh checks the exec Python is there, then becomes it.
+    assert action["arguments"][0] == "/bin/sh"
+    assert action["arguments"][3] == app_bazel.exec_python(), "the exec Python runs the assembler"
     generated = {p for p in action_inputs(aquery, action) if p.startswith("bazel-out/")}
     # Besides its manifest and the shared skeleton of the default options (PexSkeleton), the
     # action reads only the wheels' records (PexWheelCheck outputs).

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from bazel import Bazel
+from remote.service import Service
 from support import ROOT
 
 APP = ROOT / "e2e" / "app"
@@ -68,3 +70,22 @@ def matrix(app_bazel, tmp_path_factory):
         pexes[name.split("/")[1]] = keep / f"{name.split('/')[1]}.pex"
         shutil.copy(built, pexes[name.split("/")[1]])
     return pexes
+
+
+@pytest.fixture(scope="module")
+def remote_service(tmp_path_factory):
+    """A Remote Execution API service on loopback (tests/remote/service.py): PostgreSQL,
+    BuildGrid and four workers, each running actions in the Debian root Bazel 7 lives in."""
+    paths = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "remote-execution.sh"), "paths"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")  # fmt: skip
+    running = Service(tmp_path_factory.mktemp("remote"), Path(paths[0]), Path(paths[1]))
+    try:
+        running.start_database()
+        running.start_buildgrid()
+        for index in range(4):
+            running.start_worker(index)
+        yield running
+    finally:
+        running.stop_all()

@@ -72,7 +72,7 @@ schedulers:
     assigners:
       - !priority-age-assigner
         interval: 0.1
-instances:
+{queue_timeout}instances:
   - name: ""
     services:
       - !action-cache
@@ -83,6 +83,13 @@ instances:
         storage: *cas
       - !bytestream
         storage: *cas
+"""
+# BuildGrid checks the queue every second for jobs older than the bound.
+QUEUE_TIMEOUT = """\
+    queue-timeout-configs:
+      - !queue-timeout-thread
+        job-max-age: {{seconds: {0}}}
+        handling-period: {{seconds: 1}}
 """
 
 
@@ -219,9 +226,10 @@ class Service:
                 raise RuntimeError("PostgreSQL did not accept connections")
             time.sleep(0.1)
 
-    def start_buildgrid(self) -> None:
+    def start_buildgrid(self, queue_timeout: Optional[float] = None) -> None:
         """BuildGrid on a fresh database: a restarted server knows no bot session or job of the
-        last one, and bots with stable ids register again."""
+        last one, and bots with stable ids register again. With `queue_timeout`, a job no
+        worker took within that many seconds fails (UNAVAILABLE) instead of waiting forever."""
         self.databases += 1
         database = f"bgd{self.databases}"
         subprocess.run(
@@ -243,6 +251,7 @@ class Service:
                 database=database,
                 cas=self.directory / "cas",
                 match_keys=", ".join(sorted(WORKER_PROPERTIES)),
+                queue_timeout="" if queue_timeout is None else QUEUE_TIMEOUT.format(queue_timeout),
             )
         )
         process = self._spawn("buildgrid", [self.bgd, "server", "start", config])

@@ -89,14 +89,17 @@ def _template(node: ast.AST) -> str:
 
 
 def _fix_templates() -> List[str]:
-    """Every fix the code passes: the third argument of AssemblerError and crosspex_fail,
-    `fix=` arguments and defaults, and strings assigned to a variable named fix."""
+    """Every fix the code passes: the third argument of AssemblerError, crosspex_fail and
+    error_message, `fix=` arguments and defaults, and strings assigned to a variable named fix."""
     found = []
     for path in [*(ROOT / "tools" / "pex_assembler").glob("*.py"), *(ROOT / "py").rglob("*.bzl")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                if name in ("AssemblerError", "crosspex_fail") and len(node.args) == 3:
+                if (
+                    name in ("AssemblerError", "crosspex_fail", "error_message")
+                    and len(node.args) == 3
+                ):
                     found.append(node.args[2])
                 if name == "_fail" and len(node.args) == 2:
                     found.append(node.args[1])

@@ -116,6 +116,25 @@ def _bzlmod_names(name: str) -> List[str]:
     return [f"crosspex~~crosspex~{name}", f"crosspex++crosspex+{name}"]
 
 
+# What crosspex's actions are called in Bazel's action graph and execution log.
+PEX_MNEMONICS = ("PexAssemble", "PexSkeleton", "PexWheelCheck", "PexRepack")
+
+
+def pex_spawns(log: Path) -> List[dict]:
+    """crosspex's actions in an `--execution_log_json_file` log (concatenated JSON objects)."""
+    decoder = json.JSONDecoder()
+    text, position, spawns = log.read_text(), 0, []
+    while position < len(text):
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position == len(text):
+            break
+        spawn, position = decoder.raw_decode(text, position)
+        if spawn.get("mnemonic") in PEX_MNEMONICS:
+            spawns.append(spawn)
+    return spawns
+
+
 def pex_info(pex: Path) -> dict:
     with zipfile.ZipFile(pex) as archive:
         return json.loads(archive.read("PEX-INFO"))

@@ -4,15 +4,15 @@ action of the matrix, and every wheel check, from the cache."""
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import time
 
 import pytest
 
-from bazel import Bazel
+from bazel import Bazel, pex_spawns
 from conftest import copy_of_app
+from remote.service import free_port
 from support import ROOT
 
 CONFIG = """\
@@ -46,18 +46,12 @@ instances:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def buildgrid(tmp_path):
     bgd = subprocess.run(
         ["bash", str(ROOT / "scripts" / "buildgrid.sh")], capture_output=True, text=True, check=True
     ).stdout.strip()
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "bgd.yml"
     config.write_text(CONFIG.format(port=port, storage=tmp_path / "cas"))
     log = (tmp_path / "bgd.log").open("w")
@@ -83,20 +77,6 @@ def _cache_hit(spawn) -> bool:
     return bool(spawn.get("remoteCacheHit") or spawn.get("cacheHit"))
 
 
-def _pex_spawns(log_path):
-    decoder = json.JSONDecoder()
-    text, position, spawns = log_path.read_text(), 0, []
-    while position < len(text):
-        while position < len(text) and text[position].isspace():
-            position += 1
-        if position == len(text):
-            break
-        spawn, position = decoder.raw_decode(text, position)
-        if spawn.get("mnemonic") in ("PexAssemble", "PexSkeleton", "PexWheelCheck", "PexRepack"):
-            spawns.append(spawn)
-    return spawns
-
-
 def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
     flags = [f"--remote_cache={buildgrid}", "//app:all", "//packer:all", "//adapters:all"]
     first = Bazel(copy_of_app(tmp_path / "first" / "app"), tmp_path / "first_output_base")
@@ -104,7 +84,7 @@ def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
         first.build(f"--execution_log_json_file={tmp_path / 'first.json'}", *flags)
     finally:
         first.shutdown()
-    written = _pex_spawns(tmp_path / "first.json")
+    written = pex_spawns(tmp_path / "first.json")
     # At least: 6 platforms, 4 more Pythons, the host's app_pex and Windows arm64's packer;
     # and every wheel of them checked once.
     mnemonics = [s["mnemonic"] for s in written]
@@ -119,7 +99,7 @@ def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):
         second.build(f"--execution_log_json_file={tmp_path / 'second.json'}", *flags)
     finally:
         second.shutdown()
-    spawns = _pex_spawns(tmp_path / "second.json")
+    spawns = pex_spawns(tmp_path / "second.json")
     # The same actions, every wheel check and repack among them, each a cache hit.
     assert sorted(s["mnemonic"] for s in spawns) == sorted(mnemonics)
     assert all(_cache_hit(s) for s in spawns), [

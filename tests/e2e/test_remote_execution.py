@@ -9,24 +9,21 @@ builds work, and every PEX action runs remotely."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import pytest
 
-from bazel import Bazel
+from bazel import PEX_MNEMONICS, Bazel, pex_spawns
 from conftest import copy_of_app, matrix_names
 from remote.service import Service
 from support import ROOT
 
-PEX_MNEMONICS = ("PexAssemble", "PexSkeleton", "PexWheelCheck", "PexRepack")
 # The matrix, and the adapters' per-dependency actions (installed trees repacked).
 TARGETS = ["//app:all", "//packer:all", "//adapters:all"]
 LOAD_PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "macos_x86_64", "windows_x86_64"]
@@ -49,23 +46,6 @@ def _remote(workspace: Path, output_base: Path, service: Service) -> Bazel:
             "--jobs=64",
         ),
     )
-
-
-def _spawns(log: Path) -> List[dict]:
-    decoder = json.JSONDecoder()
-    text, position, spawns = log.read_text(), 0, []
-    while position < len(text):
-        while position < len(text) and text[position].isspace():
-            position += 1
-        if position == len(text):
-            break
-        spawn, position = decoder.raw_decode(text, position)
-        spawns.append(spawn)
-    return spawns
-
-
-def _pex_spawns(log: Path) -> List[dict]:
-    return [s for s in _spawns(log) if s.get("mnemonic") in PEX_MNEMONICS]
 
 
 def _sha256(path: Path) -> str:
@@ -96,7 +76,7 @@ def test_the_matrix_builds_remotely_with_the_local_bytes(
     bin_dir = remote_app.output("")
     remote = {n.split("/")[1]: _sha256(bin_dir / f"{n}.pex") for n in matrix_names()}
     aquery = remote_app.aquery('mnemonic("PexAssemble", //app:app_pex)')
-    spawns = _pex_spawns(tmp_path / "first.json")
+    spawns = pex_spawns(tmp_path / "first.json")
     mnemonics = sorted(s["mnemonic"] for s in spawns)
     assert set(mnemonics) == set(PEX_MNEMONICS), mnemonics
     # Each one ran on a worker: none locally, none from a cache.
@@ -114,7 +94,7 @@ def test_the_matrix_builds_remotely_with_the_local_bytes(
         second.build(f"--execution_log_json_file={tmp_path / 'second.json'}", *TARGETS)
     finally:
         second.shutdown()
-    again = _pex_spawns(tmp_path / "second.json")
+    again = pex_spawns(tmp_path / "second.json")
     assert sorted(s["mnemonic"] for s in again) == mnemonics
     assert all(s.get("cacheHit") for s in again), [s["runner"] for s in again]
 
@@ -176,7 +156,7 @@ def test_the_load_target_runs_on_four_workers_with_the_local_bytes(
     built = remote_app.build(
         "--noremote_accept_cached", f"--execution_log_json_file={tmp_path / 'load.json'}", "//load"
     )
-    assembled = [s for s in _pex_spawns(tmp_path / "load.json") if s["mnemonic"] == "PexAssemble"]
+    assembled = [s for s in pex_spawns(tmp_path / "load.json") if s["mnemonic"] == "PexAssemble"]
     assert len(assembled) == 100
     assert {s["runner"] for s in assembled} == {"remote"}
     assert _remote_count(built.stderr) >= 100
@@ -186,29 +166,16 @@ def test_the_load_target_runs_on_four_workers_with_the_local_bytes(
     assert busy == [0, 1, 2, 3], busy
 
 
-def _running(service: Service) -> Dict[int, int]:
-    """Worker index -> how many actions it started."""
-    return {i: service.worker_log(i).count(" running ") for i in range(4)}
-
-
 def test_a_worker_killed_mid_action_loses_nothing(remote_service, remote_app, matrix):
     remote_app.run("clean")
-    before = _running(remote_service)
+    before = remote_service.actions_started()
     build = subprocess.Popen(
         remote_app.command("build", "--noremote_accept_cached", "//app:all"),
         cwd=remote_app.workspace, env=remote_app.env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            started = [i for i, n in _running(remote_service).items() if n > before[i]]
-            if started:
-                break
-            assert build.poll() is None, build.communicate()[1][-3000:]
-            assert time.monotonic() < deadline, "no worker started an action"
-            time.sleep(0.01)
-        victim = started[0]
+        victim = remote_service.wait_for_an_action(before, build)
         lease = re.findall(r"lease (\S+) accepted", remote_service.worker_log(victim))[-1]
         # The worker and the action it runs, at once: nothing reaches the server.
         worker = remote_service.processes.pop(f"worker-{victim}")

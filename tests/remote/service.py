@@ -276,6 +276,24 @@ class Service:
         log = self.directory / f"worker-{index}.log"
         return log.read_text() if log.exists() else ""
 
+    def actions_started(self) -> Dict[int, int]:
+        """Worker index -> how many actions it started, by its log."""
+        logs = self.directory.glob("worker-*.log")
+        return {int(p.stem.split("-")[1]): p.read_text().count(" running ") for p in logs}
+
+    def wait_for_an_action(self, before: Dict[int, int], build: subprocess.Popen) -> int:
+        """A worker that started an action since `before` was taken, while `build` runs."""
+        deadline = time.monotonic() + 300
+        while True:
+            started = [i for i, n in sorted(self.actions_started().items()) if n > before.get(i, 0)]
+            if started:
+                return started[0]
+            if build.poll() is not None:
+                raise RuntimeError(f"the build ended first:\n{build.communicate()[1][-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("no worker started an action")
+            time.sleep(0.01)
+
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
         if process is not None:

@@ -124,7 +124,17 @@ class Attr:
 
 def _attrs(module: Module, node: Optional[ast.AST]) -> List[Attr]:
     if isinstance(node, ast.Name):
-        node = module.names.get(node.id)
+        module, node = _resolve(module, node.id)
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dict":
+        # dict(SHARED, name = attr..., **{...}): the shared attributes, then the others.
+        rows = [row for arg in node.args for row in _attrs(module, arg)]
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                rows += _attrs(module, keyword.value)
+            else:
+                single = ast.Dict(keys=[ast.Constant(keyword.arg)], values=[keyword.value])
+                rows += _attrs(module, single)
+        return rows
     if not isinstance(node, ast.Dict):
         return []
     rows = []

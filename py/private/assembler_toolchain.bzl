@@ -23,10 +23,16 @@ def _pex_assembler_toolchain_impl(ctx):
     assembler_files = ctx.files.assembler
     library_files = ctx.files.libraries
     site = _python_path_entry(library_files, "pex/__init__.py")
+
+    # What the commands that never import pex need: packaging, and installer for venv layers.
     packaging = [
         f
         for f in library_files
-        if f.path.startswith(site + "/packaging/") or f.path.startswith(site + "/packaging-")
+        if [
+            d
+            for d in ("packaging", "installer")
+            if f.path.startswith("%s/%s/" % (site, d)) or f.path.startswith("%s/%s-" % (site, d))
+        ]
     ]
     info = PexAssemblerInfo(
         interpreter_path = ctx.attr.interpreter_path,

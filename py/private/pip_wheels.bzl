@@ -20,6 +20,7 @@ _FETCH_MODULES = [
     "pip_lock.py",
     "requirements.py",
     "target.py",
+    "venv_layer.py",
     "wheelhouse.py",
     "wheels.py",
     "worker.py",

@@ -32,8 +32,9 @@ PexAssemblerInfo = provider(
         "interpreter_path": "str: absolute path of the exec platform's Python.",
         "toolchain_label": "str: the pex_assembler_toolchain's label, for messages.",
         "files": "depset of File: the assembler's sources and libraries.",
-        "files_without_pex": "depset of File: the part of `files` that completes a zipapp " +
-                             "and checks wheels, which never imports pex: fewer action inputs.",
+        "files_without_pex": "depset of File: the part of `files` that completes a zipapp, " +
+                             "checks wheels and writes venv layers, which never imports pex: " +
+                             "fewer action inputs.",
         "worker_tools": "list of FilesToRunProvider: the assembler's sources and pins; a " +
                         "persistent worker is restarted when they change.",
         "python_path": "list of str: the import path for those files, relative to the execroot.",

@@ -8,11 +8,18 @@ load(":pex_skeleton.bzl", "SHARED_SKELETON_OPTIONS", "TARGET_TOOLCHAIN", "write_
 load(":providers.bzl", "PexBinaryInfo", "PexInputsInfo")
 load(":python_version.bzl", "PythonVersionInfo", "set_python_version")
 
-def _dep_files(ctx, deps):
-    """Every file a PEX needs from `deps`, and their import roots.
+def dep_files(ctx, deps):
+    """Every file a PEX or virtualenv layer needs from `deps`, and their import roots.
 
     Each dependency's wheels come with their records and its installed trees as wheels, from
     pex_inputs_aspect's cached actions. Files listed directly are checked here.
+
+    Args:
+      ctx: the rule's context.
+      deps: the targets of its `deps` and `data`.
+
+    Returns:
+      (depset of File, depset of import roots).
     """
     files = []
     imports = []
@@ -31,6 +38,29 @@ def _dep_files(ctx, deps):
                 break
     records = check_wheels(ctx, direct_wheels, ctx.label.name)
     return depset(records, transitive = files), depset(transitive = imports)
+
+def manifest_target(ctx):
+    """What a manifest says the target is, from `complete_platform` or the target toolchain.
+
+    Args:
+      ctx: the context of a rule with the content attributes and TARGET_TOOLCHAIN.
+
+    Returns:
+      (python_version, the target toolchain's PexTargetInfo, the manifest's `target`).
+    """
+    python_version = ctx.attr._python_version[PythonVersionInfo].version
+    target_info = ctx.toolchains[TARGET_TOOLCHAIN].pex_target
+    if not (ctx.file.complete_platform or target_info.spec):
+        crosspex_fail(
+            ctx.label,
+            "the target platform is none crosspex knows, so it has no wheel tags for it",
+            "set complete_platform on %s, or register a pex_target_toolchain for the platform" % ctx.label,
+        )
+    if ctx.file.complete_platform:
+        target = {"complete_platform": ctx.file.complete_platform.path, "name": target_info.name}
+    else:
+        target = {"platform": target_info.spec, "python_version": python_version}
+    return python_version, target_info, target
 
 def _py_pex_binary_impl(ctx):
     if ctx.attr.main and ctx.attr.entry_point:
@@ -55,26 +85,14 @@ def _py_pex_binary_impl(ctx):
             "max_install_jobs = %d is no number of jobs" % ctx.attr.max_install_jobs,
             "set -1 (pex decides), 0 (one per core), 1 (one at a time) or more",
         )
-    python_version = ctx.attr._python_version[PythonVersionInfo].version
-    target_info = ctx.toolchains[TARGET_TOOLCHAIN].pex_target
-
-    if not (ctx.file.complete_platform or target_info.spec):
-        crosspex_fail(
-            ctx.label,
-            "the target platform is none crosspex knows, so it has no wheel tags for it",
-            "set complete_platform on %s, or register a pex_target_toolchain for the platform" % ctx.label,
-        )
-    if ctx.file.complete_platform:
-        target = {"complete_platform": ctx.file.complete_platform.path, "name": target_info.name}
-    else:
-        target = {"platform": target_info.spec, "python_version": python_version}
+    python_version, target_info, target = manifest_target(ctx)
 
     if ctx.attr.layout == "zipapp":
         output = ctx.actions.declare_file(ctx.label.name + ".pex")
     else:
         output = ctx.actions.declare_directory(ctx.label.name + ".pex")
-    dep_files, imports = _dep_files(ctx, ctx.attr.deps + ctx.attr.data)
-    inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [dep_files])
+    files, imports = dep_files(ctx, ctx.attr.deps + ctx.attr.data)
+    inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [files])
 
     options = {
         "python_shebang": ctx.attr.python_shebang or None,
@@ -163,18 +181,15 @@ _LAUNCHER = """\
 exec "$0.runfiles/{pex}/__main__.py" "$@"
 """
 
-PY_PEX_BINARY_ATTRS = {
+# What goes into a PEX or a virtualenv layer, for which target: py_pex_binary and
+# py_venv_layer share these attributes, and the meaning of each.
+PEX_CONTENT_ATTRS = {
     "srcs": attr.label_list(allow_files = [".py"], doc = "First-party Python files of the binary itself."),
     "main": attr.label(
         allow_single_file = [".py"],
         doc = "The file run as `__main__`; it goes into the PEX at its runfiles path, whether or not `srcs` or a dependency list it. Excludes `entry_point`.",
     ),
     "entry_point": attr.string(doc = "`module` or `module:function` to run, as pex's --entry-point. Excludes `main`."),
-    "interpreter_only": attr.bool(
-        doc = "A PEX with neither `main` nor `entry_point`: it starts a Python interpreter " +
-              "with the deps importable (`app.pex script.py`, or a prompt). Without it, a " +
-              "binary with neither fails the build.",
-    ),
     "deps": attr.label_list(
         # Any target: py_library and pex_wheel targets, plain .whl files, filegroups of wheels.
         allow_files = True,
@@ -190,6 +205,18 @@ PY_PEX_BINARY_ATTRS = {
     "complete_platform": attr.label(
         allow_single_file = [".json"],
         doc = "A pex complete-platform JSON file (`pex3 interpreter inspect --markers --tags`); replaces the target toolchain's description and `python_version`.",
+    ),
+    "_python_version": attr.label(default = Label("//py/config:python_version")),
+    "_allowlist_function_transition": attr.label(
+        default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+    ),
+}
+
+PY_PEX_BINARY_ATTRS = dict(PEX_CONTENT_ATTRS, **{
+    "interpreter_only": attr.bool(
+        doc = "A PEX with neither `main` nor `entry_point`: it starts a Python interpreter " +
+              "with the deps importable (`app.pex script.py`, or a prompt). Without it, a " +
+              "binary with neither fails the build.",
     ),
     "python_shebang": attr.string(doc = "The PEX's shebang; default `#!/usr/bin/env pythonX.Y` for the target version."),
     "interpreter_constraints": attr.string_list(
@@ -236,12 +263,8 @@ PY_PEX_BINARY_ATTRS = {
               "`-1` pex decides from the wheels' sizes (in parallel when they average 1 MB " +
               "or more). Chosen by measurement: see docs/performance.md.",
     ),
-    "_python_version": attr.label(default = Label("//py/config:python_version")),
     "_default_skeleton": attr.label(default = Label("//py/private:default_skeleton")),
-    "_allowlist_function_transition": attr.label(
-        default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-    ),
-}
+})
 
 py_pex_binary = rule(
     implementation = _py_pex_binary_impl,

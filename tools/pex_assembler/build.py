@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
 from pex_assembler import compat, inputs, installed, target, wheels, zipapp
 from pex_assembler.errors import AssemblerError
@@ -38,7 +38,8 @@ def resolve_target(spec: dict) -> Target:
     return target.from_spec(platform, version)
 
 
-def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOptions:
+def entry_point_of(manifest: Manifest, sources: dict) -> Optional[str]:
+    """The entry point: the manifest's, or the module of its main file among `sources`."""
     entry_point = manifest.entry_point
     if manifest.main:
         main_path = next(
@@ -56,6 +57,11 @@ def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOption
                 "list the main file in srcs",
             )
         entry_point = inputs.module_of(main_path, manifest.main)
+    return entry_point
+
+
+def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOptions:
+    entry_point = entry_point_of(manifest, sources)
     version = the_target.python_version
     full = the_target.markers.get("python_full_version", version + ".0").split(".")
     # rules_py's placeholders, for users who bring their constraints along.
@@ -162,22 +168,28 @@ def _workdir(output: Path) -> Iterator[Path]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) -> None:
+def _checked(manifest: Manifest, workdir: Path) -> Tuple[Target, inputs.SortedInputs, list]:
+    """The target, the sorted inputs, and every wheel checked against the target (installed
+    trees packed into wheels in `workdir` first)."""
     the_target = resolve_target(dict(manifest.target))
     sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
+    wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
+    for tree in sorted_inputs.trees.values():
+        wheel_paths += [wheel for _, wheel in installed.repack(tree, workdir)]
+    records = {}
+    for record_path in sorted_inputs.wheel_records:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        records[record.get("wheel")] = record
+    read = (
+        wheels.from_record(p, records[str(p)]) if str(p) in records else wheels.read_wheel(p)
+        for p in wheel_paths
+    )
+    return the_target, sorted_inputs, compat.check_wheels(read, the_target)
+
+
+def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) -> None:
     with _workdir(output) as workdir:
-        wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
-        for tree in sorted_inputs.trees.values():
-            wheel_paths += [wheel for _, wheel in installed.repack(tree, workdir)]
-        records = {}
-        for record_path in sorted_inputs.wheel_records:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-            records[record.get("wheel")] = record
-        read = (
-            wheels.from_record(p, records[str(p)]) if str(p) in records else wheels.read_wheel(p)
-            for p in wheel_paths
-        )
-        dists = compat.check_wheels(read, the_target)
+        the_target, sorted_inputs, dists = _checked(manifest, workdir)
         options = _options(manifest, the_target, sorted_inputs.sources)
         if options.entry_point and not manifest.main:
             _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
@@ -199,3 +211,38 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
             compress=options.compress,
             staged=workdir / output.name,
         )
+
+
+def venv_layer(manifest: Manifest, prefix: str, interpreter: str, name: str) -> Path:
+    """Writes the tar layer of a virtualenv at `prefix` for the manifest's target and
+    inputs; on error nothing is left at the output path."""
+    # pypa/installer is among the libraries of pex-importing actions only.
+    from pex_assembler import venv_layer as venv_layer_module
+
+    output = manifest.output
+    try:
+        with _workdir(output) as workdir:
+            the_target, sorted_inputs, dists = _checked(manifest, workdir)
+            if the_target.markers.get("sys_platform") == "win32":
+                raise AssemblerError(
+                    name,
+                    f"is a virtualenv layer for {the_target.name}, and crosspex writes POSIX "
+                    "virtualenvs only (bin/, #! scripts), not Windows ones (Scripts/, launchers)",
+                    "build a py_pex_binary for Windows targets",
+                )
+            entry_point = entry_point_of(manifest, sorted_inputs.sources)
+            if entry_point and not manifest.main:
+                _check_entry_point(entry_point, sorted_inputs.sources, dists)
+            spec = venv_layer_module.VenvSpec(
+                prefix=prefix,
+                interpreter=interpreter,
+                python_version=the_target.python_version,
+                name=name,
+            )
+            venv_layer_module.write_layer(
+                spec, [d.path for d in dists], sorted_inputs.sources, entry_point, output
+            )
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+    return output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import posixpath
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -30,6 +31,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     skeleton.add_argument("--manifest", type=Path, required=True)
     skeleton.add_argument("--output", type=Path, required=True)
+
+    layer = commands.add_parser(
+        "venv-layer", help="write a virtualenv for the target as a tar layer, from a manifest"
+    )
+    layer.add_argument("--manifest", type=Path, required=True)
+    layer.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
+    layer.add_argument("--import-root", action="append", default=[], metavar="ROOT")
+    layer.add_argument("--prefix", required=True, help="the virtualenv's path in the image")
+    layer.add_argument("--interpreter", required=True, help="the image's CPython, absolute")
+    layer.add_argument("--name", required=True, help="the name of bin/<name>, the entry point")
 
     check = commands.add_parser(
         "check-wheel", help="check a wheel fully and write its record for later builds"
@@ -92,6 +103,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "build":
             loaded = manifest.load(args.manifest, args.input, args.import_root)
             build.assemble(loaded, args.skeleton)
+        elif args.command == "venv-layer":
+            for flag, value in (("--prefix", args.prefix), ("--interpreter", args.interpreter)):
+                if posixpath.normpath(value) != value or not value.startswith("/"):
+                    raise AssemblerError(
+                        f"{flag} {value!r}",
+                        "is not an absolute, normalised path",
+                        "give the path it has in the image, e.g. /opt/venv or /usr/bin/python3.11",
+                    )
+            loaded = manifest.load(args.manifest, args.input, args.import_root)
+            build.venv_layer(loaded, args.prefix, args.interpreter, args.name)
         elif args.command == "skeleton":
             build.skeleton(manifest.load(args.manifest), args.output)
         elif args.command == "check-wheel":

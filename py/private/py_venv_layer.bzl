@@ -1,0 +1,81 @@
+"""py_venv_layer: a virtualenv for the target platform as a tar layer, for container images."""
+
+load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
+load(":errors.bzl", "crosspex_fail")
+load(":pex_inputs.bzl", "input_arg")
+load(":pex_skeleton.bzl", "TARGET_TOOLCHAIN")
+load(":py_pex_binary.bzl", "PEX_CONTENT_ATTRS", "dep_files", "manifest_target")
+load(":python_version.bzl", "set_python_version")
+
+def _absolute(ctx, name, value):
+    parts = value.split("/")
+    if not value.startswith("/") or "" in parts[1:] or "." in parts or ".." in parts:
+        crosspex_fail(
+            ctx.label,
+            "%s %r is not an absolute, normalised path" % (name, value),
+            "give the path it has in the image, e.g. /opt/venv or /usr/bin/python3.11",
+        )
+
+def _py_venv_layer_impl(ctx):
+    if ctx.attr.main and ctx.attr.entry_point:
+        crosspex_fail(ctx.label, "sets both main and entry_point", "keep one of them")
+    python_version, target_info, target = manifest_target(ctx)
+    interpreter = ctx.attr.interpreter or "/usr/bin/python" + python_version
+    _absolute(ctx, "prefix", ctx.attr.prefix)
+    _absolute(ctx, "interpreter", interpreter)
+
+    output = ctx.actions.declare_file(ctx.label.name + ".tar")
+    files, imports = dep_files(ctx, ctx.attr.deps + ctx.attr.data)
+    inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [files])
+    manifest = ctx.actions.declare_file(ctx.label.name + ".venv_manifest.json")
+    ctx.actions.write(manifest, json.encode({
+        "output": output.path,
+        "target": target,
+        "workspace_name": ctx.workspace_name,
+        "main": ctx.file.main.short_path if ctx.file.main else None,
+        "entry_point": ctx.attr.entry_point or None,
+    }))
+    args = ctx.actions.args()
+    args.add("venv-layer")
+    args.add("--manifest", manifest)
+    args.add("--prefix", ctx.attr.prefix)
+    args.add("--interpreter", interpreter)
+    args.add("--name", ctx.label.name)
+    args.add_all(inputs, map_each = input_arg)
+    args.add_all(imports, format_each = "--import-root=%s")
+    run_assembler(
+        ctx,
+        args = args,
+        inputs = depset([manifest] + ctx.files.complete_platform, transitive = [inputs]),
+        outputs = [output],
+        mnemonic = "PexVenvLayer",
+        progress_message = "Writing virtualenv layer %s for %s" % (output.short_path, target_info.name),
+        uses_pex = False,
+    )
+    return [DefaultInfo(files = depset([output]))]
+
+py_venv_layer = rule(
+    implementation = _py_venv_layer_impl,
+    attrs = dict(
+        PEX_CONTENT_ATTRS,
+        prefix = attr.string(
+            default = "/opt/venv",
+            doc = "The virtualenv's absolute path in the image.",
+        ),
+        interpreter = attr.string(
+            doc = "The absolute path of the image's CPython; empty: `/usr/bin/pythonX.Y` for " +
+                  "the target version.",
+        ),
+    ),
+    cfg = set_python_version,
+    toolchains = [ASSEMBLER_TOOLCHAIN, TARGET_TOOLCHAIN],
+    doc = """Builds `<name>.tar`: a virtualenv for the target platform (`--platforms`) as a
+container image layer, from the same sources and wheels as a `py_pex_binary`.
+
+The layer holds `prefix/` as a virtualenv: `pyvenv.cfg`, `bin/python*` links to
+`interpreter`, every wheel installed by its scheme and RECORD (console and GUI scripts in
+`bin/`), the first-party files in `site-packages`, and `bin/<name>` running `main` or
+`entry_point`. Nothing is installed when the container starts. The tar is deterministic:
+sorted members, mtime 0, owner 0:0 without names, modes 0755 or 0644. Every wheel is checked
+against the target's tags, as for a PEX; Windows targets fail (a POSIX virtualenv only).""",
+)

@@ -1,0 +1,192 @@
+"""The virtualenv layer outside Bazel: real wheels in, a tar that unpacks into a virtualenv
+that runs on Debian 12's /usr/bin/python3.11 (this machine's root, through bubblewrap)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import posixpath
+import subprocess
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pex_assembler.cli import main as cli_main
+from support import PLATFORMS, find_wheel
+
+PREFIX = "/opt/venv"
+INTERPRETER = "/usr/bin/python3.11"
+APP = """\
+import dateutil.parser, msgpack, six, yaml
+print(dateutil.parser.parse("2024-05-06").day + 23)
+print(msgpack.unpackb(msgpack.packb([1])))
+print(yaml.__with_libyaml__, six.PY3)
+"""
+
+
+def _record_line(name: str, data: bytes) -> bytes:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}\n".encode()
+
+
+def _tool_wheel(directory: Path) -> Path:
+    """A wheel with console and GUI entry points, a script and a data file in .data/."""
+    dist_info = "tool-2.0.dist-info"
+    entries = {
+        "tool/__init__.py": b"def main():\n    print('tool main')\n",
+        "tool-2.0.data/scripts/tool-script": b"#!python\nprint('tool script')\n",
+        "tool-2.0.data/data/share/tool/README": b"shared\n",
+        f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: tool\nVersion: 2.0\n",
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist_info}/entry_points.txt": (
+            b"[console_scripts]\ntool = tool:main\n[gui_scripts]\ntool-gui = tool:main\n"
+        ),
+    }
+    record = b"".join(_record_line(n, d) for n, d in entries.items())
+    entries[f"{dist_info}/RECORD"] = record + f"{dist_info}/RECORD,,\n".encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "tool-2.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name)
+            # A regular file without executable bits, the script too: the layer makes scripts
+            # executable, as pip does.
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, data)
+    return path
+
+
+def _layer(tmp_path: Path, wheels, platform: str = "linux_x86_64", *args: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "app").mkdir(exist_ok=True)
+    (tmp_path / "app" / "main.py").write_text(APP)
+    output = tmp_path / "out" / "app.tar"
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "output": str(output),
+                "target": {"platform": PLATFORMS[platform], "python_version": "3.11"},
+                "sources": [
+                    {"path": str(tmp_path / "app" / "main.py"), "archive_path": "app/main.py"}
+                ],
+                "entry_point": "app.main",
+                "wheels": [str(w) for w in wheels],
+            }
+        )
+    )
+    flags = ["--prefix", PREFIX, "--interpreter", INTERPRETER, "--name", "app", *args]
+    assert cli_main(["venv-layer", "--manifest", str(manifest), *flags]) == 0
+    return output
+
+
+def _wheels(wheel_dir: Path, directory: Path, platform: str = "linux_x86_64"):
+    names = ("PyYAML", "msgpack", "python_dateutil", "six")
+    return [find_wheel(wheel_dir, platform, n) for n in names] + [_tool_wheel(directory)]
+
+
+def _in_image(tmp_path: Path, layer: Path, *command: str) -> str:
+    """Runs `command` on this machine's root with the layer unpacked at its prefix."""
+    image = tmp_path / "image"
+    with tarfile.open(layer) as tar:
+        tar.extractall(image)
+    done = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt",
+         "--ro-bind", str(image / "opt" / "venv"), PREFIX, "--proc", "/proc", "--dev", "/dev",
+         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--", *command],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_layer_is_a_virtualenv_that_runs(wheel_dir, tmp_path):
+    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path))
+    assert _in_image(tmp_path, layer, f"{PREFIX}/bin/app").split() == ["29", "[1]", "True", "True"]
+    assert _in_image(tmp_path, layer, f"{PREFIX}/bin/tool") == "tool main\n"
+    assert _in_image(tmp_path, layer, f"{PREFIX}/bin/tool-script") == "tool script\n"
+    where = _in_image(
+        tmp_path,
+        layer,
+        f"{PREFIX}/bin/python",
+        "-c",
+        "import sys, yaml; print(sys.prefix, yaml.__file__)",
+    )
+    assert where == f"{PREFIX} {PREFIX}/lib/python3.11/site-packages/yaml/__init__.py\n"
+
+
+def test_the_tar_is_deterministic_and_normalised(wheel_dir, tmp_path):
+    first = _layer(tmp_path / "a", _wheels(wheel_dir, tmp_path / "a"))
+    second = _layer(tmp_path / "b", _wheels(wheel_dir, tmp_path / "b"))
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(first) as tar:
+        members = tar.getmembers()
+    names = [m.name for m in members]
+    assert names == sorted(names)
+    assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, 0, "", "")}
+    modes = {m.name: (m.type, m.mode) for m in members}
+    site = "opt/venv/lib/python3.11/site-packages"
+    assert modes["opt/venv"] == (tarfile.DIRTYPE, 0o755)
+    assert modes[f"{site}/six.py"] == (tarfile.REGTYPE, 0o644)
+    assert modes["opt/venv/bin/tool"] == (tarfile.REGTYPE, 0o755)
+    assert modes["opt/venv/bin/python3.11"] == (tarfile.SYMTYPE, 0o777)
+    assert sorted(_children(names, "opt/venv/bin/")) == [
+        "app", "python", "python3", "python3.11", "tool", "tool-gui", "tool-script",
+    ]  # fmt: skip
+    assert "opt/venv/share/tool/README" in names
+
+
+def _children(names, directory: str):
+    return [n[len(directory) :] for n in names if posixpath.dirname(n) + "/" == directory]
+
+
+def test_pyvenv_cfg_links_scripts_and_records(wheel_dir, tmp_path):
+    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path))
+    with tarfile.open(layer) as tar:
+        read = lambda name: tar.extractfile(name).read()  # noqa: E731
+        assert read("opt/venv/pyvenv.cfg") == (
+            b"home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11\n"
+        )
+        assert tar.getmember("opt/venv/bin/python").linkname == INTERPRETER
+        assert read("opt/venv/bin/tool").startswith(b"#!/opt/venv/bin/python\n")
+        assert read("opt/venv/bin/tool-script") == b"#!/opt/venv/bin/python\nprint('tool script')\n"
+        site = "opt/venv/lib/python3.11/site-packages"
+        assert read(f"{site}/tool-2.0.dist-info/INSTALLER") == b"crosspex\n"
+        rows = list(csv.reader(io.StringIO(read(f"{site}/tool-2.0.dist-info/RECORD").decode())))
+        recorded = {row[0]: row[1] for row in rows}
+        # Every installed file, by its path from site-packages, with the hash of what is there.
+        assert recorded["../../../bin/tool-script"].startswith("sha256=")
+        assert "../../../share/tool/README" in recorded
+        assert "tool-2.0.dist-info/INSTALLER" in recorded
+        for path, digest in recorded.items():
+            if digest:
+                data = read(posixpath.normpath(f"{site}/{path}"))
+                expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+                assert digest == "sha256=" + expected.decode(), path
+
+
+def test_a_wheel_for_another_platform_is_rejected_and_nothing_written(wheel_dir, tmp_path, capsys):
+    wheels = _wheels(wheel_dir, tmp_path, "macos_arm64")
+    with pytest.raises(AssertionError):
+        _layer(tmp_path, wheels)
+    assert "cannot run on target" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "app.tar").exists()
+
+
+def test_windows_targets_are_refused(wheel_dir, tmp_path, capsys):
+    with pytest.raises(AssertionError):
+        _layer(tmp_path, [find_wheel(wheel_dir, "windows_x86_64", "six")], "windows_x86_64")
+    err = capsys.readouterr().err
+    assert "writes POSIX virtualenvs only" in err and "fix: build a py_pex_binary" in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_prefix_must_be_absolute(tmp_path, capsys):
+    with pytest.raises(AssertionError):
+        _layer(tmp_path, [], "linux_x86_64", "--prefix", "opt/venv")
+    assert "--prefix 'opt/venv': is not an absolute, normalised path" in capsys.readouterr().err

@@ -1,0 +1,209 @@
+"""`write_layer`: a virtualenv for the target platform as a deterministic tar layer.
+
+The same inputs as a PEX, checked the same way; but instead of a zipapp to install itself on
+its first run, the tar holds the installed virtualenv at `prefix`, for a container image:
+`pyvenv.cfg`, `bin/python*` links to the image's interpreter, every wheel installed by its
+scheme and RECORD (pypa/installer, into tar entries rather than files), the first-party
+files, and `bin/<name>` running the entry point. Nothing of the target runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import posixpath
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Dict, Iterable, Mapping, Optional, Tuple
+
+from installer import install
+from installer.destinations import WheelDestination
+from installer.records import Hash, RecordEntry
+from installer.scripts import Script
+from installer.sources import WheelFile
+from installer.utils import construct_record_file, fix_shebang
+
+from pex_assembler.errors import AssemblerError
+
+# What the layer says installed its distributions (the INSTALLER file of each dist-info).
+INSTALLER = b"crosspex\n"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One tar member: a file's bytes, or a symlink's target; a directory has neither."""
+
+    mode: int
+    data: Optional[bytes] = None
+    link: Optional[str] = None
+
+
+class Layer:
+    """The tar's members by path (no leading slash), with their parent directories."""
+
+    def __init__(self) -> None:
+        self.entries: Dict[str, Entry] = {}
+
+    def add(self, path: str, entry: Entry) -> None:
+        clean = posixpath.normpath(path)
+        if clean.startswith(("/", "../")) or clean in ("..", "."):
+            raise AssemblerError(path, "escapes the layer", "name a path inside the virtualenv")
+        if clean in self.entries:
+            raise AssemblerError(
+                "/" + clean,
+                "is written twice into the layer",
+                "keep one of the files that install there",
+            )
+        self.entries[clean] = entry
+        for parent in PurePosixPath(clean).parents:
+            if str(parent) != ".":
+                self.entries.setdefault(str(parent), Entry(mode=0o755))
+
+    def write(self, output: Path) -> None:
+        """Sorted members, fixed owner, time and modes: the same bytes for the same content."""
+        with tarfile.open(output, "w", format=tarfile.GNU_FORMAT) as tar:
+            for path in sorted(self.entries):
+                entry = self.entries[path]
+                info = tarfile.TarInfo(path)
+                info.mtime = 0
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                info.mode = entry.mode
+                if entry.link is not None:
+                    info.type = tarfile.SYMTYPE
+                    info.linkname = entry.link
+                    tar.addfile(info)
+                elif entry.data is not None:
+                    info.size = len(entry.data)
+                    tar.addfile(info, io.BytesIO(entry.data))
+                else:
+                    info.type = tarfile.DIRTYPE
+                    tar.addfile(info)
+
+
+def _record_hash(data: bytes) -> Hash:
+    digest = hashlib.sha256(data).digest()
+    return Hash("sha256", base64.urlsafe_b64encode(digest).decode("ascii").rstrip("="))
+
+
+class LayerDestination(WheelDestination):
+    """pypa/installer's destination for one wheel: files go into the layer, not to disk."""
+
+    def __init__(self, layer: Layer, schemes: Mapping[str, str], python: str) -> None:
+        self.layer = layer
+        self.schemes = schemes
+        self.python = python
+
+    def _put(self, scheme: str, path: str, data: bytes, is_executable: bool) -> RecordEntry:
+        self.layer.add(
+            posixpath.join(self.schemes[scheme], path),
+            Entry(mode=0o755 if is_executable else 0o644, data=data),
+        )
+        return RecordEntry(path, _record_hash(data), len(data))
+
+    def write_file(
+        self, scheme: str, path: str | os.PathLike[str], stream: BinaryIO, is_executable: bool
+    ) -> RecordEntry:
+        path = os.fspath(path)
+        if scheme == "scripts":
+            # A script's `#!python` becomes the virtualenv's Python; and it is executable, as
+            # pip makes it, whatever mode the wheel gave it.
+            with fix_shebang(stream, self.python) as fixed:
+                return self._put(scheme, path, fixed.read(), True)
+        return self._put(scheme, path, stream.read(), is_executable)
+
+    def write_script(self, name: str, module: str, attr: str, section: str) -> RecordEntry:
+        script_name, data = Script(name, module, attr, section).generate(self.python, "posix")
+        return self._put("scripts", script_name, data, True)
+
+    def finalize_installation(
+        self, scheme: str, record_file_path: str, records: Iterable[Tuple[str, RecordEntry]]
+    ) -> None:
+        def prefix_for_scheme(other: str) -> Optional[str]:
+            if other == scheme:
+                return None
+            return posixpath.relpath(self.schemes[other], self.schemes[scheme]) + "/"
+
+        with construct_record_file(list(records), prefix_for_scheme) as stream:
+            self._put(scheme, record_file_path, stream.read(), False)
+
+
+@dataclass(frozen=True)
+class VenvSpec:
+    """Where the virtualenv lives in the image, and with which interpreter."""
+
+    prefix: str
+    interpreter: str
+    python_version: str
+    name: str
+
+    @property
+    def site_packages(self) -> str:
+        return f"{self.prefix}/lib/python{self.python_version}/site-packages".lstrip("/")
+
+
+def _launcher(python: str, entry_point: str) -> bytes:
+    module, _, function = entry_point.partition(":")
+    if function:
+        body = (
+            f"import sys\nfrom {module} import {function.split('.')[0]}\nsys.exit({function}())\n"
+        )
+    else:
+        body = f"import runpy\nrunpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
+    return f"#!{python}\n{body}".encode()
+
+
+def write_layer(
+    spec: VenvSpec,
+    wheels: Iterable[Path],
+    sources: Mapping[str, Path],
+    entry_point: Optional[str],
+    output: Path,
+) -> Path:
+    """Writes `output`, or nothing: a failed layer leaves no file behind."""
+    prefix = spec.prefix.lstrip("/")
+    python = f"{spec.prefix}/bin/python"
+    major = spec.python_version.split(".")[0]
+    layer = Layer()
+    layer.add(
+        f"{prefix}/pyvenv.cfg",
+        Entry(
+            mode=0o644,
+            data=(
+                f"home = {posixpath.dirname(spec.interpreter)}\n"
+                "include-system-site-packages = false\n"
+                f"version = {spec.python_version}\n"
+            ).encode(),
+        ),
+    )
+    for name in ("python", f"python{major}", f"python{spec.python_version}"):
+        layer.add(f"{prefix}/bin/{name}", Entry(mode=0o777, link=spec.interpreter))
+    schemes = {
+        "purelib": spec.site_packages,
+        "platlib": spec.site_packages,
+        "scripts": f"{prefix}/bin",
+        "data": prefix,
+        "headers": f"{prefix}/include/site/python{spec.python_version}",
+    }
+    for wheel in wheels:
+        with WheelFile.open(wheel) as source:
+            headers = dict(schemes, headers=f"{schemes['headers']}/{source.distribution}")
+            install(source, LayerDestination(layer, headers, python), {"INSTALLER": INSTALLER})
+    for archive_path, path in sorted(sources.items()):
+        layer.add(f"{spec.site_packages}/{archive_path}", Entry(mode=0o644, data=path.read_bytes()))
+    if entry_point:
+        launcher = _launcher(python, entry_point)
+        layer.add(f"{prefix}/bin/{spec.name}", Entry(mode=0o755, data=launcher))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, staged = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(handle)
+    try:
+        layer.write(Path(staged))
+        os.replace(staged, output)
+    finally:
+        Path(staged).unlink(missing_ok=True)
+    return output

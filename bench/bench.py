@@ -267,6 +267,7 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
     row(f"{app} app's wheels unzipped one after another (median of 3)", f"{unzip_seconds:.3f} s",
         "yardstick of a first run")  # fmt: skip
     data = json.loads(path.read_text())
+    builds = {}
     for label, options in VARIANTS:
         options = {**DEFAULT_OPTIONS, **options}
         variant = work / label.replace(", ", "-").replace(" ", "_")
@@ -290,10 +291,41 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
         first = _median(firsts)
         warm, _ = best(run, runs=5, env=env)
         size = sum(p.stat().st_size for p in pex.rglob("*")) if pex.is_dir() else pex.stat().st_size
+        builds[label] = built
         row(f"  {label}: build", f"{built:.2f} s", f"{size / 2**20:.0f} MiB")
         against = f"{ratio(first, plain)} of the venv, {ratio(first, unzip_seconds)} of the unzip"
         row(f"  {label}: first run (median of 3)", f"{first:.3f} s", against)
         row(f"  {label}: warm run", f"{warm:.3f} s", f"{ratio(warm, plain)} of the venv")
+    bench_layer(app, data, python, plain, builds[VARIANTS[0][0]], path.parent, work / "layer")
+
+
+def bench_layer(
+    app: str, data: dict, python: str, plain: float, pex_build: float, records: Path, work: Path
+) -> None:
+    """py_venv_layer's tar, unpacked where the image would have it: its build against the
+    default PEX's, its first run (no .pyc yet, as in a fresh container) against the venv's."""
+    work.mkdir()
+    prefix = work / "venv"
+    data.update(DEFAULT_OPTIONS, output=str(work / "app.tar"))
+    (work / "manifest.json").write_text(json.dumps(data))
+    inputs = [f"--input={r.name}={r}" for r in sorted(records.glob("records/*.json"))]
+    layer = [*ASSEMBLER, "venv-layer", "--manifest", str(work / "manifest.json"),
+             "--prefix", str(prefix), "--interpreter", python, "--name", "app",
+             *inputs]  # fmt: skip
+    built, _ = timed(layer, env=assembler_env())
+    size = (work / "app.tar").stat().st_size
+    row(f"{app} venv layer: build", f"{built:.2f} s",
+        f"{ratio(built, pex_build)} of the default PEX's, {size / 2**20:.0f} MiB")  # fmt: skip
+    unpack = ["sh", "-c", f"rm -rf {prefix} && tar -xf {work / 'app.tar'} -C /"]
+    firsts = []
+    for _ in range(3):  # each first run from a freshly unpacked layer; the median of three
+        subprocess.run(unpack, check=True)
+        firsts.append(timed([str(prefix / "bin" / "app")])[0])
+    first = _median(firsts)
+    warm, _ = best([str(prefix / "bin" / "app")], runs=5)
+    row(f"{app} venv layer: first run (median of 3)", f"{first:.3f} s",
+        f"{ratio(first, plain)} of the venv")  # fmt: skip
+    row(f"{app} venv layer: warm run", f"{warm:.3f} s", f"{ratio(warm, plain)} of the venv")
 
 
 def bench_bazel(work: Path) -> None:

@@ -7,6 +7,7 @@
 - `PexWheelInfo`: the provider `pex_wheel` returns, for rules that make wheels.
 - `pip_lock`: a `bazel run` target that writes the hash-pinned lock `pip_wheels` reads.
 - `py_venv_layer`: writes `<name>.tar`, a virtualenv for the target platform as an image layer.
+- `py_venv_cross_layer`, `py_venv_layers`: a `py_venv_layer` for other platforms, by name.
 """
 
 load("//py/private:pex_wheel.bzl", _pex_wheel = "pex_wheel")
@@ -18,7 +19,12 @@ load(
     _py_pex_cross_binaries = "py_pex_cross_binaries",
     _py_pex_cross_binary = "py_pex_cross_binary",
 )
-load("//py/private:py_venv_layer.bzl", _py_venv_layer = "py_venv_layer")
+load(
+    "//py/private:py_venv_layer.bzl",
+    _py_venv_cross_layer = "py_venv_cross_layer",
+    _py_venv_layer = "py_venv_layer",
+    _py_venv_layers = "py_venv_layers",
+)
 
 py_pex_binary = _py_pex_binary
 py_pex_cross_binary = _py_pex_cross_binary
@@ -27,3 +33,5 @@ pex_wheel = _pex_wheel
 PexWheelInfo = _PexWheelInfo
 pip_lock = _pip_lock
 py_venv_layer = _py_venv_layer
+py_venv_cross_layer = _py_venv_cross_layer
+py_venv_layers = _py_venv_layers

@@ -12,7 +12,7 @@ def _for_platform_impl(settings, attr):
         PYTHON_VERSION_FLAG: attr.python_version or settings[PYTHON_VERSION_FLAG],
     }
 
-_for_platform = transition(
+for_platform = transition(
     implementation = _for_platform_impl,
     inputs = [PYTHON_VERSION_FLAG],
     outputs = ["//command_line_option:platforms", PYTHON_VERSION_FLAG],
@@ -53,7 +53,7 @@ py_pex_cross_binary = rule(
 The rule itself stays in the top-level configuration, so its output sits in `bazel-bin`
 whatever the platform: `bazel build //app:all` writes every platform's PEX side by side.""",
     attrs = {
-        "pex": attr.label(mandatory = True, cfg = _for_platform, doc = "The py_pex_binary to build."),
+        "pex": attr.label(mandatory = True, cfg = for_platform, doc = "The py_pex_binary to build."),
         "platform": attr.label(mandatory = True, doc = "The target platform, e.g. @crosspex//py/platforms:macos_arm64."),
         "python_version": attr.string(doc = "Target CPython version, MAJOR.MINOR; empty keeps the current one. A py_pex_binary pinned to another version fails the build."),
         "_allowlist_function_transition": attr.label(
@@ -64,6 +64,26 @@ whatever the platform: `bazel build //app:all` writes every platform's PEX side 
 
 def _platform_name(label):
     return label.split(":")[-1] if ":" in label else label.split("/")[-1]
+
+def cross_targets(name, platforms, python_versions):
+    """The (target name, platform, Python version) of each target a cross macro generates.
+
+    Args:
+      name: the macro's name: the prefix of every target.
+      platforms: platform labels.
+      python_versions: CPython versions; empty: one target per platform, the current version.
+
+    Returns:
+      A list of (name, platform, version) tuples: `<name>_<platform>[_py<XY>]`.
+    """
+    targets = []
+    for platform in platforms:
+        for version in python_versions or [""]:
+            target = "%s_%s" % (name, _platform_name(platform))
+            if version:
+                target += "_py" + version.replace(".", "")
+            targets.append((target, platform, version))
+    return targets
 
 def py_pex_cross_binaries(name, pex, platforms, python_versions = [], **kwargs):
     """One py_pex_cross_binary per platform (and Python version), and a filegroup of them all.
@@ -78,18 +98,13 @@ def py_pex_cross_binaries(name, pex, platforms, python_versions = [], **kwargs):
       python_versions: CPython versions to build each platform for; empty: the current one.
       **kwargs: common attributes (tags, visibility, ...) for every generated target.
     """
-    targets = []
-    for platform in platforms:
-        for version in python_versions or [""]:
-            target = "%s_%s" % (name, _platform_name(platform))
-            if version:
-                target += "_py" + version.replace(".", "")
-            py_pex_cross_binary(
-                name = target,
-                pex = pex,
-                platform = platform,
-                python_version = version,
-                **kwargs
-            )
-            targets.append(":" + target)
-    native.filegroup(name = name, srcs = targets, **kwargs)
+    targets = cross_targets(name, platforms, python_versions)
+    for target, platform, version in targets:
+        py_pex_cross_binary(
+            name = target,
+            pex = pex,
+            platform = platform,
+            python_version = version,
+            **kwargs
+        )
+    native.filegroup(name = name, srcs = [":" + t for t, _, _ in targets], **kwargs)

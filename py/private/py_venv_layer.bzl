@@ -4,8 +4,10 @@ load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
 load(":errors.bzl", "crosspex_fail")
 load(":pex_inputs.bzl", "input_arg")
 load(":pex_skeleton.bzl", "TARGET_TOOLCHAIN")
+load(":providers.bzl", "PexBinaryInfo")
 load(":py_pex_binary.bzl", "PEX_CONTENT_ATTRS", "dep_files", "manifest_target")
-load(":python_version.bzl", "set_python_version")
+load(":py_pex_cross_binary.bzl", "cross_targets", "for_platform")
+load(":python_version.bzl", "fail_python_version_conflict", "set_python_version")
 
 def _absolute(ctx, name, value):
     parts = value.split("/")
@@ -52,7 +54,8 @@ def _py_venv_layer_impl(ctx):
         progress_message = "Writing virtualenv layer %s for %s" % (output.short_path, target_info.name),
         uses_pex = False,
     )
-    return [DefaultInfo(files = depset([output]))]
+    built_for = PexBinaryInfo(python_version = None if ctx.file.complete_platform else python_version)
+    return [DefaultInfo(files = depset([output])), built_for]
 
 py_venv_layer = rule(
     implementation = _py_venv_layer_impl,
@@ -79,3 +82,56 @@ The layer holds `prefix/` as a virtualenv: `pyvenv.cfg`, `bin/python*` links to
 sorted members, mtime 0, owner 0:0 without names, modes 0755 or 0644. Every wheel is checked
 against the target's tags, as for a PEX; Windows targets fail (a POSIX virtualenv only).""",
 )
+
+def _py_venv_cross_layer_impl(ctx):
+    layer = ctx.attr.layer[0]
+    built_for = layer[PexBinaryInfo].python_version
+    if ctx.attr.python_version and built_for and built_for != ctx.attr.python_version:
+        fail_python_version_conflict(str(layer.label), built_for, ctx.attr.python_version)
+    (tar,) = layer[DefaultInfo].files.to_list()
+    output = ctx.actions.declare_file(ctx.label.name + ".tar")
+    ctx.actions.symlink(output = output, target_file = tar)
+    return [DefaultInfo(files = depset([output]))]
+
+py_venv_cross_layer = rule(
+    implementation = _py_venv_cross_layer_impl,
+    doc = """Builds a `py_venv_layer` for `platform` and puts it at `<name>.tar` in this package,
+so one build writes every platform's layer side by side.""",
+    attrs = {
+        "layer": attr.label(
+            mandatory = True,
+            cfg = for_platform,
+            providers = [PexBinaryInfo],
+            doc = "The py_venv_layer to build.",
+        ),
+        "platform": attr.label(mandatory = True, doc = "The target platform, e.g. @crosspex//py/platforms:linux_aarch64."),
+        "python_version": attr.string(doc = "Target CPython version, MAJOR.MINOR; empty keeps the current one. A py_venv_layer pinned to another version fails the build."),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
+def py_venv_layers(name, layer, platforms, python_versions = [], **kwargs):
+    """One py_venv_cross_layer per platform (and Python version), and a filegroup of them all.
+
+    Targets are named `<name>_<platform>` (`<name>_<platform>_py<XY>` with python_versions),
+    each writing `<target name>.tar`, as py_pex_cross_binaries names its PEXes.
+
+    Args:
+      name: prefix of the generated targets, and the name of the filegroup holding them all.
+      layer: the py_venv_layer to build for each platform.
+      platforms: platform labels, e.g. ["@crosspex//py/platforms:linux_aarch64"].
+      python_versions: CPython versions to build each platform for; empty: the current one.
+      **kwargs: common attributes (tags, visibility, ...) for every generated target.
+    """
+    targets = cross_targets(name, platforms, python_versions)
+    for target, platform, version in targets:
+        py_venv_cross_layer(
+            name = target,
+            layer = layer,
+            platform = platform,
+            python_version = version,
+            **kwargs
+        )
+    native.filegroup(name = name, srcs = [":" + t for t, _, _ in targets], **kwargs)

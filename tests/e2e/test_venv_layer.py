@@ -4,24 +4,28 @@ of scripts/aarch64-python.sh under qemu-user. Both print what the PEX of the sam
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from bazel import Bazel
+from conftest import copy_of_app
 from support import ROOT
 from test_app_workspace import EXPECTED_OUTPUT
 
 
 @pytest.fixture(scope="module")
 def layers(app_bazel, tmp_path_factory):
-    """platform -> the unpacked layer's /opt/venv."""
+    """platform -> the unpacked layer's /opt/venv, both built in one invocation."""
+    app_bazel.build("//layer:app_layer_for")
     unpacked = {}
     for platform in ("linux_x86_64", "linux_aarch64"):
-        app_bazel.build("//layer:app_layer", platform=platform)
         image = tmp_path_factory.mktemp(platform)
-        with tarfile.open(app_bazel.output("layer/app_layer.tar")) as tar:
+        with tarfile.open(app_bazel.output(f"layer/app_layer_for_{platform}.tar")) as tar:
             tar.extractall(image)
         unpacked[platform] = image / "opt" / "venv"
     return unpacked
@@ -59,3 +63,20 @@ def test_the_aarch64_layer_runs_under_qemu(layers):
     assert done.stdout == EXPECTED_OUTPUT
     native = sorted(p.name for p in layers["linux_aarch64"].rglob("*.so"))
     assert native and all("aarch64" in n for n in native), native
+
+
+def test_the_same_bytes_from_another_checkout_output_base_and_exec_python(app_bazel, tmp_path):
+    app_bazel.build("//layer:app_layer", platform="linux_x86_64")
+    here = app_bazel.output("layer/app_layer.tar").read_bytes()
+    elsewhere = Bazel(
+        copy_of_app(tmp_path / "elsewhere" / "app"),
+        tmp_path / "output_base",
+        env={**os.environ, "CROSSPEX_PYTHON": os.path.realpath(sys.executable)},
+    )
+    try:
+        elsewhere.build("//layer:app_layer", platform="linux_x86_64")
+        there = elsewhere.output("layer/app_layer.tar").read_bytes()
+        assert elsewhere.exec_python() != app_bazel.exec_python()
+    finally:
+        elsewhere.shutdown()
+    assert here == there

@@ -190,3 +190,28 @@ def test_prefix_must_be_absolute(tmp_path, capsys):
     with pytest.raises(AssertionError):
         _layer(tmp_path, [], "linux_x86_64", "--prefix", "opt/venv")
     assert "--prefix 'opt/venv': is not an absolute, normalised path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("hostile", ["tampered", "escaping"])
+def test_hostile_wheels_get_the_pex_messages_and_no_layer(wheel_dir, tmp_path, capsys, hostile):
+    six = find_wheel(wheel_dir, "linux_x86_64", "six")
+    rewritten = tmp_path / "hostile" / six.name
+    rewritten.parent.mkdir()
+    with zipfile.ZipFile(six) as src, zipfile.ZipFile(rewritten, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "six.py":
+                if hostile == "tampered":
+                    data += b"\nimport os; os.system('evil')\n"
+                else:
+                    dst.writestr("../../escape.py", data)
+            dst.writestr(info.filename, data)
+    with pytest.raises(AssertionError):
+        _layer(tmp_path, [rewritten])
+    err = capsys.readouterr().err
+    expected = {
+        "tampered": "'six.py', whose content does not match its RECORD hash: tampered",
+        "escaping": "'../../escape.py'",
+    }[hostile]
+    assert f"pex-assembler: error: {rewritten}: " in err and expected in err, err
+    assert not (tmp_path / "out" / "app.tar").exists()

@@ -65,16 +65,16 @@ whatever the platform: `bazel build //app:all` writes every platform's PEX side 
 def _platform_name(label):
     return label.split(":")[-1] if ":" in label else label.split("/")[-1]
 
-def cross_targets(name, platforms, python_versions):
-    """The (target name, platform, Python version) of each target a cross macro generates.
+def declare_cross_targets(kind, name, built, platforms, python_versions, kwargs):
+    """Declares a `kind` target per platform (and Python version), and a filegroup of them all.
 
     Args:
-      name: the macro's name: the prefix of every target.
+      kind: the rule, e.g. py_pex_cross_binary.
+      name: the macro's name: the prefix of every target and the filegroup's name.
+      built: the attribute naming what is built for each platform, e.g. {"pex": ":app_pex"}.
       platforms: platform labels.
       python_versions: CPython versions; empty: one target per platform, the current version.
-
-    Returns:
-      A list of (name, platform, version) tuples: `<name>_<platform>[_py<XY>]`.
+      kwargs: common attributes (tags, visibility, ...) for every generated target.
     """
     targets = []
     for platform in platforms:
@@ -82,8 +82,9 @@ def cross_targets(name, platforms, python_versions):
             target = "%s_%s" % (name, _platform_name(platform))
             if version:
                 target += "_py" + version.replace(".", "")
-            targets.append((target, platform, version))
-    return targets
+            kind(name = target, platform = platform, python_version = version, **dict(built, **kwargs))
+            targets.append(":" + target)
+    native.filegroup(name = name, srcs = targets, **kwargs)
 
 def py_pex_cross_binaries(name, pex, platforms, python_versions = [], **kwargs):
     """One py_pex_cross_binary per platform (and Python version), and a filegroup of them all.
@@ -98,13 +99,4 @@ def py_pex_cross_binaries(name, pex, platforms, python_versions = [], **kwargs):
       python_versions: CPython versions to build each platform for; empty: the current one.
       **kwargs: common attributes (tags, visibility, ...) for every generated target.
     """
-    targets = cross_targets(name, platforms, python_versions)
-    for target, platform, version in targets:
-        py_pex_cross_binary(
-            name = target,
-            pex = pex,
-            platform = platform,
-            python_version = version,
-            **kwargs
-        )
-    native.filegroup(name = name, srcs = [":" + t for t, _, _ in targets], **kwargs)
+    declare_cross_targets(py_pex_cross_binary, name, {"pex": pex}, platforms, python_versions, kwargs)

@@ -6,7 +6,7 @@ load(":pex_inputs.bzl", "input_arg")
 load(":pex_skeleton.bzl", "TARGET_TOOLCHAIN")
 load(":providers.bzl", "PexBinaryInfo")
 load(":py_pex_binary.bzl", "PEX_CONTENT_ATTRS", "dep_files", "manifest_target")
-load(":py_pex_cross_binary.bzl", "cross_targets", "for_platform")
+load(":py_pex_cross_binary.bzl", "declare_cross_targets", "for_platform")
 load(":python_version.bzl", "fail_python_version_conflict", "set_python_version")
 
 def _absolute(ctx, name, value):
@@ -125,13 +125,4 @@ def py_venv_layers(name, layer, platforms, python_versions = [], **kwargs):
       python_versions: CPython versions to build each platform for; empty: the current one.
       **kwargs: common attributes (tags, visibility, ...) for every generated target.
     """
-    targets = cross_targets(name, platforms, python_versions)
-    for target, platform, version in targets:
-        py_venv_cross_layer(
-            name = target,
-            layer = layer,
-            platform = platform,
-            python_version = version,
-            **kwargs
-        )
-    native.filegroup(name = name, srcs = [":" + t for t, _, _ in targets], **kwargs)
+    declare_cross_targets(py_venv_cross_layer, name, {"layer": layer}, platforms, python_versions, kwargs)

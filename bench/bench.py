@@ -248,8 +248,9 @@ VARIANTS = [
 ]
 
 
-def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
-    # The interpreter itself, not a version manager's shim that would start it.
+def plain_venv(wheels: List[Path], path: Path, work: Path) -> Tuple[str, float]:
+    """The interpreter itself (not a version manager's shim that would start it), and the
+    best of 5 runs of the app from a venv where pip installed the wheels."""
     python = subprocess.run(
         [shutil.which("python3.11") or PYTHON, "-c", "import sys; print(sys.executable)"],
         capture_output=True, text=True, check=True,
@@ -259,6 +260,11 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps",
                     *map(str, wheels)], check=True)  # fmt: skip
     plain, _ = best([str(venv / "bin" / "python"), str(path.parent / "main.py")], runs=5)
+    return python, plain
+
+
+def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
+    python, plain = plain_venv(wheels, path, work)
     row(f"{app} app from a plain venv", f"{plain:.3f} s", "yardstick")
     unzipped = work / "unzipped"
     unzip = " && ".join(f"unzip -q -o {w} -d {unzipped / w.name}" for w in wheels)
@@ -267,7 +273,6 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
     row(f"{app} app's wheels unzipped one after another (median of 3)", f"{unzip_seconds:.3f} s",
         "yardstick of a first run")  # fmt: skip
     data = json.loads(path.read_text())
-    builds = {}
     for label, options in VARIANTS:
         options = {**DEFAULT_OPTIONS, **options}
         variant = work / label.replace(", ", "-").replace(" ", "_")
@@ -291,28 +296,43 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
         first = _median(firsts)
         warm, _ = best(run, runs=5, env=env)
         size = sum(p.stat().st_size for p in pex.rglob("*")) if pex.is_dir() else pex.stat().st_size
-        builds[label] = built
         row(f"  {label}: build", f"{built:.2f} s", f"{size / 2**20:.0f} MiB")
         against = f"{ratio(first, plain)} of the venv, {ratio(first, unzip_seconds)} of the unzip"
         row(f"  {label}: first run (median of 3)", f"{first:.3f} s", against)
         row(f"  {label}: warm run", f"{warm:.3f} s", f"{ratio(warm, plain)} of the venv")
-    bench_layer(app, data, python, plain, builds[VARIANTS[0][0]], path.parent, work / "layer")
 
 
-def bench_layer(
-    app: str, data: dict, python: str, plain: float, pex_build: float, records: Path, work: Path
-) -> None:
+def bench_layer(app: str, wheels: List[Path], work: Path) -> None:
     """py_venv_layer's tar, unpacked where the image would have it: its build against the
-    default PEX's, its first run (no .pyc yet, as in a fresh container) against the venv's."""
-    work.mkdir()
-    prefix = work / "venv"
-    data.update(DEFAULT_OPTIONS, output=str(work / "app.tar"))
-    (work / "manifest.json").write_text(json.dumps(data))
-    inputs = [f"--input={r.name}={r}" for r in sorted(records.glob("records/*.json"))]
-    layer = [*ASSEMBLER, "venv-layer", "--manifest", str(work / "manifest.json"),
+    default PEX's (both from checked wheels, as in Bazel), its first run (no .pyc yet, as in a
+    fresh container) against the plain venv's."""
+    print(f"\n{app} set as a virtualenv layer", flush=True)
+    work.mkdir(parents=True)
+    path = manifest(work, wheels, app, records=True)
+    python, plain = plain_venv(wheels, path, work)
+    row(f"{app} app from a plain venv", f"{plain:.3f} s", "yardstick")
+    pex_build, _ = best(assemble_command(path, work), env=assembler_env())
+    row(f"{app} default PEX: build", f"{pex_build:.2f} s", "yardstick of the build")
+    pex_run = [python, str(work / "out" / "app.pex")]
+    pex_env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(work / "pex_root")}
+    pex_firsts = []
+    for _ in range(3):  # each into an empty PEX_ROOT
+        shutil.rmtree(work / "pex_root", ignore_errors=True)
+        pex_firsts.append(timed(pex_run, env=pex_env)[0])
+    pex_warm, _ = best(pex_run, runs=5, env=pex_env)
+    row(f"{app} default PEX: first run (median of 3)", f"{_median(pex_firsts):.3f} s",
+        f"{ratio(_median(pex_firsts), plain)} of the venv")  # fmt: skip
+    row(f"{app} default PEX: warm run", f"{pex_warm:.3f} s",
+        f"{ratio(pex_warm, plain)} of the venv")  # fmt: skip
+    prefix = work / "layer" / "venv"
+    inputs = [f"--input={r.name}={r}" for r in sorted(work.glob("records/*.json"))]
+    data = json.loads(path.read_text())
+    data.update(output=str(work / "app.tar"))
+    (work / "layer.json").write_text(json.dumps(data))
+    layer = [*ASSEMBLER, "venv-layer", "--manifest", str(work / "layer.json"),
              "--prefix", str(prefix), "--interpreter", python, "--name", "app",
              *inputs]  # fmt: skip
-    built, _ = timed(layer, env=assembler_env())
+    built, _ = best(layer, env=assembler_env())
     size = (work / "app.tar").stat().st_size
     row(f"{app} venv layer: build", f"{built:.2f} s",
         f"{ratio(built, pex_build)} of the default PEX's, {size / 2**20:.0f} MiB")  # fmt: skip
@@ -652,7 +672,7 @@ def bench_many(wheels: List[Path], work: Path) -> None:
         f"heap after GC {heap['500']}")  # fmt: skip
 
 
-SECTIONS = ("assembler", "repack", "matrix", "large", "many", "analysis")
+SECTIONS = ("assembler", "layer", "repack", "matrix", "large", "many", "analysis")
 
 
 def main() -> None:
@@ -675,6 +695,9 @@ def main() -> None:
             wheels = sorted(wheel_set(app).glob("*.whl"))
             (work / app).mkdir(parents=True)
             bench_assembler(app, wheels, work / app)
+    if "layer" in sections:
+        for app in apps:
+            bench_layer(app, sorted(wheel_set(app).glob("*.whl")), work / "layer" / app)
     if "repack" in sections and not args.quick:
         bench_repack(sorted(wheel_set("large").glob("*.whl")), work / "repack")
     if "matrix" in sections:

@@ -1,6 +1,7 @@
 """The assembler toolchain: the Python program that writes PEXes, on the exec platform."""
 
 load(":errors.bzl", "crosspex_fail")
+load(":platforms.bzl", "PYTHON_VERSIONS")
 load(":providers.bzl", "PexAssemblerInfo")
 
 def _python_path_entry(files, marker):
@@ -20,6 +21,13 @@ def _python_path_entry(files, marker):
     return entry
 
 def _pex_assembler_toolchain_impl(ctx):
+    for version, path in ctx.attr.bytecode_interpreters.items():
+        if version not in PYTHON_VERSIONS or not path.startswith("/"):
+            crosspex_fail(
+                ctx.label,
+                "bytecode_interpreters has %r: %r" % (version, path),
+                "map each of %s to an absolute path of that CPython on the exec platform" % PYTHON_VERSIONS,
+            )
     assembler_files = ctx.files.assembler
     library_files = ctx.files.libraries
     site = _python_path_entry(library_files, "pex/__init__.py")
@@ -37,6 +45,7 @@ def _pex_assembler_toolchain_impl(ctx):
     info = PexAssemblerInfo(
         interpreter_path = ctx.attr.interpreter_path,
         toolchain_label = str(ctx.label),
+        bytecode_interpreters = ctx.attr.bytecode_interpreters,
         files = depset(assembler_files + library_files),
         files_without_pex = depset(assembler_files + packaging),
         # Only files_to_run counts as a tool on Bazel 4: plain files would be mere inputs.
@@ -56,6 +65,13 @@ exec_compatible_with = [...])` for remote executors.""",
         "interpreter_path": attr.string(
             mandatory = True,
             doc = "Absolute path of a CPython 3.8+ on the exec platform.",
+        ),
+        "bytecode_interpreters": attr.string_dict(
+            doc = "CPython interpreters on the exec platform by version, e.g. " +
+                  "`{\"3.11\": \"/usr/bin/python3.11\"}`: a `py_venv_layer` with `precompile` " +
+                  "for a target of that version ships .pyc that one writes. Bytecode belongs to " +
+                  "a CPython version, not to a platform; its bytes may differ between patch " +
+                  "releases, so pin the interpreter where layers must be byte-identical.",
         ),
         "assembler": attr.label(
             default = Label("//tools/pex_assembler:srcs"),

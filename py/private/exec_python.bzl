@@ -7,6 +7,7 @@ fetched only when a build actually runs the assembler.
 """
 
 load(":errors.bzl", "crosspex_fail")
+load(":platforms.bzl", "PYTHON_VERSIONS")
 
 _MIN_VERSION = (3, 8)
 
@@ -83,6 +84,22 @@ def _pip_install(rctx, executable, requirements, options):
             "let pip reach its index (pip's own configuration applies), or point CROSSPEX_PYTHON at a Python with pip",
         )
 
+_PROBE = "import sys; print(sys.executable); print(sys.implementation.name); print('%d.%d' % sys.version_info[:2])"
+
+def _bytecode_interpreters(rctx, executable, version):
+    """The host's CPython of each version crosspex targets: the assembler's own, and each
+    pythonX.Y on PATH that is that CPython (a launcher resolved to the real executable)."""
+    found = {version: executable} if version in PYTHON_VERSIONS else {}
+    for candidate in PYTHON_VERSIONS:
+        path = rctx.which("python" + candidate)
+        if candidate in found or not path:
+            continue
+        probe = rctx.execute([path, "-c", _PROBE])
+        lines = probe.stdout.strip().split("\n")
+        if probe.return_code == 0 and len(lines) == 3 and lines[1:] == ["cpython", candidate]:
+            found[candidate] = lines[0]
+    return found
+
 def _crosspex_exec_python_impl(rctx):
     candidate = _getenv(rctx, "CROSSPEX_PYTHON") or rctx.which("python3")
     if not candidate:
@@ -129,14 +146,19 @@ filegroup(
 
 pex_assembler_toolchain(
     name = "assembler",
+    bytecode_interpreters = {bytecode_interpreters},
     interpreter_path = "{executable}",
     libraries = ":libraries",
 )
-""".format(executable = executable))
+""".format(
+        executable = executable,
+        bytecode_interpreters = repr(_bytecode_interpreters(rctx, executable, "%s.%s" % (major, minor))),
+    ))
 
 crosspex_exec_python = repository_rule(
     implementation = _crosspex_exec_python_impl,
-    doc = "Finds the host's Python (CROSSPEX_PYTHON or python3 on PATH) and installs pex for the assembler.",
+    doc = "Finds the host's Python (CROSSPEX_PYTHON or python3 on PATH) and installs pex for " +
+          "the assembler; the host's pythonX.Y on PATH compile .pyc for venv layers.",
     # For Bazel before 7.1, which has no rctx.getenv.
     environ = ["CROSSPEX_PYTHON", "PATH"],
 )

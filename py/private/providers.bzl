@@ -31,6 +31,9 @@ PexAssemblerInfo = provider(
     fields = {
         "interpreter_path": "str: absolute path of the exec platform's Python.",
         "toolchain_label": "str: the pex_assembler_toolchain's label, for messages.",
+        "bytecode_interpreters": "dict of str to str: CPython interpreters on the exec " +
+                                 "platform by MAJOR.MINOR, which compile .pyc for targets " +
+                                 "of that version.",
         "files": "depset of File: the assembler's sources and libraries.",
         "files_without_pex": "depset of File: the part of `files` that completes a zipapp, " +
                              "checks wheels and writes venv layers, which never imports pex: " +

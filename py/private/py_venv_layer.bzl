@@ -43,6 +43,25 @@ def _py_venv_layer_impl(ctx):
     args.add("--prefix", ctx.attr.prefix)
     args.add("--interpreter", interpreter)
     args.add("--name", ctx.label.name)
+    if ctx.attr.precompile:
+        assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
+        bytecode_interpreter = assembler.bytecode_interpreters.get(python_version)
+        if not bytecode_interpreter:
+            crosspex_fail(
+                ctx.label,
+                "precompile needs a CPython %s on the exec platform, and the assembler toolchain %s has none (bytecode_interpreters: %s)" % (
+                    python_version,
+                    assembler.toolchain_label,
+                    assembler.bytecode_interpreters,
+                ),
+                "put python%s on PATH when Bazel fetches @crosspex_exec_python, or register a pex_assembler_toolchain with bytecode_interpreters = {\"%s\": \"/path/to/python%s\"}; or set precompile = False" % (
+                    python_version,
+                    python_version,
+                    python_version,
+                ),
+            )
+        args.add("--bytecode-interpreter", bytecode_interpreter)
+        args.add("--invalidation-mode", ctx.attr.precompile_invalidation_mode)
     args.add_all(inputs, map_each = input_arg)
     args.add_all(imports, format_each = "--import-root=%s")
     run_assembler(
@@ -69,6 +88,19 @@ py_venv_layer = rule(
             doc = "The absolute path of the image's CPython; empty: `/usr/bin/pythonX.Y` for " +
                   "the target version.",
         ),
+        precompile = attr.bool(
+            doc = "Ship each module's .pyc (`__pycache__/*.cpython-XY.pyc`, in the RECORDs), " +
+                  "written by the assembler toolchain's `bytecode_interpreters` entry for the " +
+                  "target version, so that a fresh container compiles nothing, even on a " +
+                  "read-only root. The build fails if the toolchain has no such interpreter.",
+        ),
+        precompile_invalidation_mode = attr.string(
+            default = "checked_hash",
+            values = ["checked_hash", "unchecked_hash"],
+            doc = "How the .pyc are checked against their source (PEP 552): `checked_hash` " +
+                  "hashes the source at each import, so an edited source is recompiled; " +
+                  "`unchecked_hash` trusts the .pyc, for images whose sources never change.",
+        ),
     ),
     cfg = set_python_version,
     toolchains = [ASSEMBLER_TOOLCHAIN, TARGET_TOOLCHAIN],
@@ -78,9 +110,10 @@ container image layer, from the same sources and wheels as a `py_pex_binary`.
 The layer holds `prefix/` as a virtualenv: `pyvenv.cfg`, `bin/python*` links to
 `interpreter`, every wheel installed by its scheme and RECORD (console and GUI scripts in
 `bin/`), the first-party files in `site-packages`, and `bin/<name>` running `main` or
-`entry_point`. Nothing is installed when the container starts. The tar is deterministic:
-sorted members, mtime 0, owner 0:0 without names, modes 0755 or 0644. Every wheel is checked
-against the target's tags, as for a PEX; Windows targets fail (a POSIX virtualenv only).""",
+`entry_point`; with `precompile`, each module's .pyc. Nothing is installed when the
+container starts. The tar is deterministic: sorted members, mtime 0, owner 0:0 without names,
+modes 0755 or 0644. Every wheel is checked against the target's tags, as for a PEX; Windows
+targets fail (a POSIX virtualenv only).""",
 )
 
 def _py_venv_cross_layer_impl(ctx):

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import posixpath
+import re
 import subprocess
 import tarfile
 import zipfile
@@ -16,11 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from pex_assembler import bytecode
 from pex_assembler.cli import main as cli_main
 from support import PLATFORMS, find_wheel
 
 PREFIX = "/opt/venv"
 INTERPRETER = "/usr/bin/python3.11"
+SITE = f"{PREFIX}/lib/python3.11/site-packages"
+# Debian 12's CPython 3.11, the image's own, writes the .pyc.
+BYTECODE = ("--bytecode-interpreter", INTERPRETER)
 APP = """\
 import dateutil.parser, msgpack, six, yaml
 print(dateutil.parser.parse("2024-05-06").day + 23)
@@ -39,6 +44,8 @@ def _tool_wheel(directory: Path) -> Path:
     dist_info = "tool-2.0.dist-info"
     entries = {
         "tool/__init__.py": b"def main():\n    print('tool main')\n",
+        # Python 2 only: no .pyc, as pip leaves a module that does not compile.
+        "tool/legacy.py": b"print 'tool'\n",
         "tool-2.0.data/scripts/tool-script": b"#!python\nprint('tool script')\n",
         "tool-2.0.data/data/share/tool/README": b"shared\n",
         f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: tool\nVersion: 2.0\n",
@@ -61,7 +68,9 @@ def _tool_wheel(directory: Path) -> Path:
     return path
 
 
-def _layer(tmp_path: Path, wheels, platform: str = "linux_x86_64", *args: str) -> Path:
+def _layer(
+    tmp_path: Path, wheels, platform: str = "linux_x86_64", *args: str, python: str = "3.11"
+) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "app").mkdir(exist_ok=True)
     (tmp_path / "app" / "main.py").write_text(APP)
@@ -71,7 +80,7 @@ def _layer(tmp_path: Path, wheels, platform: str = "linux_x86_64", *args: str) -
         json.dumps(
             {
                 "output": str(output),
-                "target": {"platform": PLATFORMS[platform], "python_version": "3.11"},
+                "target": {"platform": PLATFORMS[platform], "python_version": python},
                 "sources": [
                     {"path": str(tmp_path / "app" / "main.py"), "archive_path": "app/main.py"}
                 ],
@@ -91,7 +100,12 @@ def _wheels(wheel_dir: Path, directory: Path, platform: str = "linux_x86_64"):
 
 
 def _in_image(tmp_path: Path, layer: Path, *command: str) -> str:
-    """Runs `command` on this machine's root with the layer unpacked at its prefix."""
+    """Runs `command` on this machine's root with the layer unpacked, read-only, at its
+    prefix: the stdout of a successful run."""
+    return _run_in_image(tmp_path, layer, *command).stdout
+
+
+def _run_in_image(tmp_path: Path, layer: Path, *command: str) -> subprocess.CompletedProcess:
     image = tmp_path / "image"
     with tarfile.open(layer) as tar:
         tar.extractall(image)
@@ -102,7 +116,7 @@ def _in_image(tmp_path: Path, layer: Path, *command: str) -> str:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return done
 
 
 def test_the_layer_is_a_virtualenv_that_runs(wheel_dir, tmp_path):
@@ -157,17 +171,90 @@ def test_pyvenv_cfg_links_scripts_and_records(wheel_dir, tmp_path):
         assert read("opt/venv/bin/tool-script") == b"#!/opt/venv/bin/python\nprint('tool script')\n"
         site = "opt/venv/lib/python3.11/site-packages"
         assert read(f"{site}/tool-2.0.dist-info/INSTALLER") == b"crosspex\n"
-        rows = list(csv.reader(io.StringIO(read(f"{site}/tool-2.0.dist-info/RECORD").decode())))
-        recorded = {row[0]: row[1] for row in rows}
+        recorded = _checked_record(tar, f"{site}/tool-2.0.dist-info/RECORD")
         # Every installed file, by its path from site-packages, with the hash of what is there.
         assert recorded["../../../bin/tool-script"].startswith("sha256=")
         assert "../../../share/tool/README" in recorded
         assert "tool-2.0.dist-info/INSTALLER" in recorded
-        for path, digest in recorded.items():
-            if digest:
-                data = read(posixpath.normpath(f"{site}/{path}"))
-                expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-                assert digest == "sha256=" + expected.decode(), path
+
+
+def _checked_record(tar: tarfile.TarFile, record: str) -> dict:
+    """A RECORD's rows, each hash checked against the file the tar holds at that path."""
+    site = posixpath.dirname(posixpath.dirname(record))
+    rows = list(csv.reader(io.StringIO(tar.extractfile(record).read().decode())))
+    recorded = {row[0]: row[1] for row in rows}
+    for path, digest in recorded.items():
+        if digest:
+            data = tar.extractfile(posixpath.normpath(f"{site}/{path}")).read()
+            expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            assert digest == "sha256=" + expected.decode(), path
+    return recorded
+
+
+def test_a_precompiled_layer_imports_every_module_from_its_pyc(wheel_dir, tmp_path):
+    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path), "linux_x86_64", *BYTECODE)
+    # -v says where each module's code came from; the layer is mounted read-only, so a
+    # missing or stale .pyc would show as code compiled from a .py.
+    done = _run_in_image(tmp_path, layer, f"{PREFIX}/bin/python", "-v", f"{PREFIX}/bin/app")
+    assert done.stdout.split() == ["29", "[1]", "True", "True"]
+    loaded = re.findall(r"^# code object from '?(/opt/venv/[^'\s]+)", done.stderr, re.M)
+    assert f"{SITE}/app/__pycache__/main.cpython-311.pyc" in loaded
+    assert f"{SITE}/yaml/__pycache__/__init__.cpython-311.pyc" in loaded
+    assert len(loaded) > 20 and all(p.endswith(".cpython-311.pyc") for p in loaded), loaded
+
+
+def test_pyc_are_listed_in_records_and_hash_based(wheel_dir, tmp_path):
+    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path), "linux_x86_64", *BYTECODE)
+    write_magic = "import importlib.util, sys; sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER)"
+    magic = subprocess.run([INTERPRETER, "-c", write_magic], capture_output=True, check=True).stdout
+    site = SITE.lstrip("/")
+    with tarfile.open(layer) as tar:
+        names = set(tar.getnames())
+        recorded = _checked_record(tar, f"{site}/tool-2.0.dist-info/RECORD")
+        assert "tool/__pycache__/__init__.cpython-311.pyc" in recorded
+        assert "tool/__pycache__/legacy.cpython-311.pyc" not in recorded
+        six = _checked_record(tar, f"{site}/six-1.17.0.dist-info/RECORD")
+        assert "__pycache__/six.cpython-311.pyc" in six
+        pyc = tar.extractfile(f"{site}/app/__pycache__/main.cpython-311.pyc").read()
+    # PEP 552: the magic of the bytecode interpreter's version, then 0b11: checked hash.
+    assert pyc[:8] == magic + b"\x03\x00\x00\x00"
+    modules = {n for n in names if n.startswith(site) and n.endswith(".py")}
+    compiled = {n for n in names if n.endswith(".pyc")}
+    assert len(compiled) == len(modules) - 1  # all but tool/legacy.py
+
+
+def test_pyc_bytes_do_not_depend_on_how_the_work_is_split(wheel_dir, tmp_path, monkeypatch):
+    wheels = _wheels(wheel_dir, tmp_path)
+    monkeypatch.setattr(bytecode, "_MIN_BATCH", 1)
+    monkeypatch.setattr(bytecode.os, "cpu_count", lambda: 1)
+    alone = _layer(tmp_path / "one", wheels, "linux_x86_64", *BYTECODE).read_bytes()
+    monkeypatch.setattr(bytecode.os, "cpu_count", lambda: 7)
+    split = _layer(tmp_path / "seven", wheels, "linux_x86_64", *BYTECODE).read_bytes()
+    assert alone == split
+    unchecked = _layer(tmp_path / "u", wheels, "linux_x86_64", *BYTECODE,
+                       "--invalidation-mode", "unchecked_hash")  # fmt: skip
+    with tarfile.open(unchecked) as tar:
+        pyc = tar.extractfile(f"{SITE.lstrip('/')}/__pycache__/six.cpython-311.pyc").read()
+    assert pyc[4:8] == b"\x01\x00\x00\x00"
+
+
+@pytest.mark.parametrize(
+    "interpreter, python, expected",
+    [
+        ("/usr/bin/python3.11", "3.12", "is cpython 3.11, and the target is cpython 3.12"),
+        ("/nonexistent/python3.11", "3.11", "cannot be run: [Errno 2]"),
+    ],
+)
+def test_a_wrong_bytecode_interpreter_is_refused(
+    wheel_dir, tmp_path, capsys, interpreter, python, expected
+):
+    with pytest.raises(AssertionError):
+        _layer(tmp_path, [_tool_wheel(tmp_path)], "linux_x86_64",
+               "--bytecode-interpreter", interpreter, python=python)  # fmt: skip
+    err = capsys.readouterr().err
+    assert f"bytecode interpreter {interpreter}: {expected}" in err, err
+    assert f'bytecode_interpreters = {{"{python}": "/path/to/python{python}"}}' in err
+    assert not (tmp_path / "out" / "app.tar").exists()
 
 
 def test_a_wheel_for_another_platform_is_rejected_and_nothing_written(wheel_dir, tmp_path, capsys):

@@ -213,9 +213,17 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
         )
 
 
-def venv_layer(manifest: Manifest, prefix: str, interpreter: str, name: str) -> Path:
+def venv_layer(
+    manifest: Manifest,
+    prefix: str,
+    interpreter: str,
+    name: str,
+    bytecode_interpreter: Optional[str] = None,
+    invalidation_mode: str = "checked_hash",
+) -> Path:
     """Writes the tar layer of a virtualenv at `prefix` for the manifest's target and
-    inputs; on error nothing is left at the output path."""
+    inputs, with .pyc when `bytecode_interpreter` (the target's CPython version, on this
+    machine) is given; on error nothing is left at the output path."""
     # pypa/installer is among the libraries of pex-importing actions only.
     from pex_assembler import venv_layer as venv_layer_module
 
@@ -238,6 +246,8 @@ def venv_layer(manifest: Manifest, prefix: str, interpreter: str, name: str) -> 
                 interpreter=interpreter,
                 python_version=the_target.python_version,
                 name=name,
+                bytecode_interpreter=bytecode_interpreter,
+                invalidation_mode=invalidation_mode,
             )
             venv_layer_module.write_layer(
                 spec, [d.path for d in dists], sorted_inputs.sources, entry_point, output

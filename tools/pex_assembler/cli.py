@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from pex_assembler import build, installed, manifest, wheels, worker
+from pex_assembler.bytecode import INVALIDATION_MODES
 from pex_assembler.errors import AssemblerError
 
 
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     layer.add_argument("--prefix", required=True, help="the virtualenv's path in the image")
     layer.add_argument("--interpreter", required=True, help="the image's CPython, absolute")
     layer.add_argument("--name", required=True, help="the name of bin/<name>, the entry point")
+    layer.add_argument(
+        "--bytecode-interpreter",
+        help="a CPython of the target's version on this machine: ship the modules' .pyc",
+    )
+    layer.add_argument(
+        "--invalidation-mode", choices=INVALIDATION_MODES, default=INVALIDATION_MODES[0]
+    )
 
     check = commands.add_parser(
         "check-wheel", help="check a wheel fully and write its record for later builds"
@@ -112,7 +120,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "give the path it has in the image, e.g. /opt/venv or /usr/bin/python3.11",
                     )
             loaded = manifest.load(args.manifest, args.input, args.import_root)
-            build.venv_layer(loaded, args.prefix, args.interpreter, args.name)
+            build.venv_layer(
+                loaded,
+                args.prefix,
+                args.interpreter,
+                args.name,
+                args.bytecode_interpreter,
+                args.invalidation_mode,
+            )
         elif args.command == "skeleton":
             build.skeleton(manifest.load(args.manifest), args.output)
         elif args.command == "check-wheel":

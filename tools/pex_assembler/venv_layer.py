@@ -4,7 +4,8 @@ The same inputs as a PEX, checked the same way; but instead of a zipapp to insta
 its first run, the tar holds the installed virtualenv at `prefix`, for a container image:
 `pyvenv.cfg`, `bin/python*` links to the image's interpreter, every wheel installed by its
 scheme and RECORD (pypa/installer, into tar entries rather than files), the first-party
-files, and `bin/<name>` running the entry point. Nothing of the target runs.
+files, `bin/<name>` running the entry point, and, given a CPython of the target's version on
+the exec platform, the modules' .pyc. Nothing of the target platform runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Dict, Iterable, Mapping, Optional, Tuple
+from typing import BinaryIO, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from installer import install
 from installer.destinations import WheelDestination
@@ -27,6 +28,7 @@ from installer.scripts import Script
 from installer.sources import WheelFile
 from installer.utils import construct_record_file, fix_shebang
 
+from pex_assembler.bytecode import Compiled, compile_sources
 from pex_assembler.errors import AssemblerError
 
 # What the layer says installed its distributions (the INSTALLER file of each dist-info).
@@ -91,18 +93,23 @@ def _record_hash(data: bytes) -> Hash:
 
 
 class LayerDestination(WheelDestination):
-    """pypa/installer's destination for one wheel: files go into the layer, not to disk."""
+    """pypa/installer's destination for one wheel: files go into the layer, not to disk.
+
+    The RECORD waits for `write_record`, so that it can list the .pyc compiled afterwards."""
 
     def __init__(self, layer: Layer, schemes: Mapping[str, str], python: str) -> None:
         self.layer = layer
         self.schemes = schemes
         self.python = python
+        # (scheme, path in the wheel's scheme, path in the layer, source) of each module.
+        self.modules: List[Tuple[str, str, str, bytes]] = []
+        self._record: Optional[Tuple[str, str, List[Tuple[str, RecordEntry]]]] = None
 
     def _put(self, scheme: str, path: str, data: bytes, is_executable: bool) -> RecordEntry:
-        self.layer.add(
-            posixpath.join(self.schemes[scheme], path),
-            Entry(mode=0o755 if is_executable else 0o644, data=data),
-        )
+        layer_path = posixpath.join(self.schemes[scheme], path)
+        self.layer.add(layer_path, Entry(mode=0o755 if is_executable else 0o644, data=data))
+        if scheme in ("purelib", "platlib") and path.endswith(".py"):
+            self.modules.append((scheme, path, layer_path, data))
         return RecordEntry(path, _record_hash(data), len(data))
 
     def write_file(
@@ -123,13 +130,32 @@ class LayerDestination(WheelDestination):
     def finalize_installation(
         self, scheme: str, record_file_path: str, records: Iterable[Tuple[str, RecordEntry]]
     ) -> None:
+        self._record = (scheme, record_file_path, list(records))
+
+    def write_record(self, compiled: Optional[Compiled]) -> None:
+        """Writes the wheel's RECORD, listing the .pyc of its modules as pip does."""
+        assert self._record is not None, "write_record before the wheel was installed"
+        scheme, record_file_path, records = self._record
+        for module_scheme, path, layer_path, _ in self.modules if compiled else ():
+            pyc = compiled.pycs.get("/" + layer_path)
+            if pyc is not None:
+                self.layer.add(pyc_path(layer_path, compiled.cache_tag), Entry(0o644, pyc))
+                entry = RecordEntry(pyc_path(path, compiled.cache_tag), _record_hash(pyc), len(pyc))
+                records.append((module_scheme, entry))
+
         def prefix_for_scheme(other: str) -> Optional[str]:
             if other == scheme:
                 return None
             return posixpath.relpath(self.schemes[other], self.schemes[scheme]) + "/"
 
-        with construct_record_file(list(records), prefix_for_scheme) as stream:
+        with construct_record_file(records, prefix_for_scheme) as stream:
             self._put(scheme, record_file_path, stream.read(), False)
+
+
+def pyc_path(source: str, cache_tag: str) -> str:
+    """Where CPython looks for a module's bytecode: `__pycache__/<stem>.<tag>.pyc`."""
+    directory, name = posixpath.split(source)
+    return posixpath.join(directory, "__pycache__", f"{name[: -len('.py')]}.{cache_tag}.pyc")
 
 
 @dataclass(frozen=True)
@@ -140,6 +166,9 @@ class VenvSpec:
     interpreter: str
     python_version: str
     name: str
+    # CPython of the target's version on the exec platform, to ship .pyc; None ships none.
+    bytecode_interpreter: Optional[str] = None
+    invalidation_mode: str = "checked_hash"
 
     @property
     def site_packages(self) -> str:
@@ -189,12 +218,35 @@ def write_layer(
         "data": prefix,
         "headers": f"{prefix}/include/site/python{spec.python_version}",
     }
+    destinations = []
     for wheel in wheels:
         with WheelFile.open(wheel) as source:
             headers = dict(schemes, headers=f"{schemes['headers']}/{source.distribution}")
-            install(source, LayerDestination(layer, headers, python), {"INSTALLER": INSTALLER})
+            destination = LayerDestination(layer, headers, python)
+            install(source, destination, {"INSTALLER": INSTALLER})
+            destinations.append(destination)
+    first_party = []
     for archive_path, path in sorted(sources.items()):
-        layer.add(f"{spec.site_packages}/{archive_path}", Entry(mode=0o644, data=path.read_bytes()))
+        layer_path = f"{spec.site_packages}/{archive_path}"
+        data = path.read_bytes()
+        layer.add(layer_path, Entry(mode=0o644, data=data))
+        if archive_path.endswith(".py"):
+            first_party.append((layer_path, data))
+    compiled = None
+    if spec.bytecode_interpreter:
+        modules = [(m[2], m[3]) for d in destinations for m in d.modules] + first_party
+        compiled = compile_sources(
+            spec.bytecode_interpreter,
+            spec.python_version,
+            spec.invalidation_mode,
+            [("/" + layer_path, data) for layer_path, data in modules],
+        )
+        for layer_path, _ in first_party:
+            pyc = compiled.pycs.get("/" + layer_path)
+            if pyc is not None:
+                layer.add(pyc_path(layer_path, compiled.cache_tag), Entry(mode=0o644, data=pyc))
+    for destination in destinations:
+        destination.write_record(compiled)
     if entry_point:
         launcher = _launcher(python, entry_point)
         layer.add(f"{prefix}/bin/{spec.name}", Entry(mode=0o755, data=launcher))
@@ -203,6 +255,7 @@ def write_layer(
     os.close(handle)
     try:
         layer.write(Path(staged))
+        os.chmod(staged, 0o644)  # mkstemp's 0600 would keep the layer from its other readers
         os.replace(staged, output)
     finally:
         Path(staged).unlink(missing_ok=True)

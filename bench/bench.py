@@ -303,9 +303,9 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
 
 
 def bench_layer(app: str, wheels: List[Path], work: Path) -> None:
-    """py_venv_layer's tar, unpacked where the image would have it: its build against the
-    default PEX's (both from checked wheels, as in Bazel), its first run (no .pyc yet, as in a
-    fresh container) against the plain venv's."""
+    """py_venv_layer's tar, unpacked where the image would have it, without and with .pyc: its
+    build against the default PEX's (both from checked wheels, as in Bazel), its first run (as
+    in a fresh container) against the plain venv's."""
     print(f"\n{app} set as a virtualenv layer", flush=True)
     work.mkdir(parents=True)
     path = manifest(work, wheels, app, records=True)
@@ -329,17 +329,25 @@ def bench_layer(app: str, wheels: List[Path], work: Path) -> None:
     data = json.loads(path.read_text())
     data.update(output=str(work / "app.tar"))
     (work / "layer.json").write_text(json.dumps(data))
-    layer = [*ASSEMBLER, "venv-layer", "--manifest", str(work / "layer.json"),
-             "--prefix", str(prefix), "--interpreter", python, "--name", "app",
-             *inputs]  # fmt: skip
-    built, _ = best(layer, env=assembler_env())
-    size = (work / "app.tar").stat().st_size
-    row(f"{app} venv layer: build", f"{built:.2f} s",
-        f"{ratio(built, pex_build)} of the default PEX's, {size / 2**20:.0f} MiB")  # fmt: skip
-    unpack = ["sh", "-c", f"rm -rf {prefix} && tar -xf {work / 'app.tar'} -C /"]
+    # Without .pyc, a writable layer compiles on its first run, then starts warm, and a
+    # read-only one compiles every time; precompiled (by the venv's own CPython here), neither.
+    for label, flags in (
+        ("venv layer", []),
+        ("venv layer, precompiled", ["--bytecode-interpreter", python]),
+    ):
+        layer = [*ASSEMBLER, "venv-layer", "--manifest", str(work / "layer.json"),
+                 "--prefix", str(prefix), "--interpreter", python, "--name", "app",
+                 *flags, *inputs]  # fmt: skip
+        built, _ = best(layer, env=assembler_env())
+        size = (work / "app.tar").stat().st_size
+        row(f"{app} {label}: build", f"{built:.2f} s",
+            f"{ratio(built, pex_build)} of the default PEX's, {size / 2**20:.0f} MiB")  # fmt: skip
+        _layer_runs(f"{app} {label}", work / "app.tar", prefix, plain)
+
+
+def _layer_runs(label: str, tar: Path, prefix: Path, plain: float) -> None:
+    unpack = ["sh", "-c", f"rm -rf {prefix} && tar -xf {tar} -C /"]
     app_command = [str(prefix / "bin" / "app")]
-    # The layer ships no .pyc (they depend on the target's Python version, not run here): a
-    # writable layer compiles on its first run, then starts warm; a read-only one, every time.
     writable = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     firsts = []
     for _ in range(3):  # each first run from a freshly unpacked layer; the median of three
@@ -349,11 +357,10 @@ def bench_layer(app: str, wheels: List[Path], work: Path) -> None:
     warm, _ = best(app_command, runs=5, env=writable)
     subprocess.run(unpack, check=True)
     read_only, _ = best(app_command, runs=5, env={**writable, "PYTHONDONTWRITEBYTECODE": "1"})
-    row(f"{app} venv layer: first run (median of 3)", f"{first:.3f} s",
-        f"{ratio(first, plain)} of the venv")  # fmt: skip
-    row(f"{app} venv layer, read-only (no .pyc written): every run", f"{read_only:.3f} s",
+    row(f"{label}: first run (median of 3)", f"{first:.3f} s", f"{ratio(first, plain)} of the venv")
+    row(f"{label}, read-only (no .pyc written): every run", f"{read_only:.3f} s",
         f"{ratio(read_only, plain)} of the venv")  # fmt: skip
-    row(f"{app} venv layer: warm run", f"{warm:.3f} s", f"{ratio(warm, plain)} of the venv")
+    row(f"{label}: warm run", f"{warm:.3f} s", f"{ratio(warm, plain)} of the venv")
 
 
 def bench_bazel(work: Path) -> None:

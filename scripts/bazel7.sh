@@ -116,9 +116,35 @@ BZL
   printf '%s\n' "$rc" >"$sysroot/etc/bazel.bazelrc"
 }
 
+host_pythons() {
+  # Each CPython 3.X on the host's PATH that the root lacks (a launcher such as a pyenv shim
+  # resolved): "3.X executable prefix stdlib", one line each.
+  local minor python
+  for minor in 8 9 10 11 12 13 14; do
+    python="$(command -v "python3.$minor" || true)"
+    [ -n "$python" ] && [ ! -e "$sysroot/usr/bin/python3.$minor" ] || continue
+    "$python" -c 'import sys, sysconfig
+print("%d.%d" % sys.version_info[:2], sys.executable, sys.prefix, sysconfig.get_path("stdlib"))' \
+      2>/dev/null || true
+  done
+}
+
 write_wrapper() {
   local binds=(--bind /tmp /tmp --bind "$root" "$root" --bind "$cache" "$cache")
-  local path
+  local path version executable prefix stdlib
+  # As on a host where Bazel itself runs, the host's other CPythons are on PATH inside: the
+  # default toolchain finds them there to compile venv layers' .pyc for their versions.
+  mkdir -p "$cache/host-pythons"
+  while read -r version executable prefix stdlib; do
+    if [ "$prefix" = /usr ]; then
+      binds+=(--ro-bind "$executable" "$executable" --ro-bind "$stdlib" "$stdlib")
+    else
+      binds+=(--ro-bind "$prefix" "$prefix")
+    fi
+    # Replaced by a rename: a running build may be using the link.
+    ln -sfn "$executable" "$cache/host-pythons/.python$version.$$"
+    mv -Tf "$cache/host-pythons/.python$version.$$" "$cache/host-pythons/python$version"
+  done < <(host_pythons)
   while IFS= read -r path; do
     path="${path#file://}"
     path="${path%/}"
@@ -135,7 +161,7 @@ args=(
   --bind $(printf '%q' "$sysroot") / --bind /proc /proc --bind /sys /sys --dev /dev
   --ro-bind /etc/resolv.conf /etc/resolv.conf --ro-bind /etc/hosts /etc/hosts
   $(printf '%q ' "${binds[@]}")
-  --chdir "\$PWD" --clearenv --setenv PATH /usr/sbin:/usr/bin:/sbin:/bin --setenv HOME /root
+  --chdir "\$PWD" --clearenv --setenv PATH /usr/sbin:/usr/bin:/sbin:/bin:$(printf '%q' "$cache/host-pythons") --setenv HOME /root
 )
 # CROSSPEX_PYTHON names a host interpreter for the assembler: its installation is mounted.
 if [ -n "\${CROSSPEX_PYTHON:-}" ]; then

@@ -49,3 +49,9 @@ def find_python(version: str) -> str:
 def readme_starlark_blocks() -> List[str]:
     """The Starlark snippets of README.md, as printed."""
     return re.findall(r"```starlark\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+
+
+def modules_loaded(stderr: str, prefix: str) -> List[str]:
+    """The files `python -v` says it took code objects from, of those under `prefix`: a
+    .pyc when it was valid, the .py when the module had to be compiled."""
+    return re.findall(rf"^# code object from '?({re.escape(prefix)}[^'\s]+)", stderr, re.M)

@@ -87,8 +87,11 @@ def _pip_install(rctx, executable, requirements, options):
 _PROBE = "import sys; print(sys.executable); print(sys.implementation.name); print('%d.%d' % sys.version_info[:2])"
 
 def _bytecode_interpreters(rctx, executable, version):
-    """The host's CPython of each version crosspex targets: the assembler's own, and each
-    pythonX.Y on PATH that is that CPython (a launcher resolved to the real executable)."""
+    """The host's CPython of each version crosspex targets, for .pyc.
+
+    The assembler's own, and each pythonX.Y on PATH that is that CPython (a launcher resolved
+    to the real executable).
+    """
     found = {version: executable} if version in PYTHON_VERSIONS else {}
     for candidate in PYTHON_VERSIONS:
         path = rctx.which("python" + candidate)

@@ -14,7 +14,7 @@ import pytest
 
 from bazel import Bazel
 from conftest import copy_of_app
-from support import ROOT
+from support import ROOT, modules_loaded
 from test_app_workspace import EXPECTED_OUTPUT
 
 
@@ -40,10 +40,20 @@ def _with_venv(venv: Path, *command: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+def _assert_compiled_nothing(stderr: str) -> None:
+    """`python -v`'s stderr: every module of the (read-only) layer came from its .pyc."""
+    loaded = modules_loaded(stderr, "/opt/venv/")
+    assert any(p.endswith("/app/__pycache__/main.cpython-311.pyc") for p in loaded), loaded
+    assert len(loaded) > 20 and all(p.endswith(".cpython-311.pyc") for p in loaded), loaded
+
+
 def test_the_x86_64_layer_runs_on_debian_12s_python(layers):
-    done = _with_venv(layers["linux_x86_64"], "/opt/venv/bin/app_layer")
+    done = _with_venv(
+        layers["linux_x86_64"], "/opt/venv/bin/python", "-v", "/opt/venv/bin/app_layer"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
+    _assert_compiled_nothing(done.stderr)
 
 
 def test_the_aarch64_layer_runs_under_qemu(layers):
@@ -57,26 +67,69 @@ def test_the_aarch64_layer_runs_under_qemu(layers):
     done = _with_venv(
         layers["linux_aarch64"],
         "qemu-aarch64-static", "-L", str(sysroot), "-0", "/opt/venv/bin/python",
-        str(sysroot / "usr/bin/python3.11"), "/opt/venv/bin/app_layer",
+        str(sysroot / "usr/bin/python3.11"), "-v", "/opt/venv/bin/app_layer",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
+    # The .pyc the x86_64 host's CPython 3.11 wrote, used as they are by the arm64 one.
+    _assert_compiled_nothing(done.stderr)
     native = sorted(p.name for p in layers["linux_aarch64"].rglob("*.so"))
     assert native and all("aarch64" in n for n in native), native
 
 
-def test_the_same_bytes_from_another_checkout_output_base_and_exec_python(app_bazel, tmp_path):
-    app_bazel.build("//layer:app_layer", platform="linux_x86_64")
-    here = app_bazel.output("layer/app_layer.tar").read_bytes()
-    elsewhere = Bazel(
-        copy_of_app(tmp_path / "elsewhere" / "app"),
-        tmp_path / "output_base",
+@pytest.fixture(scope="module")
+def elsewhere(tmp_path_factory):
+    """The example in another checkout, with another output base and exec Python."""
+    work = tmp_path_factory.mktemp("elsewhere")
+    bazel = Bazel(
+        copy_of_app(work / "app"),
+        work / "output_base",
         env={**os.environ, "CROSSPEX_PYTHON": os.path.realpath(sys.executable)},
     )
-    try:
-        elsewhere.build("//layer:app_layer", platform="linux_x86_64")
-        there = elsewhere.output("layer/app_layer.tar").read_bytes()
-        assert elsewhere.exec_python() != app_bazel.exec_python()
-    finally:
-        elsewhere.shutdown()
+    yield bazel
+    bazel.shutdown()
+
+
+def test_the_same_bytes_from_another_checkout_output_base_and_exec_python(app_bazel, elsewhere):
+    app_bazel.build("//layer:app_layer", platform="linux_x86_64")
+    here = app_bazel.output("layer/app_layer.tar").read_bytes()
+    elsewhere.build("//layer:app_layer", platform="linux_x86_64")
+    there = elsewhere.output("layer/app_layer.tar").read_bytes()
+    assert elsewhere.exec_python() != app_bazel.exec_python()
     assert here == there
+    with tarfile.open(app_bazel.output("layer/app_layer.tar")) as tar:
+        assert (
+            "opt/venv/lib/python3.11/site-packages/__pycache__/six.cpython-311.pyc"
+            in tar.getnames()
+        )
+
+
+def test_precompile_without_a_bytecode_interpreter_names_the_fix(elsewhere):
+    package = elsewhere.workspace / "nobytecode"
+    package.mkdir()
+    (package / "BUILD.bazel").write_text(f"""\
+load("@crosspex//py:toolchains.bzl", "pex_assembler_toolchain")
+
+pex_assembler_toolchain(
+    name = "assembler",
+    interpreter_path = "{os.path.realpath(sys.executable)}",
+    libraries = "@crosspex//py/toolchains:assembler_libraries",
+)
+
+toolchain(
+    name = "toolchain",
+    toolchain = ":assembler",
+    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
+)
+""")
+    failed = elsewhere.build(
+        "--extra_toolchains=//nobytecode:toolchain", "//layer:app_layer", check=False
+    )
+    assert failed.returncode == 1, failed.stderr
+    assert (
+        "crosspex: @@//layer:app_layer: precompile needs a CPython 3.11 on the exec platform, "
+        "and the assembler toolchain @@//nobytecode:assembler has none "
+        "(bytecode_interpreters: {})\n"
+        "  fix: put python3.11 on PATH when Bazel fetches @crosspex_exec_python, or register a "
+        'pex_assembler_toolchain with bytecode_interpreters = {"3.11": "/path/to/python3.11"}'
+    ) in failed.stderr, failed.stderr[-3000:]

@@ -36,11 +36,12 @@ class Compiled:
 
 
 def _fix(version: str) -> str:
-    return (
+    fix = (
         f"name a CPython {version} of the exec platform in pex_assembler_toolchain("
         f'bytecode_interpreters = {{"{version}": "/path/to/python{version}"}}), or build '
         "without precompile"
     )
+    return fix
 
 
 def _read_frame(stream: io.BufferedIOBase, what: str) -> bytes:

@@ -19,7 +19,9 @@ from support import ROOT
 ASSEMBLER = sorted((ROOT / "tools" / "pex_assembler").glob("*.py"))
 STARLARK = sorted((ROOT / "py").rglob("*.bzl"))
 # Bazel's worker protocol, not user input: a malformed request from Bazel ends the worker.
-PROTOCOL = {"worker.py": "ValueError"}
+# The .pyc worker's pipe: its end is a frame cut short, which bytecode.py turns into an
+# AssemblerError naming the interpreter.
+PROTOCOL = {"worker.py": "ValueError", "bytecode.py": "EOFError", "pyc_worker.py": "EOFError"}
 
 
 def _calls(tree: ast.AST) -> Iterator[ast.Call]:

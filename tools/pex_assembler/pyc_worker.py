@@ -21,7 +21,7 @@ FLAGS = {"checked_hash": 0b11, "unchecked_hash": 0b01}
 def _read_exactly(stream, size):
     data = stream.read(size)
     if len(data) != size:
-        raise EOFError
+        raise EOFError("the request stream ended inside a frame")
     return data
 
 

@@ -10,7 +10,6 @@ compressed on several threads (zlib releases the GIL) and written in order.
 
 from __future__ import annotations
 
-import base64
 import collections
 import csv
 import dataclasses
@@ -87,8 +86,7 @@ def _wheel_filename(dist_info: str, wheel_meta: str, origin: str) -> str:
 
 
 def _record_digest(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return "sha256=" + digest.decode("ascii")
+    return "sha256=" + wheels.record_digest(hashlib.sha256(data).digest())
 
 
 def _members(tree: InstalledTree, dist_info: str) -> List[Tuple[str, Path]]:

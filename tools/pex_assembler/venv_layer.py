@@ -10,7 +10,6 @@ the exec platform, the modules' .pyc. Nothing of the target platform runs.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import os
@@ -30,6 +29,7 @@ from installer.utils import construct_record_file, fix_shebang
 
 from pex_assembler.bytecode import Compiled, compile_sources
 from pex_assembler.errors import AssemblerError
+from pex_assembler.wheels import record_digest
 
 # What the layer says installed its distributions (the INSTALLER file of each dist-info).
 INSTALLER = b"crosspex\n"
@@ -44,13 +44,22 @@ class Entry:
     link: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class _Member:
+    mode: int
+    span: Optional[Tuple[int, int]] = None  # a file's offset and size in the spool
+    link: Optional[str] = None
+
+
 class Layer:
-    """The tar's members by path (no leading slash), with their parent directories."""
+    """The tar's members by path (no leading slash), with their parent directories. Files wait
+    in `spool`, not in memory (torch alone installs 1.6 GiB), until `write` puts them in order."""
 
-    def __init__(self) -> None:
-        self.entries: Dict[str, Entry] = {}
+    def __init__(self, spool: BinaryIO) -> None:
+        self.spool = spool
+        self.entries: Dict[str, _Member] = {}
 
-    def add(self, path: str, entry: Entry) -> None:
+    def _claim(self, path: str) -> str:
         clean = posixpath.normpath(path)
         if clean.startswith(("/", "../")) or clean in ("..", "."):
             raise AssemblerError(path, "escapes the layer", "name a path inside the virtualenv")
@@ -60,36 +69,56 @@ class Layer:
                 "is written twice into the layer",
                 "keep one of the files that install there",
             )
-        self.entries[clean] = entry
         for parent in PurePosixPath(clean).parents:
             if str(parent) != ".":
-                self.entries.setdefault(str(parent), Entry(mode=0o755))
+                self.entries.setdefault(str(parent), _Member(mode=0o755))
+        return clean
+
+    def add(self, path: str, entry: Entry) -> None:
+        clean = self._claim(path)
+        span = None
+        if entry.data is not None:
+            span = (self.spool.seek(0, io.SEEK_END), len(entry.data))
+            self.spool.write(entry.data)
+        self.entries[clean] = _Member(entry.mode, span, entry.link)
+
+    def add_stream(self, path: str, mode: int, stream: BinaryIO) -> Tuple[bytes, int]:
+        """Copies a file into the layer in chunks: its sha256 digest and size."""
+        clean = self._claim(path)
+        offset = self.spool.seek(0, io.SEEK_END)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+            self.spool.write(chunk)
+        size = self.spool.tell() - offset
+        self.entries[clean] = _Member(mode, (offset, size))
+        return digest.digest(), size
 
     def write(self, output: Path) -> None:
         """Sorted members, fixed owner, time and modes: the same bytes for the same content."""
         with tarfile.open(output, "w", format=tarfile.GNU_FORMAT) as tar:
             for path in sorted(self.entries):
-                entry = self.entries[path]
+                member = self.entries[path]
                 info = tarfile.TarInfo(path)
                 info.mtime = 0
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
-                info.mode = entry.mode
-                if entry.link is not None:
+                info.mode = member.mode
+                if member.link is not None:
                     info.type = tarfile.SYMTYPE
-                    info.linkname = entry.link
+                    info.linkname = member.link
                     tar.addfile(info)
-                elif entry.data is not None:
-                    info.size = len(entry.data)
-                    tar.addfile(info, io.BytesIO(entry.data))
+                elif member.span is not None:
+                    offset, info.size = member.span
+                    self.spool.seek(offset)
+                    tar.addfile(info, self.spool)
                 else:
                     info.type = tarfile.DIRTYPE
                     tar.addfile(info)
 
 
-def _record_hash(data: bytes) -> Hash:
-    digest = hashlib.sha256(data).digest()
-    return Hash("sha256", base64.urlsafe_b64encode(digest).decode("ascii").rstrip("="))
+def _record(path: str, digest: bytes, size: int) -> RecordEntry:
+    return RecordEntry(path, Hash("sha256", record_digest(digest)), size)
 
 
 class LayerDestination(WheelDestination):
@@ -110,7 +139,7 @@ class LayerDestination(WheelDestination):
         self.layer.add(layer_path, Entry(mode=0o755 if is_executable else 0o644, data=data))
         if scheme in ("purelib", "platlib") and path.endswith(".py"):
             self.modules.append((scheme, path, layer_path, data))
-        return RecordEntry(path, _record_hash(data), len(data))
+        return _record(path, hashlib.sha256(data).digest(), len(data))
 
     def write_file(
         self, scheme: str, path: str | os.PathLike[str], stream: BinaryIO, is_executable: bool
@@ -121,7 +150,12 @@ class LayerDestination(WheelDestination):
             # pip makes it, whatever mode the wheel gave it.
             with fix_shebang(stream, self.python) as fixed:
                 return self._put(scheme, path, fixed.read(), True)
-        return self._put(scheme, path, stream.read(), is_executable)
+        if path.endswith(".py"):  # kept in memory too, for compiling
+            return self._put(scheme, path, stream.read(), is_executable)
+        layer_path = posixpath.join(self.schemes[scheme], path)
+        mode = 0o755 if is_executable else 0o644
+        digest, size = self.layer.add_stream(layer_path, mode, stream)
+        return _record(path, digest, size)
 
     def write_script(self, name: str, module: str, attr: str, section: str) -> RecordEntry:
         script_name, data = Script(name, module, attr, section).generate(self.python, "posix")
@@ -140,7 +174,9 @@ class LayerDestination(WheelDestination):
             pyc = compiled.pycs.get("/" + layer_path)
             if pyc is not None:
                 self.layer.add(pyc_path(layer_path, compiled.cache_tag), Entry(0o644, pyc))
-                entry = RecordEntry(pyc_path(path, compiled.cache_tag), _record_hash(pyc), len(pyc))
+                entry = _record(
+                    pyc_path(path, compiled.cache_tag), hashlib.sha256(pyc).digest(), len(pyc)
+                )
                 records.append((module_scheme, entry))
 
         def prefix_for_scheme(other: str) -> Optional[str]:
@@ -194,10 +230,31 @@ def write_layer(
     output: Path,
 ) -> Path:
     """Writes `output`, or nothing: a failed layer leaves no file behind."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=output.parent) as spool:
+        layer = Layer(spool)
+        _fill(layer, spec, wheels, sources, entry_point)
+        handle, staged = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+        os.close(handle)
+        try:
+            layer.write(Path(staged))
+            os.chmod(staged, 0o644)  # mkstemp's 0600 would keep the layer from its other readers
+            os.replace(staged, output)
+        finally:
+            Path(staged).unlink(missing_ok=True)
+    return output
+
+
+def _fill(
+    layer: Layer,
+    spec: VenvSpec,
+    wheels: Iterable[Path],
+    sources: Mapping[str, Path],
+    entry_point: Optional[str],
+) -> None:
     prefix = spec.prefix.lstrip("/")
     python = f"{spec.prefix}/bin/python"
     major = spec.python_version.split(".")[0]
-    layer = Layer()
     layer.add(
         f"{prefix}/pyvenv.cfg",
         Entry(
@@ -250,13 +307,3 @@ def write_layer(
     if entry_point:
         launcher = _launcher(python, entry_point)
         layer.add(f"{prefix}/bin/{spec.name}", Entry(mode=0o755, data=launcher))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, staged = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    os.close(handle)
-    try:
-        layer.write(Path(staged))
-        os.chmod(staged, 0o644)  # mkstemp's 0600 would keep the layer from its other readers
-        os.replace(staged, output)
-    finally:
-        Path(staged).unlink(missing_ok=True)
-    return output

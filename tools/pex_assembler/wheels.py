@@ -59,6 +59,11 @@ _CHUNK = 1024 * 1024
 _RECORD_EXEMPT = ("RECORD", "RECORD.jws", "RECORD.p7s")
 
 
+def record_digest(digest: bytes) -> str:
+    """A digest as RECORD writes it: URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def _bad(path: Path, problem: str) -> AssemblerError:
     return AssemblerError(
         str(path),
@@ -133,7 +138,7 @@ def _verify_record(archive: zipfile.ZipFile, dist_info: str, path: Path) -> None
         with archive.open(info) as member:
             for chunk in iter(lambda: member.read(_CHUNK), b""):
                 hasher.update(chunk)
-        actual = base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii")
+        actual = record_digest(hasher.digest())
         if actual != digest:
             raise _bad(
                 path, f"has {name!r}, whose content does not match its RECORD hash: tampered"

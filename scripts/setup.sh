@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 . "$root/scripts/apt.sh"
-apt_install setup qemu-user-static strace file python3-venv
+apt_install setup qemu-user-static strace file python3-venv umoci skopeo
 # buildifier comes from npm, run with npx.
 command -v npx >/dev/null || apt_install setup npm
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -40,6 +41,33 @@ def copy_of_workspace(source: Path, destination: Path, *ignore: str) -> Path:
 def copy_of_app(destination: Path) -> Path:
     """The example workspace copied to `destination`."""
     return copy_of_workspace(APP, destination)
+
+
+def write_assembler_toolchain(
+    package: Path, interpreter: str, exec_compatible_with: Optional[str] = None
+) -> None:
+    """A package of its own with a pex_assembler_toolchain for `interpreter` and no bytecode
+    interpreters, `:assembler`, and its `toolchain()`, `:toolchain`."""
+    package.mkdir()
+    compatible = f'    exec_compatible_with = ["{exec_compatible_with}"],\n'
+    (package / "BUILD.bazel").write_text(
+        f"""\
+load("@crosspex//py:toolchains.bzl", "pex_assembler_toolchain")
+
+pex_assembler_toolchain(
+    name = "assembler",
+    interpreter_path = "{interpreter}",
+    libraries = "@crosspex//py/toolchains:assembler_libraries",
+)
+
+toolchain(
+    name = "toolchain",
+{compatible if exec_compatible_with else ""}\
+    toolchain = ":assembler",
+    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
+)
+""".replace("'", '"')
+    )
 
 
 def matrix_names():

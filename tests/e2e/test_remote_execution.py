@@ -20,7 +20,7 @@ from typing import Dict
 import pytest
 
 from bazel import PEX_MNEMONICS, Bazel, pex_spawns
-from conftest import copy_of_app, matrix_names
+from conftest import copy_of_app, matrix_names, write_assembler_toolchain
 from remote.service import Service
 from support import ROOT
 
@@ -106,24 +106,11 @@ def test_the_docs_show_the_example_exec_platform():
 
 
 def test_an_interpreter_the_workers_lack_is_named_with_its_toolchain(remote_app):
-    package = remote_app.workspace / "misconfigured"
-    package.mkdir()
-    (package / "BUILD.bazel").write_text("""\
-load("@crosspex//py:toolchains.bzl", "pex_assembler_toolchain")
-
-pex_assembler_toolchain(
-    name = "assembler",
-    interpreter_path = "/opt/python3.12/bin/python3",
-    libraries = "@crosspex//py/toolchains:assembler_libraries",
-)
-
-toolchain(
-    name = "toolchain",
-    exec_compatible_with = ["//remote:debian_sid_rootfs"],
-    toolchain = ":assembler",
-    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
-)
-""")
+    write_assembler_toolchain(
+        remote_app.workspace / "misconfigured",
+        "/opt/python3.12/bin/python3",
+        exec_compatible_with="//remote:debian_sid_rootfs",
+    )
     failed = remote_app.build(
         "--extra_toolchains=//misconfigured:toolchain", "//app:app_pex", check=False
     )

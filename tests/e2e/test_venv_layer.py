@@ -1,10 +1,13 @@
 """py_venv_layer built by Bazel for Linux x86_64 and aarch64, each unpacked where its CPython
 3.11 is /usr/bin/python3.11 and run: x86_64 on this Debian 12 root, aarch64 in the arm64 root
-of scripts/aarch64-python.sh under qemu-user. Both print what the PEX of the same app prints."""
+of scripts/aarch64-python.sh under qemu-user, and as an OCI image on that root. All print what
+the PEX of the same app prints, importing every module from the layer's .pyc."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bazel import Bazel
-from conftest import copy_of_app
+from conftest import copy_of_app, write_assembler_toolchain
 from support import ROOT, modules_loaded
 from test_app_workspace import EXPECTED_OUTPUT
 
@@ -56,12 +59,17 @@ def test_the_x86_64_layer_runs_on_debian_12s_python(layers):
     _assert_compiled_nothing(done.stderr)
 
 
-def test_the_aarch64_layer_runs_under_qemu(layers):
+def _arm64_root() -> Path:
+    """scripts/aarch64-python.sh's root: Debian 12's arm64 CPython 3.11 and its libraries."""
     wrapper = subprocess.run(
         ["bash", str(ROOT / "scripts" / "aarch64-python.sh")],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    sysroot = Path(wrapper).parents[2]
+    return Path(wrapper).parents[2]
+
+
+def test_the_aarch64_layer_runs_under_qemu(layers):
+    sysroot = _arm64_root()
     # The arm64 CPython started as the virtualenv's bin/python: qemu finds /usr/bin/python3.11
     # and its standard library in the arm64 root, and /opt/venv (absent there) on this one.
     done = _with_venv(
@@ -75,6 +83,48 @@ def test_the_aarch64_layer_runs_under_qemu(layers):
     _assert_compiled_nothing(done.stderr)
     native = sorted(p.name for p in layers["linux_aarch64"].rglob("*.so"))
     assert native and all("aarch64" in n for n in native), native
+
+
+def _run(*command: str) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, (command, done.stderr)
+    return done.stdout
+
+
+def test_an_oci_image_of_debians_arm64_root_and_the_layer_runs(app_bazel, layers, tmp_path):
+    """A real image: umoci writes an OCI image of two layers, the arm64 root above and the
+    aarch64 venv layer; skopeo reads it back; umoci unpacks it, and its entrypoint runs in
+    its rootfs under qemu."""
+    base = tmp_path / "base.tar"
+    root = str(_arm64_root())
+    _run("tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
+         "--exclude=./usr/bin/python3.11-qemu", "-cf", str(base), "-C", root, ".")  # fmt: skip
+    layer = app_bazel.output("layer/app_layer_for_linux_aarch64.tar")
+    image = f"{tmp_path / 'oci'}:app"
+    _run("umoci", "init", "--layout", str(tmp_path / "oci"))
+    _run("umoci", "new", "--image", image)
+    _run("umoci", "raw", "add-layer", "--image", image, str(base))
+    _run("umoci", "raw", "add-layer", "--image", image, str(layer))
+    _run("umoci", "config", "--image", image, "--os", "linux", "--architecture", "arm64",
+         "--config.entrypoint", "/opt/venv/bin/app_layer")  # fmt: skip
+    inspected = json.loads(_run("skopeo", "inspect", f"oci:{image}"))
+    assert (inspected["Os"], inspected["Architecture"], len(inspected["Layers"])) == (
+        "linux", "arm64", 2,
+    )  # fmt: skip
+    bundle = tmp_path / "bundle"
+    _run("umoci", "unpack", "--image", image, str(bundle))
+    entrypoint = json.loads((bundle / "config.json").read_text())["process"]["args"]
+    assert entrypoint == ["/opt/venv/bin/app_layer"]
+    # No binfmt_misc here: qemu starts the arm64 CPython as the entrypoint's #! would,
+    # everything else (loader, libraries, /opt/venv) from the image's rootfs.
+    qemu = shutil.which("qemu-aarch64-static")
+    assert qemu, "qemu-aarch64-static is missing: run scripts/setup.sh"
+    output = _run(
+        "bwrap", "--bind", str(bundle / "rootfs"), "/", "--ro-bind", qemu, "/qemu",
+        "--proc", "/proc", "--dev", "/dev", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
+        "--", "/qemu", "-0", "/opt/venv/bin/python", "/usr/bin/python3.11", *entrypoint,
+    )  # fmt: skip
+    assert output == EXPECTED_OUTPUT
 
 
 @pytest.fixture(scope="module")
@@ -105,23 +155,7 @@ def test_the_same_bytes_from_another_checkout_output_base_and_exec_python(app_ba
 
 
 def test_precompile_without_a_bytecode_interpreter_names_the_fix(elsewhere):
-    package = elsewhere.workspace / "nobytecode"
-    package.mkdir()
-    (package / "BUILD.bazel").write_text(f"""\
-load("@crosspex//py:toolchains.bzl", "pex_assembler_toolchain")
-
-pex_assembler_toolchain(
-    name = "assembler",
-    interpreter_path = "{os.path.realpath(sys.executable)}",
-    libraries = "@crosspex//py/toolchains:assembler_libraries",
-)
-
-toolchain(
-    name = "toolchain",
-    toolchain = ":assembler",
-    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
-)
-""")
+    write_assembler_toolchain(elsewhere.workspace / "nobytecode", os.path.realpath(sys.executable))
     failed = elsewhere.build(
         "--extra_toolchains=//nobytecode:toolchain", "//layer:app_layer", check=False
     )

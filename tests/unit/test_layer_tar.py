@@ -18,7 +18,7 @@ import pytest
 
 from pex_assembler import bytecode
 from pex_assembler.cli import main as cli_main
-from support import PLATFORMS, find_wheel, modules_loaded
+from support import PLATFORMS, find_python, find_wheel, modules_loaded
 
 PREFIX = "/opt/venv"
 INTERPRETER = "/usr/bin/python3.11"
@@ -301,3 +301,26 @@ def test_hostile_wheels_get_the_pex_messages_and_no_layer(wheel_dir, tmp_path, c
     }[hostile]
     assert f"pex-assembler: error: {rewritten}: " in err and expected in err, err
     assert not (tmp_path / "out" / "app.tar").exists()
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_each_cpython_version_loads_the_pyc_its_own_kind_writes(version, tmp_path):
+    """The .pyc worker keeps to the oldest syntax targeted, and what it writes for a version
+    is what that version's import system accepts as valid, checked-hash bytecode."""
+    python = find_python(version)
+    source = b"seen = {'a', 'b'}\nprint(sorted(seen), __file__)\n"
+    compiled = bytecode.compile_sources(python, version, "checked_hash", [("/m/mod.py", source)])
+    assert compiled.cache_tag == f"cpython-{version.replace('.', '')}"
+    (tmp_path / "mod.py").write_bytes(source)
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    (cache / f"mod.{compiled.cache_tag}.pyc").write_bytes(compiled.pycs["/m/mod.py"])
+    # -v shows the code came from the .pyc; __file__ is where the module is, not /m.
+    done = subprocess.run(
+        [python, "-B", "-v", "-c", "import mod"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout == f"['a', 'b'] {tmp_path / 'mod.py'}\n"
+    assert modules_loaded(done.stderr, str(tmp_path)) == [
+        str(cache / f"mod.{compiled.cache_tag}.pyc")
+    ]

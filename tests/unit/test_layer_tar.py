@@ -224,7 +224,6 @@ def test_pyc_are_listed_in_records_and_hash_based(wheel_dir, tmp_path):
 
 def test_pyc_bytes_do_not_depend_on_how_the_work_is_split(wheel_dir, tmp_path, monkeypatch):
     wheels = _wheels(wheel_dir, tmp_path)
-    monkeypatch.setattr(bytecode, "_MIN_BATCH", 1)
     monkeypatch.setattr(bytecode.os, "cpu_count", lambda: 1)
     alone = _layer(tmp_path / "one", wheels, "linux_x86_64", *BYTECODE).read_bytes()
     monkeypatch.setattr(bytecode.os, "cpu_count", lambda: 7)

@@ -8,22 +8,20 @@ the same CPython release give the same bytes on every host.
 
 from __future__ import annotations
 
-import concurrent.futures
-import io
 import json
 import os
+import queue
 import struct
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import BinaryIO, Dict, Iterable, List, Optional, Tuple
 
 from pex_assembler.errors import AssemblerError
 
 WORKER = Path(__file__).with_name("pyc_worker.py")
 INVALIDATION_MODES = ("checked_hash", "unchecked_hash")
-# Sources per worker process at least: below that, starting one costs more than it saves.
-_MIN_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ def _fix(version: str) -> str:
     return fix
 
 
-def _read_frame(stream: io.BufferedIOBase, what: str) -> bytes:
+def _read_frame(stream: BinaryIO, what: str) -> bytes:
     size = stream.read(4)
     if len(size) != 4:
         raise EOFError(what)
@@ -54,74 +52,147 @@ def _read_frame(stream: io.BufferedIOBase, what: str) -> bytes:
     return data
 
 
-def _run_batch(
-    interpreter: str, version: str, mode: str, batch: Sequence[Tuple[str, bytes]]
-) -> Tuple[dict, List[Optional[bytes]]]:
-    request = io.BytesIO()
-    for path, source in batch:
-        encoded = path.encode("utf-8", "surrogateescape")
-        request.write(struct.pack(">I", len(encoded)) + encoded)
-        request.write(struct.pack(">I", len(source)))
-        request.write(source)
-    try:
+class _Worker:
+    """One pyc_worker process: a thread feeds it the sources queued for it, another reads
+    its results, so that handing a source over never waits for compiling."""
+
+    def __init__(self, interpreter: str, mode: str) -> None:
         # Only the hash seed in the environment: set constants are marshalled in hash order.
-        done = subprocess.run(
+        self.process = subprocess.Popen(
             [interpreter, "-S", "-s", "-B", str(WORKER), mode],
-            input=request.getvalue(),
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env={"PYTHONHASHSEED": "0"},
-            check=False,
         )
-    except OSError as error:
-        raise AssemblerError(
-            f"bytecode interpreter {interpreter}", f"cannot be run: {error}", _fix(version)
-        ) from None
-    stream = io.BytesIO(done.stdout)
-    try:
-        header = json.loads(_read_frame(stream, "header"))
-        results: List[Optional[bytes]] = []
-        for _ in batch:
-            status = stream.read(1)
-            data = _read_frame(stream, "result")
-            results.append(data if status == b"\x01" else None)
-    except (EOFError, ValueError):
-        stderr = done.stderr.decode("utf-8", "replace").strip()
-        raise AssemblerError(
-            f"bytecode interpreter {interpreter}",
-            f"failed compiling (exit {done.returncode}): {stderr or 'no output'}",
-            _fix(version),
-        ) from None
-    return header, results
+        self.stderr = b""
+        self.paths: List[str] = []
+        self.queue: queue.SimpleQueue[Optional[bytes]] = queue.SimpleQueue()
+        self.header: Optional[dict] = None
+        self.results: List[Optional[bytes]] = []
+        self.threads = [
+            threading.Thread(target=self._feed, daemon=True),
+            threading.Thread(target=self._read, daemon=True),
+            threading.Thread(target=self._drain_stderr, daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, path: str, source: bytes) -> None:
+        self.paths.append(path)
+        encoded = path.encode("utf-8", "surrogateescape")
+        self.queue.put(
+            struct.pack(">I", len(encoded)) + encoded + struct.pack(">I", len(source)) + source
+        )
+
+    def _feed(self) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            for request in iter(self.queue.get, None):
+                stdin.write(request)
+            stdin.close()
+        except OSError:
+            pass  # the process ended early: _read and finish see what it left
+
+    def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            self.header = json.loads(_read_frame(stdout, "header"))
+            for status in iter(lambda: stdout.read(1), b""):
+                data = _read_frame(stdout, "result")
+                self.results.append(data if status == b"\x01" else None)
+        except (EOFError, ValueError):
+            pass
+
+    def _drain_stderr(self) -> None:
+        assert self.process.stderr is not None
+        self.stderr = self.process.stderr.read()
+
+    def finish(self) -> int:
+        self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        return self.process.wait()
+
+    def error(self, code: int) -> str:
+        stderr = self.stderr.decode("utf-8", "replace").strip()
+        return f"failed compiling (exit {code}): {stderr or 'no output'}"
+
+
+_PER_PROCESS = 64
+
+
+class Compiler:
+    """Compiles sources as they are handed over, with up to one process per core of CPython
+    `version` at `interpreter`; `finish` waits for them. Sources that do not compile get no
+    .pyc, as pip installs them. Which process compiles a source does not change its bytes."""
+
+    def __init__(self, interpreter: str, version: str, mode: str) -> None:
+        if mode not in INVALIDATION_MODES:
+            raise AssemblerError(
+                f"invalidation mode {mode!r}", "is not known", f"use one of {INVALIDATION_MODES}"
+            )
+        self.interpreter = interpreter
+        self.version = version
+        self.mode = mode
+        self.workers: List[_Worker] = []
+        self.submitted = 0
+        self._spawn()
+
+    def _spawn(self) -> None:
+        try:
+            self.workers.append(_Worker(self.interpreter, self.mode))
+        except OSError as error:
+            self.finish_quietly()
+            raise AssemblerError(
+                f"bytecode interpreter {self.interpreter}",
+                f"cannot be run: {error}",
+                _fix(self.version),
+            ) from None
+
+    def submit(self, path: str, source: bytes) -> None:
+        # One more process per _PER_PROCESS sources, up to one per core: a small layer
+        # starts one or two, not one per core of a large machine.
+        wanted = min(os.cpu_count() or 1, 1 + self.submitted // _PER_PROCESS)
+        if len(self.workers) < wanted:
+            self._spawn()
+        self.workers[self.submitted % len(self.workers)].submit(path, source)
+        self.submitted += 1
+
+    def finish_quietly(self) -> None:
+        """Stops the processes, for an assembly that failed elsewhere."""
+        for worker in self.workers:
+            worker.process.kill()
+            worker.finish()
+
+    def finish(self) -> Compiled:
+        codes = [worker.finish() for worker in self.workers]
+        subject = f"bytecode interpreter {self.interpreter}"
+        for worker, code in zip(self.workers, codes):
+            if worker.header is None or len(worker.results) != len(worker.paths):
+                raise AssemblerError(subject, worker.error(code), _fix(self.version))
+        header = self.workers[0].header
+        assert header is not None
+        found = f"{header.get('implementation')} {header.get('version')}"
+        if found != f"cpython {self.version}":
+            raise AssemblerError(
+                subject, f"is {found}, and the target is cpython {self.version}", _fix(self.version)
+            )
+        pycs = {}
+        for worker in self.workers:
+            for path, pyc in zip(worker.paths, worker.results):
+                if pyc is not None:
+                    pycs[path] = pyc
+        return Compiled(cache_tag=header["cache_tag"], release=header["release"], pycs=pycs)
 
 
 def compile_sources(
-    interpreter: str, version: str, mode: str, sources: Sequence[Tuple[str, bytes]]
+    interpreter: str, version: str, mode: str, sources: Iterable[Tuple[str, bytes]]
 ) -> Compiled:
-    """Compiles each (path in the image, source) with `interpreter`, which must be CPython
-    `version`; sources that do not compile get no .pyc, as pip installs them."""
-    if mode not in INVALIDATION_MODES:
-        raise AssemblerError(
-            f"invalidation mode {mode!r}", "is not known", f"use one of {INVALIDATION_MODES}"
-        )
-    ordered = sorted(sources)
-    # Any split gives the same bytes (each source compiles alone); a few processes for
-    # the cores, none idle for lack of work.
-    count = max(1, min(os.cpu_count() or 1, len(ordered) // _MIN_BATCH))
-    size = -(-len(ordered) // count) if ordered else 0
-    batches = [ordered[i : i + size] for i in range(0, len(ordered), size)] or [[]]
-    with concurrent.futures.ThreadPoolExecutor(len(batches)) as pool:
-        done = list(pool.map(lambda b: _run_batch(interpreter, version, mode, b), batches))
-    header = done[0][0]
-    found = f"{header.get('implementation')} {header.get('version')}"
-    if found != f"cpython {version}":
-        raise AssemblerError(
-            f"bytecode interpreter {interpreter}",
-            f"is {found}, and the target is cpython {version}",
-            _fix(version),
-        )
-    pycs = {}
-    for batch, (_, results) in zip(batches, done):
-        for (path, _source), pyc in zip(batch, results):
-            if pyc is not None:
-                pycs[path] = pyc
-    return Compiled(cache_tag=header["cache_tag"], release=header["release"], pycs=pycs)
+    """Compiles each (path in the image, source) with `interpreter`, CPython `version`."""
+    compiler = Compiler(interpreter, version, mode)
+    for path, source in sources:
+        compiler.submit(path, source)
+    return compiler.finish()

@@ -17,7 +17,7 @@ import posixpath
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from installer import install
@@ -27,7 +27,7 @@ from installer.scripts import Script
 from installer.sources import WheelFile
 from installer.utils import construct_record_file, fix_shebang
 
-from pex_assembler.bytecode import Compiled, compile_sources
+from pex_assembler.bytecode import Compiled, Compiler
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import record_digest
 
@@ -69,9 +69,11 @@ class Layer:
                 "is written twice into the layer",
                 "keep one of the files that install there",
             )
-        for parent in PurePosixPath(clean).parents:
-            if str(parent) != ".":
-                self.entries.setdefault(str(parent), _Member(mode=0o755))
+        # Up to the first directory already there: its own parents are there too.
+        parent = posixpath.dirname(clean)
+        while parent and parent not in self.entries:
+            self.entries[parent] = _Member(mode=0o755)
+            parent = posixpath.dirname(parent)
         return clean
 
     def add(self, path: str, entry: Entry) -> None:
@@ -126,19 +128,28 @@ class LayerDestination(WheelDestination):
 
     The RECORD waits for `write_record`, so that it can list the .pyc compiled afterwards."""
 
-    def __init__(self, layer: Layer, schemes: Mapping[str, str], python: str) -> None:
+    def __init__(
+        self,
+        layer: Layer,
+        schemes: Mapping[str, str],
+        python: str,
+        compiler: Optional[Compiler],
+    ) -> None:
         self.layer = layer
         self.schemes = schemes
         self.python = python
-        # (scheme, path in the wheel's scheme, path in the layer, source) of each module.
-        self.modules: List[Tuple[str, str, str, bytes]] = []
+        self.compiler = compiler
+        # (scheme, path in the wheel's scheme, path in the layer) of each module.
+        self.modules: List[Tuple[str, str, str]] = []
         self._record: Optional[Tuple[str, str, List[Tuple[str, RecordEntry]]]] = None
 
     def _put(self, scheme: str, path: str, data: bytes, is_executable: bool) -> RecordEntry:
         layer_path = posixpath.join(self.schemes[scheme], path)
         self.layer.add(layer_path, Entry(mode=0o755 if is_executable else 0o644, data=data))
         if scheme in ("purelib", "platlib") and path.endswith(".py"):
-            self.modules.append((scheme, path, layer_path, data))
+            self.modules.append((scheme, path, layer_path))
+            if self.compiler:
+                self.compiler.submit("/" + layer_path, data)
         return _record(path, hashlib.sha256(data).digest(), len(data))
 
     def write_file(
@@ -150,7 +161,7 @@ class LayerDestination(WheelDestination):
             # pip makes it, whatever mode the wheel gave it.
             with fix_shebang(stream, self.python) as fixed:
                 return self._put(scheme, path, fixed.read(), True)
-        if path.endswith(".py"):  # kept in memory too, for compiling
+        if path.endswith(".py"):  # read whole, for compiling
             return self._put(scheme, path, stream.read(), is_executable)
         layer_path = posixpath.join(self.schemes[scheme], path)
         mode = 0o755 if is_executable else 0o644
@@ -170,7 +181,7 @@ class LayerDestination(WheelDestination):
         """Writes the wheel's RECORD, listing the .pyc of its modules as pip does."""
         assert self._record is not None, "write_record before the wheel was installed"
         scheme, record_file_path, records = self._record
-        for module_scheme, path, layer_path, _ in self.modules if compiled else ():
+        for module_scheme, path, layer_path in self.modules if compiled else ():
             pyc = compiled.pycs.get("/" + layer_path)
             if pyc is not None:
                 self.layer.add(pyc_path(layer_path, compiled.cache_tag), Entry(0o644, pyc))
@@ -275,33 +286,35 @@ def _fill(
         "data": prefix,
         "headers": f"{prefix}/include/site/python{spec.python_version}",
     }
-    destinations = []
-    for wheel in wheels:
-        with WheelFile.open(wheel) as source:
-            headers = dict(schemes, headers=f"{schemes['headers']}/{source.distribution}")
-            destination = LayerDestination(layer, headers, python)
-            install(source, destination, {"INSTALLER": INSTALLER})
-            destinations.append(destination)
-    first_party = []
-    for archive_path, path in sorted(sources.items()):
-        layer_path = f"{spec.site_packages}/{archive_path}"
-        data = path.read_bytes()
-        layer.add(layer_path, Entry(mode=0o644, data=data))
-        if archive_path.endswith(".py"):
-            first_party.append((layer_path, data))
-    compiled = None
+    compiler = None
     if spec.bytecode_interpreter:
-        modules = [(m[2], m[3]) for d in destinations for m in d.modules] + first_party
-        compiled = compile_sources(
-            spec.bytecode_interpreter,
-            spec.python_version,
-            spec.invalidation_mode,
-            [("/" + layer_path, data) for layer_path, data in modules],
-        )
-        for layer_path, _ in first_party:
-            pyc = compiled.pycs.get("/" + layer_path)
-            if pyc is not None:
-                layer.add(pyc_path(layer_path, compiled.cache_tag), Entry(mode=0o644, data=pyc))
+        compiler = Compiler(spec.bytecode_interpreter, spec.python_version, spec.invalidation_mode)
+    try:
+        destinations = []
+        for wheel in wheels:
+            with WheelFile.open(wheel) as source:
+                headers = dict(schemes, headers=f"{schemes['headers']}/{source.distribution}")
+                destination = LayerDestination(layer, headers, python, compiler)
+                install(source, destination, {"INSTALLER": INSTALLER})
+                destinations.append(destination)
+        first_party = []
+        for archive_path, path in sorted(sources.items()):
+            layer_path = f"{spec.site_packages}/{archive_path}"
+            data = path.read_bytes()
+            layer.add(layer_path, Entry(mode=0o644, data=data))
+            if archive_path.endswith(".py"):
+                first_party.append(layer_path)
+                if compiler:
+                    compiler.submit("/" + layer_path, data)
+    except BaseException:
+        if compiler:
+            compiler.finish_quietly()
+        raise
+    compiled = compiler.finish() if compiler else None
+    for layer_path in first_party if compiled else ():
+        pyc = compiled.pycs.get("/" + layer_path)
+        if pyc is not None:
+            layer.add(pyc_path(layer_path, compiled.cache_tag), Entry(mode=0o644, data=pyc))
     for destination in destinations:
         destination.write_record(compiled)
     if entry_point:

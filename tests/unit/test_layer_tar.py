@@ -308,7 +308,9 @@ def test_each_cpython_version_loads_the_pyc_its_own_kind_writes(version, tmp_pat
     is what that version's import system accepts as valid, checked-hash bytecode."""
     python = find_python(version)
     source = b"seen = {'a', 'b'}\nprint(sorted(seen), __file__)\n"
-    compiled = bytecode.compile_sources(python, version, "checked_hash", [("/m/mod.py", source)])
+    compiler = bytecode.Compiler(python, version, "checked_hash")
+    compiler.submit("/m/mod.py", source)
+    compiled = compiler.finish()
     assert compiled.cache_tag == f"cpython-{version.replace('.', '')}"
     (tmp_path / "mod.py").write_bytes(source)
     cache = tmp_path / "__pycache__"

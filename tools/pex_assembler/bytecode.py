@@ -16,7 +16,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Dict, Iterable, List, Optional, Tuple
+from typing import BinaryIO, Dict, List, Optional
 
 from pex_assembler.errors import AssemblerError
 
@@ -29,7 +29,6 @@ class Compiled:
     """The .pyc of each compilable source by its path in the image, and their cache tag."""
 
     cache_tag: str
-    release: str
     pycs: Dict[str, bytes]
 
 
@@ -46,8 +45,9 @@ def _read_frame(stream: BinaryIO, what: str) -> bytes:
     size = stream.read(4)
     if len(size) != 4:
         raise EOFError(what)
-    data = stream.read(struct.unpack(">I", size)[0])
-    if len(data) != struct.unpack(">I", size)[0]:
+    (length,) = struct.unpack(">I", size)
+    data = stream.read(length)
+    if len(data) != length:
         raise EOFError(what)
     return data
 
@@ -185,14 +185,4 @@ class Compiler:
             for path, pyc in zip(worker.paths, worker.results):
                 if pyc is not None:
                     pycs[path] = pyc
-        return Compiled(cache_tag=header["cache_tag"], release=header["release"], pycs=pycs)
-
-
-def compile_sources(
-    interpreter: str, version: str, mode: str, sources: Iterable[Tuple[str, bytes]]
-) -> Compiled:
-    """Compiles each (path in the image, source) with `interpreter`, CPython `version`."""
-    compiler = Compiler(interpreter, version, mode)
-    for path, source in sources:
-        compiler.submit(path, source)
-    return compiler.finish()
+        return Compiled(cache_tag=header["cache_tag"], pycs=pycs)

@@ -1,7 +1,8 @@
 """The same example on the other Bazels and settings users have: Bazel 4.2.3 in WORKSPACE
 mode, and Bazel 7.7.1 with the flags Bazel 8 and 9 turn on. Each writes the very PEXes the
 primary build (Bazel 7.7.1, bzlmod) wrote, in another output base and workspace path: those
-of installed trees, packed into wheels by the build, among them."""
+of installed trees, packed into wheels by the build, among them; and the same precompiled
+virtualenv layer."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from support import find_python
 from test_app_workspace import EXPECTED_OUTPUT, run_pex
 
 ADAPTERS = ("//adapters:rules_python_installed_pex", "//adapters:pycross_pex")
+LAYER = "//layer:app_layer"
 LEGS = {
     "bazel_4_workspace": {"version": BAZEL4},
     "bazel_7_forward_flags": {"flags": FORWARD_FLAGS},
@@ -21,16 +23,18 @@ LEGS = {
 
 @pytest.mark.parametrize("leg", sorted(LEGS))
 def test_other_bazels_write_the_same_pexes(matrix, app_bazel, tmp_path, leg):
-    app_bazel.build(*ADAPTERS)
+    app_bazel.build(*ADAPTERS, LAYER)
     bazel = Bazel(copy_of_app(tmp_path / "app"), tmp_path / "output_base", **LEGS[leg])
     try:
-        bazel.build("//app:all", "//packer:all", "//adapters:all", "//regression:app_pex")
+        bazel.build("//app:all", "//packer:all", "//adapters:all", "//regression:app_pex", LAYER)
         for name in matrix_names():
             built = bazel.output(f"{name}.pex")
             assert built.read_bytes() == matrix[name.split("/")[1]].read_bytes(), name
         for label in ADAPTERS:
             name = label[2:].replace(":", "/") + ".pex"
             assert bazel.output(name).read_bytes() == app_bazel.output(name).read_bytes(), name
+        layer = "layer/app_layer.tar"
+        assert bazel.output(layer).read_bytes() == app_bazel.output(layer).read_bytes()
         done = run_pex(find_python("3.11"), bazel.output("adapters/pycross_pex.pex"), tmp_path)
         assert done.returncode == 0, done.stderr
         done = run_pex(find_python("3.11"), bazel.output("app/app_linux_x86_64.pex"), tmp_path)

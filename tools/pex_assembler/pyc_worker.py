@@ -2,10 +2,11 @@
 
 Run by `pex_assembler.bytecode` with the target's CPython version on the exec platform, as a
 script (`python -S -s -B pyc_worker.py MODE`), so it imports nothing but the standard library
-and keeps to Python 3.8's syntax. stdout: a header frame (JSON: implementation, version, cache_tag), then
-one result per request in order: a status byte (1: compiled, 0: not compilable, as pip skips
-such files) and a frame (the .pyc, or the error). stdin: requests until EOF, each a frame
-with the path the source has in the image, then a frame with the source.
+and keeps to Python 3.8's syntax. stdout: a header frame (JSON: implementation, version,
+cache_tag), then one result per request in order: a status byte (1: compiled, 0: not
+compilable, as pip skips such files) and a frame (the .pyc, or the error). stdin: requests
+until EOF, each a frame with the path the source has in the image, then a frame with the
+source.
 """
 
 import importlib.util

@@ -2,16 +2,19 @@
 # Prints the path of a command that runs Debian's Bazel 7.7.1 (bzlmod, offline), setting it up
 # first if needed. Debian's Bazel 7 needs a newer C library and Java than the host's, so it
 # lives in a Debian unstable root under the cache, made with debootstrap, and each command
-# enters that root with bubblewrap. The host's /tmp, this checkout, the cache and pip's
-# configuration (with every file and directory it names) are visible inside at the same
-# paths, so workspaces, output bases and `pip download` behave as on the host. The host's
-# apt setup is never changed.
+# enters that root with bubblewrap. The host's /tmp, this checkout, the cache and pip's and
+# uv's configuration (with every file and directory it names) are visible inside at the same
+# paths, and the root trusts the CAs the host added to its store. Bazel's output user root
+# lives in the cache, so every path Bazel prints or links (`bazel info`, `bazel-bin`) is the
+# same path on the host. The host's apt setup is never changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CROSSPEX_CACHE:-$root/.cache}/bazel7"
 . "$root/scripts/apt.sh"
 sysroot="$cache/root"
-wrapper="$cache/bazel7"
+output_user_root="$cache/output_user_root"
+# One command per checkout, as it binds that checkout: checkouts may share the cache.
+wrapper="$cache/bazel7-$(printf '%s' "$root" | md5sum | cut -c1-12)"
 # Bump when the recipe below changes: the next run then rebuilds the root.
 recipe=1
 
@@ -32,10 +35,19 @@ host_mirror() {
 pip_paths() {
   # pip's and uv's configuration files, and every absolute path or file:// URL their settings
   # and PIP_*, UV_* and SSL_CERT_* variables name (certificates, find-links, local indexes).
-  local python="${CROSSPEX_PYTHON:-$(command -v python3)}"
-  local config="${XDG_CONFIG_HOME:-$HOME/.config}"
-  printf '%s\n' /etc/pip.conf /etc/xdg/pip "$config/pip" "$HOME/.pip" /etc/uv "$config/uv"
-  "$python" -m pip config list 2>/dev/null | cut -d= -f2- | tr -d "'\"" | tr ' ' '\n'
+  # The files are read as text: a fresh host has no pip outside the project's virtualenv.
+  local config="${XDG_CONFIG_HOME:-$HOME/.config}" path
+  local places=(/etc/pip.conf /etc/xdg/pip "$config/pip" "$HOME/.pip" /etc/uv "$config/uv")
+  [ -z "${PIP_CONFIG_FILE:-}" ] || places+=("$PIP_CONFIG_FILE")
+  printf '%s\n' "${places[@]}"
+  for path in "${places[@]}"; do
+    if [ -d "$path" ]; then
+      find "$path" -maxdepth 1 -type f \( -name '*.conf' -o -name '*.toml' -o -name '*.ini' \)
+    elif [ -f "$path" ]; then
+      echo "$path"
+    fi
+  done | while IFS= read -r path; do grep -v '^[[:space:]]*[#;]' "$path" || true; done |
+    tr '=,"[]'"'"'\t' '       ' | tr ' ' '\n'
   env | grep -E '^(PIP_|UV_|SSL_CERT_)' | cut -d= -f2- | tr ' ' '\n'
 }
 
@@ -79,6 +91,8 @@ write_rc() {
   mkdir -p "$sysroot$offline/registry"
   echo '{}' >"$sysroot$offline/registry/bazel_registry.json"
   local rc="# Written by crosspex's scripts/bazel7.sh: Bazel 7 with bzlmod, offline.
+# Output bases in the cache, which the host sees at the same path.
+startup --output_user_root=$output_user_root
 common --registry=file://$offline/registry
 common --noenable_workspace
 common --repository_disable_download
@@ -113,7 +127,28 @@ buildozer_binary = module_extension(
     tag_classes = {"buildozer": tag_class(attrs = {"version": attr.string(), "sha256": attr.string_dict()})},
 )
 BZL
-  printf '%s\n' "$rc" >"$sysroot/etc/bazel.bazelrc"
+  # Debian's own rc names the tools' JDK with an option that warns on every command: the
+  # current spelling of the same choice.
+  sed -i 's|^build --host_javabase=@local_jdk//:jdk$|build --tool_java_runtime_version=local_jdk|' \
+    "$sysroot/etc/bazel/bazelrc"
+  # Replaced by a rename: a Bazel client may be reading it.
+  printf '%s\n' "$rc" >"$sysroot/etc/bazel.bazelrc.new"
+  mv "$sysroot/etc/bazel.bazelrc.new" "$sysroot/etc/bazel.bazelrc"
+  mkdir -p "$output_user_root"
+}
+
+trust_host_cas() {
+  # The CAs the host added to its store (a TLS-intercepting proxy's, say) join the root's, whose
+  # update-ca-certificates also rebuilds the Java trust store Bazel's downloader reads.
+  local host=/usr/local/share/ca-certificates inside="$sysroot/usr/local/share/ca-certificates"
+  [ -d "$host" ] || return 0
+  diff -r "$host" "$inside" >/dev/null 2>&1 && return 0
+  rm -rf "$inside"
+  cp -rL "$host" "$inside"
+  in_root update-ca-certificates --fresh >"$cache/ca-certificates.log" 2>&1 || {
+    tail -n 20 "$cache/ca-certificates.log" >&2
+    exit 1
+  }
 }
 
 host_pythons() {
@@ -181,5 +216,6 @@ SCRIPT
 
 [ -e "$cache/recipe-$recipe" ] || make_root
 write_rc
+trust_host_cas
 write_wrapper
 echo "$wrapper"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import csv
 import glob
+import hashlib
+import io
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
-from typing import List
+from typing import Callable, List, Mapping, Optional, Union
 
 ROOT = Path(__file__).resolve().parents[1]
 E2E_REQUIREMENTS = ROOT / "e2e" / "app" / "requirements.txt"
@@ -55,3 +60,62 @@ def modules_loaded(stderr: str, prefix: str) -> List[str]:
     """The files `python -v` says it took code objects from, of those under `prefix`: a
     .pyc when it was valid, the .py when the module had to be compiled."""
     return re.findall(rf"^# code object from '?({re.escape(prefix)}[^'\s]+)", stderr, re.M)
+
+
+Text = Union[str, bytes]
+SOUND_WHEEL = "Wheel-Version: 1.0\nGenerator: crafted\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+
+
+def _text(value: Text) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def record_line(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([name, f"sha256={digest}", len(data)])
+    return line.getvalue()
+
+
+def write_wheel(
+    directory: Path,
+    files: Mapping[str, bytes],
+    *,
+    project: str = "evil",
+    version: str = "1.0",
+    dist_info: Optional[str] = None,
+    wheel_text: Optional[Text] = None,
+    metadata: Optional[Text] = None,
+    entry_points: Optional[Text] = None,
+    record: Union[Text, Callable[[str], Text], None] = None,
+    compression: int = zipfile.ZIP_DEFLATED,
+) -> Path:
+    """Writes `<project>-<version>-py3-none-any.whl` into `directory`: `files`, then METADATA,
+    WHEEL and entry_points.txt (sound ones, or the texts given raw), and a RECORD listing every
+    member with its true sha256 and size, unless `record` is its text raw or a function of
+    the true text. A name may hold a NUL byte."""
+    dist_info = dist_info or f"{project}-{version}.dist-info"
+    entries = dict(files)
+    if metadata is None:
+        metadata = f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n"
+    entries[f"{dist_info}/METADATA"] = _text(metadata)
+    entries[f"{dist_info}/WHEEL"] = _text(SOUND_WHEEL if wheel_text is None else wheel_text)
+    if entry_points is not None:
+        entries[f"{dist_info}/entry_points.txt"] = _text(entry_points)
+    true_record = "".join(record_line(n, d) for n, d in entries.items())
+    true_record += f"{dist_info}/RECORD,,\n"
+    if record is None:
+        record = true_record
+    elif callable(record):
+        record = record(true_record)
+    entries[f"{dist_info}/RECORD"] = _text(record)
+
+    path = directory / f"{project}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo("placeholder", date_time=(2024, 1, 1, 0, 0, 0))
+            info.filename = name  # as given: ZipInfo() would cut it at a NUL
+            info.external_attr = 0o100644 << 16
+            info.compress_type = compression
+            archive.writestr(info, data)
+    return path

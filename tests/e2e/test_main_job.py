@@ -67,4 +67,6 @@ def test_the_readme_main_job_passes_in_a_clean_clone(tmp_path):
         assert "is deprecated" not in done.stderr
     finally:
         # The clone's output base sits in the shared cache: gone with the clone.
-        subprocess.run([bazel, "clean", "--expunge"], cwd=clone / "e2e" / "app", capture_output=True)
+        subprocess.run(
+            [bazel, "clean", "--expunge"], cwd=clone / "e2e" / "app", capture_output=True
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+_LINE_BREAKS = "\x7f\x85\u2028\u2029"
+
 
 def unsafe_reason(path: str) -> Optional[str]:
     """Why `path` could land outside its archive or differ by platform; None if it is plain."""
@@ -19,4 +21,7 @@ def unsafe_reason(path: str) -> Optional[str]:
         return "holds an empty component"
     if any(0xD800 <= ord(c) <= 0xDFFF for c in path) or "\x00" in path:
         return "is not valid UTF-8"
+    if any(ord(c) < 0x20 or c in _LINE_BREAKS for c in path):
+        # RECORD readers split lines at these too (str.splitlines): a name could forge a row.
+        return "holds a control character or a line break"
     return None

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import glob
 import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
-from pex_assembler import compat, inputs, installed, target, wheels, zipapp
+from pex_assembler import compat, errors, inputs, installed, target, wheels, zipapp
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import Manifest
 from pex_assembler.target import Target
@@ -133,7 +135,10 @@ def assemble(manifest: Manifest, skeleton: Optional[Path] = None) -> Path:
         _assemble(manifest, output, skeleton)
     except BaseException:
         # A failed build leaves no PEX behind, not even one from an earlier build.
-        output.unlink(missing_ok=True)
+        if output.is_dir() and not output.is_symlink():
+            shutil.rmtree(output, ignore_errors=True)
+        else:
+            output.unlink(missing_ok=True)
         raise
     return output
 
@@ -160,17 +165,39 @@ def skeleton(manifest: Manifest, output: Path) -> Path:
 
 @contextlib.contextmanager
 def _workdir(output: Path) -> Iterator[Path]:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
-        yield workdir
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    """A staging directory beside `output`, gone afterwards; a killed build's are cleared."""
+    with errors.writing(output):
+        output.parent.mkdir(parents=True, exist_ok=True)
+        for debris in output.parent.glob(f".{glob.escape(output.name)}.*"):
+            if debris.is_dir() and not debris.is_symlink():
+                shutil.rmtree(debris, ignore_errors=True)
+            else:
+                debris.unlink(missing_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+        try:
+            yield workdir
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _checked(manifest: Manifest, workdir: Path) -> Tuple[Target, inputs.SortedInputs, list]:
+def _read_wheels(paths: List[Path], records: Dict[str, dict]) -> List[wheels.Wheel]:
+    """Each wheel from its record (several at once: binding one reads the whole file), or
+    checked here when it has none."""
+
+    def read(path: Path) -> wheels.Wheel:
+        record = records.get(str(path))
+        return wheels.from_record(path, record) if record else wheels.read_wheel(path)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(read, paths))
+
+
+def _checked(
+    manifest: Manifest, workdir: Path, merged: bool
+) -> Tuple[Target, inputs.SortedInputs, list]:
     """The target, the sorted inputs, and every wheel checked against the target (installed
-    trees packed into wheels in `workdir` first)."""
+    trees packed into wheels in `workdir` first); `merged` when everything installs into one
+    virtualenv."""
     the_target = resolve_target(dict(manifest.target))
     sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
     wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
@@ -180,16 +207,15 @@ def _checked(manifest: Manifest, workdir: Path) -> Tuple[Target, inputs.SortedIn
     for record_path in sorted_inputs.wheel_records:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         records[record.get("wheel")] = record
-    read = (
-        wheels.from_record(p, records[str(p)]) if str(p) in records else wheels.read_wheel(p)
-        for p in wheel_paths
-    )
-    return the_target, sorted_inputs, compat.check_wheels(read, the_target)
+    dists = compat.check_wheels(_read_wheels(wheel_paths, records), the_target)
+    compat.check_file_system(the_target, sorted_inputs.sources, dists, merged)
+    return the_target, sorted_inputs, dists
 
 
 def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) -> None:
     with _workdir(output) as workdir:
-        the_target, sorted_inputs, dists = _checked(manifest, workdir)
+        merged = manifest.execution_mode == "venv"
+        the_target, sorted_inputs, dists = _checked(manifest, workdir, merged)
         options = _options(manifest, the_target, sorted_inputs.sources)
         if options.entry_point and not manifest.main:
             _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
@@ -230,7 +256,7 @@ def venv_layer(
     output = manifest.output
     try:
         with _workdir(output) as workdir:
-            the_target, sorted_inputs, dists = _checked(manifest, workdir)
+            the_target, sorted_inputs, dists = _checked(manifest, workdir, merged=True)
             if the_target.markers.get("sys_platform") == "win32":
                 raise AssemblerError(
                     name,

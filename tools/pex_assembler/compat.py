@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Tuple
 
+from pex_assembler import filesystems
 from pex_assembler.errors import AssemblerError
 from pex_assembler.target import Target
 from pex_assembler.wheels import Wheel
@@ -33,3 +36,28 @@ def check_wheels(wheels: Iterable[Wheel], target: Target) -> List[Wheel]:
             )
         by_name[wheel.name] = wheel
     return [by_name[name] for name in sorted(by_name)]
+
+
+# Schemes that install into one directory: pure and platform modules share site-packages.
+_SCHEME_DIRECTORY = {"purelib": "lib", "platlib": "lib"}
+
+
+def check_file_system(
+    target: Target, sources: Mapping[str, Path], wheels: Iterable[Wheel], merged: bool
+) -> None:
+    """Refuses names the target's file system cannot hold. First-party files and each
+    wheel's files install into directories of their own, unless `merged` (a virtualenv: a
+    venv-mode PEX, a layer), where they all share site-packages and bin/."""
+    system = target.markers.get("sys_platform", "linux")
+    directories: Dict[Tuple[int, str], List[Tuple[str, str]]] = defaultdict(list)
+    for archive_path, path in sources.items():
+        directories[(0, "lib")].append((archive_path, str(path)))
+    for index, wheel in enumerate(wheels, start=1):
+        group = 0 if merged else index
+        for scheme, path in wheel.contents.files:
+            directory = _SCHEME_DIRECTORY.get(scheme, scheme)
+            directories[(group, directory)].append((path, str(wheel.path)))
+        for script in wheel.contents.scripts:
+            directories[(group, "scripts")].append((script, str(wheel.path)))
+    for paths in directories.values():
+        filesystems.check(system, target.name, paths)

@@ -227,25 +227,26 @@ def repack(
 
 
 def _described(path: Path, tree: InstalledTree, dist_info: str) -> Wheel:
-    """The wheel repacked at `path` from `dist_info`, described from its installed metadata."""
+    """The wheel repacked at `path` from `dist_info`, its layout and entry points checked as
+    any wheel's are (its RECORD is the one just written)."""
     origin = f"{tree.root}/{dist_info}"
-    metadata_path = tree.files.get(f"{dist_info}/METADATA")
-    if metadata_path is None:
+    if f"{dist_info}/METADATA" not in tree.files:
         raise AssemblerError(origin, "has no METADATA", "install the distribution from a wheel")
-    metadata = HeaderParser().parsestr(metadata_path.read_text(encoding="utf-8"))
     try:
         name, version, _, tags = parse_wheel_filename(path.name)
     except InvalidWheelFilename as exc:
         raise AssemblerError(
             origin, f"names no valid wheel ({exc})", "install the distribution from a wheel"
         ) from exc
+    with zipfile.ZipFile(path) as archive:
+        metadata, contents, _ = wheels.read_contents(archive, path)
     if canonicalize_name(metadata.get("Name", "")) != name:
         raise AssemblerError(
             origin,
             f"is the directory of {name} but its METADATA names {metadata.get('Name')!r}",
             "install the distribution from a wheel, unchanged",
         )
-    return wheels.described(path, name, version, tags, metadata)
+    return wheels.described(path, name, version, tags, metadata, contents)
 
 
 def write_wheels(tree: InstalledTree, output: Path) -> List[Tuple[str, Path]]:

@@ -25,7 +25,7 @@ from installer.destinations import WheelDestination
 from installer.records import Hash, RecordEntry
 from installer.scripts import Script
 from installer.sources import WheelFile
-from installer.utils import construct_record_file, fix_shebang
+from installer.utils import construct_record_file
 
 from pex_assembler.bytecode import Compiled, Compiler
 from pex_assembler.errors import AssemblerError
@@ -33,6 +33,8 @@ from pex_assembler.wheels import record_digest
 
 # What the layer says installed its distributions (the INSTALLER file of each dist-info).
 INSTALLER = b"crosspex\n"
+# The longest first line read to find a script's `#!python`.
+_SHEBANG_MAX = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,13 @@ class Layer:
         while parent and parent not in self.entries:
             self.entries[parent] = _Member(mode=0o755)
             parent = posixpath.dirname(parent)
+        existing = self.entries.get(parent)
+        if existing is not None and (existing.span is not None or existing.link is not None):
+            raise AssemblerError(
+                "/" + parent,
+                f"is a file in the layer, and also the directory of /{clean}",
+                "keep one of the files that install there",
+            )
         return clean
 
     def add(self, path: str, entry: Entry) -> None:
@@ -84,17 +93,26 @@ class Layer:
             self.spool.write(entry.data)
         self.entries[clean] = _Member(entry.mode, span, entry.link)
 
-    def add_stream(self, path: str, mode: int, stream: BinaryIO) -> Tuple[bytes, int]:
-        """Copies a file into the layer in chunks: its sha256 digest and size."""
+    def add_stream(
+        self, path: str, mode: int, stream: BinaryIO, head: bytes = b""
+    ) -> Tuple[bytes, int]:
+        """Copies `head`, then a file, into the layer in chunks: its sha256 digest and size."""
         clean = self._claim(path)
         offset = self.spool.seek(0, io.SEEK_END)
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(head)
+        self.spool.write(head)
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
             self.spool.write(chunk)
         size = self.spool.tell() - offset
         self.entries[clean] = _Member(mode, (offset, size))
         return digest.digest(), size
+
+    def read(self, path: str) -> bytes:
+        """The bytes of the file at `path`, back from the spool."""
+        offset, size = self.entries[posixpath.normpath(path)].span or (0, 0)
+        self.spool.seek(offset)
+        return self.spool.read(size)
 
     def write(self, output: Path) -> None:
         """Sorted members, fixed owner, time and modes: the same bytes for the same content."""
@@ -134,7 +152,9 @@ class LayerDestination(WheelDestination):
         schemes: Mapping[str, str],
         python: str,
         compiler: Optional[Compiler],
+        origin: str,
     ) -> None:
+        self.origin = origin
         self.layer = layer
         self.schemes = schemes
         self.python = python
@@ -144,29 +164,40 @@ class LayerDestination(WheelDestination):
         self._record: Optional[Tuple[str, str, List[Tuple[str, RecordEntry]]]] = None
 
     def _put(self, scheme: str, path: str, data: bytes, is_executable: bool) -> RecordEntry:
-        layer_path = posixpath.join(self.schemes[scheme], path)
-        self.layer.add(layer_path, Entry(mode=0o755 if is_executable else 0o644, data=data))
+        return self._put_stream(scheme, path, io.BytesIO(data), is_executable)
+
+    def _put_stream(
+        self, scheme: str, path: str, stream: BinaryIO, is_executable: bool, head: bytes = b""
+    ) -> RecordEntry:
+        root = self.schemes[scheme]
+        layer_path = posixpath.normpath(posixpath.join(root, path))
+        # The wheel's check refuses such names already; this holds whatever the installer does.
+        if not layer_path.startswith(root + "/"):
+            raise AssemblerError(
+                self.origin,
+                f"would install {path!r} at /{layer_path}, outside its {scheme} directory /{root}",
+                "do not use this wheel",
+            )
+        mode = 0o755 if is_executable else 0o644
+        digest, size = self.layer.add_stream(layer_path, mode, stream, head)
         if scheme in ("purelib", "platlib") and path.endswith(".py"):
             self.modules.append((scheme, path, layer_path))
-            if self.compiler:
-                self.compiler.submit("/" + layer_path, data)
-        return _record(path, hashlib.sha256(data).digest(), len(data))
+            submit(self.compiler, self.layer, layer_path, size)
+        return _record(path, digest, size)
 
     def write_file(
         self, scheme: str, path: str | os.PathLike[str], stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
         path = os.fspath(path)
         if scheme == "scripts":
-            # A script's `#!python` becomes the virtualenv's Python; and it is executable, as
+            # A script's `#!python` line becomes the virtualenv's Python, as pypa/installer's
+            # fix_shebang does, without holding the script in memory; and it is executable, as
             # pip makes it, whatever mode the wheel gave it.
-            with fix_shebang(stream, self.python) as fixed:
-                return self._put(scheme, path, fixed.read(), True)
-        if path.endswith(".py"):  # read whole, for compiling
-            return self._put(scheme, path, stream.read(), is_executable)
-        layer_path = posixpath.join(self.schemes[scheme], path)
-        mode = 0o755 if is_executable else 0o644
-        digest, size = self.layer.add_stream(layer_path, mode, stream)
-        return _record(path, digest, size)
+            head = stream.readline(_SHEBANG_MAX)
+            if head.startswith(b"#!python"):
+                head = f"#!{self.python}\n".encode()
+            return self._put_stream(scheme, path, stream, True, head)
+        return self._put_stream(scheme, path, stream, is_executable)
 
     def write_script(self, name: str, module: str, attr: str, section: str) -> RecordEntry:
         script_name, data = Script(name, module, attr, section).generate(self.python, "posix")
@@ -197,6 +228,17 @@ class LayerDestination(WheelDestination):
 
         with construct_record_file(records, prefix_for_scheme) as stream:
             self._put(scheme, record_file_path, stream.read(), False)
+
+
+# Modules up to this size get a .pyc; a larger one (generated tables, say) is compiled by
+# CPython when first imported, so that the layer's memory stays flat whatever a wheel holds.
+MAX_COMPILED_SOURCE = 16 * 1024 * 1024
+
+
+def submit(compiler: Optional[Compiler], layer: Layer, layer_path: str, size: int) -> None:
+    """Hands the module at `layer_path` to `compiler`, if any and if it is not too large."""
+    if compiler and size <= MAX_COMPILED_SOURCE:
+        compiler.submit("/" + layer_path, layer.read(layer_path))
 
 
 def pyc_path(source: str, cache_tag: str) -> str:
@@ -294,18 +336,17 @@ def _fill(
         for wheel in wheels:
             with WheelFile.open(wheel) as source:
                 headers = dict(schemes, headers=f"{schemes['headers']}/{source.distribution}")
-                destination = LayerDestination(layer, headers, python, compiler)
+                destination = LayerDestination(layer, headers, python, compiler, str(wheel))
                 install(source, destination, {"INSTALLER": INSTALLER})
                 destinations.append(destination)
         first_party = []
         for archive_path, path in sorted(sources.items()):
             layer_path = f"{spec.site_packages}/{archive_path}"
-            data = path.read_bytes()
-            layer.add(layer_path, Entry(mode=0o644, data=data))
+            with path.open("rb") as stream:
+                _, size = layer.add_stream(layer_path, 0o644, stream)
             if archive_path.endswith(".py"):
                 first_party.append(layer_path)
-                if compiler:
-                    compiler.submit("/" + layer_path, data)
+                submit(compiler, layer, layer_path, size)
     except BaseException:
         if compiler:
             compiler.finish_quietly()

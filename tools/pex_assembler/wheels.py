@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 import json
 import stat
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, FrozenSet, List, Mapping, Optional, Tuple
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -26,8 +24,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from pex_assembler import wheel_contents
 from pex_assembler.archive_paths import unsafe_reason
 from pex_assembler.errors import AssemblerError
+from pex_assembler.wheel_contents import Contents
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Wheel:
     crc32: Optional[int] = None
     # The project name as its METADATA spells it, e.g. "PyYAML".
     project_name: Optional[str] = None
+    # Where its files and scripts install, for the target's file-system check.
+    contents: Contents = field(default_factory=Contents)
 
     @property
     def filename(self) -> str:
@@ -56,7 +58,6 @@ class Wheel:
 _MAX_EXPANSION = 100
 _EXPANSION_FLOOR = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
-_RECORD_EXEMPT = ("RECORD", "RECORD.jws", "RECORD.p7s")
 
 
 def record_digest(digest: bytes) -> str:
@@ -113,22 +114,20 @@ def _check_entries(archive: zipfile.ZipFile, path: Path) -> List[zipfile.ZipInfo
 def _verify_record(archive: zipfile.ZipFile, dist_info: str, path: Path) -> None:
     record_name = f"{dist_info}/RECORD"
     try:
-        rows = list(csv.reader(io.StringIO(archive.read(record_name).decode("utf-8"))))
+        text = archive.read(record_name).decode("utf-8")
     except KeyError as exc:
         raise _bad(path, f"has no {record_name}") from exc
     except UnicodeDecodeError as exc:
         raise _bad(path, f"has a {record_name} that is not UTF-8") from exc
-    recorded: Dict[str, str] = {}
-    for row in rows:
-        if row and row[0]:
-            recorded[row[0]] = row[1] if len(row) > 1 else ""
+    recorded = wheel_contents.read_record(path, record_name, text)
     for info in archive.infolist():
         if info.is_dir():
             continue
         name = info.filename
-        if name.startswith(dist_info + "/") and name[len(dist_info) + 1 :] in _RECORD_EXEMPT:
+        exempt = wheel_contents.RECORD_EXEMPT
+        if name.startswith(dist_info + "/") and name[len(dist_info) + 1 :] in exempt:
             continue
-        expected = recorded.get(name)
+        expected, size = recorded.get(name, ("", ""))
         if not expected:
             raise _bad(path, f"has {name!r}, which its RECORD does not list with a hash")
         algorithm, _, digest = expected.partition("=")
@@ -143,13 +142,14 @@ def _verify_record(archive: zipfile.ZipFile, dist_info: str, path: Path) -> None
             raise _bad(
                 path, f"has {name!r}, whose content does not match its RECORD hash: tampered"
             )
+        if size and int(size) != info.file_size:
+            raise _bad(path, f"has {name!r}, whose size does not match its RECORD: tampered")
     missing = sorted(set(recorded) - set(archive.namelist()))
     if missing:
         raise _bad(path, f"lists {missing[0]!r} in its RECORD but does not hold it")
 
 
-def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
-    """Reads and checks the wheel at `path`; raises AssemblerError if it is not a sound wheel."""
+def _parse_filename(path: Path) -> Tuple[NormalizedName, Version, FrozenSet[Tag]]:
     try:
         name, version, _, tags = parse_wheel_filename(path.name)
     except InvalidWheelFilename as exc:
@@ -159,6 +159,44 @@ def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
             "pass built wheels only (NAME-VERSION-PY-ABI-PLATFORM.whl); build sdists into "
             "wheels for the target first",
         ) from exc
+    return name, version, tags
+
+
+def read_contents(archive: zipfile.ZipFile, path: Path) -> Tuple[Message, Contents, str]:
+    """The METADATA headers, the contents and the dist-info directory of the wheel open in
+    `archive`, after checking its metadata, layout, WHEEL and entry points (not its RECORD)."""
+    name, version, _ = _parse_filename(path)
+    names = archive.namelist()
+    dist_info = wheel_contents.dist_info_of(path, names)
+    metadata = _headers(archive, f"{dist_info}/METADATA", path)
+    meta_name = canonicalize_name(metadata.get("Name", ""))
+    meta_version = metadata.get("Version", "")
+    try:
+        same_version = Version(meta_version) == version
+    except InvalidVersion:
+        same_version = False
+    if meta_name != name or not same_version:
+        raise _bad(
+            path,
+            f"is named {name} {version} but its METADATA says {meta_name} {meta_version}",
+        )
+    name_stem = "-".join(path.name.split("-", 2)[:2])
+    data_dir = wheel_contents.check_layout(path, names, dist_info, name_stem, name, version)
+    wheel_file = _headers(archive, f"{dist_info}/WHEEL", path)
+    wheel_contents.check_wheel_version(path, wheel_file)
+    try:
+        entry_points: Optional[bytes] = archive.read(f"{dist_info}/entry_points.txt")
+    except KeyError:
+        entry_points = None
+    scripts = wheel_contents.entry_point_scripts(path, dist_info, entry_points)
+    purelib = wheel_file.get("Root-Is-Purelib", "").strip().lower() == "true"
+    files = wheel_contents.installed_files(names, data_dir, purelib)
+    return metadata, Contents(files, scripts), dist_info
+
+
+def read_wheel(path: Path) -> Wheel:
+    """Reads and checks the wheel at `path`; raises AssemblerError if it is not a sound wheel."""
+    name, version, tags = _parse_filename(path)
     try:
         with path.open("rb") as handle:
             magic = handle.read(4)
@@ -169,19 +207,9 @@ def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
                 "build the sdist into a wheel for the target and pass that wheel",
             )
         with zipfile.ZipFile(path) as archive:
-            entries = _check_entries(archive, path)
-            dist_infos = {
-                e.filename.split("/", 1)[0]
-                for e in entries
-                if e.filename.split("/", 1)[0].endswith(".dist-info")
-            }
-            if len(dist_infos) != 1:
-                raise _bad(path, f"holds {len(dist_infos)} .dist-info directories, not one")
-            dist_info = dist_infos.pop()
-            metadata = _headers(archive, f"{dist_info}/METADATA", path)
-            _headers(archive, f"{dist_info}/WHEEL", path)
-            if verify_record:
-                _verify_record(archive, dist_info, path)
+            _check_entries(archive, path)
+            metadata, contents, dist_info = read_contents(archive, path)
+            _verify_record(archive, dist_info, path)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -194,24 +222,18 @@ def read_wheel(path: Path, verify_record: bool = True) -> Wheel:
         raise _bad(path, f"is not a readable zip archive, or is truncated ({exc})") from exc
     except OSError as exc:
         raise _bad(path, f"cannot be read ({exc})") from exc
-    meta_name = canonicalize_name(metadata.get("Name", ""))
-    meta_version = metadata.get("Version", "")
-    try:
-        same_version = Version(meta_version) == version
-    except InvalidVersion:
-        same_version = False
-    if meta_name != name or not same_version:
-        raise _bad(
-            path,
-            f"is named {name} {version} but its METADATA says {meta_name} {meta_version}",
-        )
-    return described(path, name, version, tags, metadata)
+    return described(path, name, version, tags, metadata, contents)
 
 
 def described(
-    path: Path, name: NormalizedName, version: Version, tags: FrozenSet[Tag], metadata: Message
+    path: Path,
+    name: NormalizedName,
+    version: Version,
+    tags: FrozenSet[Tag],
+    metadata: Message,
+    contents: Contents,
 ) -> Wheel:
-    """The wheel at `path`, from its file name's parts and its METADATA headers."""
+    """The wheel at `path`, from its file name's parts, METADATA headers and contents."""
     return Wheel(
         path=path,
         name=name,
@@ -219,6 +241,7 @@ def described(
         tags=tags,
         requires_dist=tuple(metadata.get_all("Requires-Dist") or ()),
         project_name=metadata.get("Name", name),
+        contents=contents,
     )
 
 
@@ -240,8 +263,16 @@ def digests(path: Path) -> Tuple[str, int]:
     return hasher.hexdigest(), crc
 
 
+def crc32_of(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
 # A wheel record: what checking a wheel found, written once per wheel by its own (cached)
-# Bazel action, so building a PEX does not read every wheel's content again.
+# Bazel action, so building a PEX does not check every wheel's content again.
 RECORD_SUFFIX = ".crosspex.json"
 
 
@@ -257,16 +288,27 @@ def write_record(wheel: Wheel, output: Path) -> None:
         "fingerprint": sha1,
         "crc32": crc,
         "project_name": wheel.project_name,
+        "files": [list(f) for f in wheel.contents.files],
+        "scripts": list(wheel.contents.scripts),
     }
     output.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:
-    """The wheel a record describes, if the record is of this very file; else a full read."""
+    """The wheel a record describes, if the record is of this very content; else a full read.
+
+    The file's CRC-32 binds the record to it: zlib computes it at about twice the speed of
+    any cryptographic hash, and it is what the PEX's zip entry will declare for the file.
+    """
     try:
-        if record["wheel"] != str(path) or record["size"] != path.stat().st_size:
+        if (
+            record["wheel"] != str(path)
+            or record["size"] != path.stat().st_size
+            or crc32_of(path) != int(record["crc32"])
+        ):
             return read_wheel(path)
         name, version, _, tags = parse_wheel_filename(path.name)
+        files = tuple((str(scheme), str(file)) for scheme, file in record["files"])
         return Wheel(
             path=path,
             name=name,
@@ -276,6 +318,7 @@ def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:
             fingerprint=str(record["fingerprint"]),
             crc32=int(record["crc32"]),
             project_name=str(record["project_name"]),
+            contents=Contents(files, tuple(str(s) for s in record["scripts"])),
         )
-    except (KeyError, TypeError, InvalidWheelFilename, OSError):
+    except (KeyError, TypeError, ValueError, InvalidWheelFilename, OSError):
         return read_wheel(path)

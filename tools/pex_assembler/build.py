@@ -134,13 +134,19 @@ def assemble(manifest: Manifest, skeleton: Optional[Path] = None) -> Path:
     try:
         _assemble(manifest, output, skeleton)
     except BaseException:
-        # A failed build leaves no PEX behind, not even one from an earlier build.
-        if output.is_dir() and not output.is_symlink():
-            shutil.rmtree(output, ignore_errors=True)
-        else:
-            output.unlink(missing_ok=True)
+        _discard(output)
         raise
     return output
+
+
+def _discard(output: Path) -> None:
+    """A failed build leaves no output behind, not even one from an earlier build; where
+    nothing can be removed (a read-only file system), the build's own error stands."""
+    with contextlib.suppress(OSError):
+        if output.is_dir() and not output.is_symlink():
+            shutil.rmtree(output)
+        else:
+            output.unlink(missing_ok=True)
 
 
 def skeleton(manifest: Manifest, output: Path) -> Path:
@@ -158,7 +164,7 @@ def skeleton(manifest: Manifest, output: Path) -> Path:
             options = _options(codeless, resolve_target(dict(manifest.target)), {})
             write_skeleton(output, manifest.output.name, options, workdir)
     except BaseException:
-        output.unlink(missing_ok=True)
+        _discard(output)
         raise
     return output
 
@@ -279,6 +285,6 @@ def venv_layer(
                 spec, [d.path for d in dists], sorted_inputs.sources, entry_point, output
             )
     except BaseException:
-        output.unlink(missing_ok=True)
+        _discard(output)
         raise
     return output

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from pex_assembler import build, installed, manifest, wheels, worker
+from pex_assembler import build, errors, installed, manifest, wheels, worker
 from pex_assembler.bytecode import INVALIDATION_MODES
 from pex_assembler.errors import AssemblerError
 
@@ -131,7 +131,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif args.command == "skeleton":
             build.skeleton(manifest.load(args.manifest), args.output)
         elif args.command == "check-wheel":
-            wheels.write_record(wheels.read_wheel(args.wheel), args.output)
+            checked = wheels.read_wheel(args.wheel)
+            with errors.writing(args.output):
+                wheels.write_record(checked, args.output)
         elif args.command == "repack":
             if args.tree is not None:
                 tree = installed.tree_from_directory(args.tree)
@@ -139,7 +141,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 tree = installed.tree_from_inputs(
                     args.root, [manifest.parse_input(spec, "repack") for spec in args.input]
                 )
-            installed.write_wheels(tree, args.output)
+            with errors.writing(args.output):
+                installed.write_wheels(tree, args.output)
         elif args.command == "fetch-wheels":
             # Only at repository time: building never needs the lock readers.
             from pex_assembler import wheelhouse

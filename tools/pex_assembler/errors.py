@@ -18,15 +18,6 @@ class AssemblerError(Exception):
         super().__init__(f"{subject}: {problem}\n  fix: {fix}")
 
 
-_WRITE_FIXES = {
-    errno.ENOSPC: "free space on the disk the output is written to, then build again",
-    errno.EDQUOT: "free space within the user's disk quota, then build again",
-    errno.EROFS: "write the output to a writable file system",
-    errno.EACCES: "let the build's user write to the output's directory",
-    errno.EPERM: "let the build's user write to the output's directory",
-}
-
-
 @contextlib.contextmanager
 def writing(output: Path) -> Iterator[None]:
     """Turns a failure to write `output` (a full disk, a read-only or forbidden directory)
@@ -34,10 +25,13 @@ def writing(output: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno not in _WRITE_FIXES:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            fix = "free space on the disk the output is written to, then build again"
+        elif exc.errno == errno.EROFS:
+            fix = "write the output to a writable file system"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            fix = "let the build's user write to the output's directory"
+        else:
             raise
-        raise AssemblerError(
-            str(output),
-            f"could not be written: {exc.strerror} ({exc.filename or output})",
-            _WRITE_FIXES[exc.errno],
-        ) from exc
+        # Not the file that failed: a copy's error names its source.
+        raise AssemblerError(str(output), f"could not be written: {exc.strerror}", fix) from exc

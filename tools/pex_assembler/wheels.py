@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import os
 import stat
 import struct
 import zipfile
@@ -291,7 +293,14 @@ def write_record(wheel: Wheel, output: Path) -> None:
         "files": [list(f) for f in wheel.contents.files],
         "scripts": list(wheel.contents.scripts),
     }
-    output.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # Whole or not at all: a half-written record on a full disk would not even parse.
+    staged = output.with_name(f".{output.name}.staged")
+    try:
+        staged.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(staged, output)
+    finally:
+        with contextlib.suppress(OSError):
+            staged.unlink(missing_ok=True)
 
 
 def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:

@@ -363,6 +363,80 @@ def _layer_runs(label: str, tar: Path, prefix: Path, plain: float) -> None:
     row(f"{label}: warm run", f"{warm:.3f} s", f"{ratio(warm, plain)} of the venv")
 
 
+MEMBER_MIB = 512
+
+
+def _wheel_with_a_large_member(directory: Path) -> Path:
+    """`big-1.0-py3-none-any.whl`: one stored module of MEMBER_MIB MiB (random, so that no
+    form can compress it away), streamed in, with its true RECORD."""
+    import hashlib
+    import zipfile
+
+    path = directory / "big-1.0-py3-none-any.whl"
+    digest, chunk = hashlib.sha256(), 1 << 20
+    metadata = {
+        "big-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: big\nVersion: 1.0\n",
+        "big-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with archive.open("big/blob.py", "w", force_zip64=True) as member:
+            for _ in range(MEMBER_MIB):
+                data = os.urandom(chunk)
+                digest.update(data)
+                member.write(data)
+        rows = [f"big/blob.py,sha256={_record_digest(digest)},{MEMBER_MIB * chunk}"]
+        for name, data in metadata.items():
+            archive.writestr(name, data)
+            rows.append(f"{name},sha256={_record_digest(hashlib.sha256(data))},{len(data)}")
+        rows.append("big-1.0.dist-info/RECORD,,")
+        archive.writestr("big-1.0.dist-info/RECORD", "\n".join(rows) + "\n")
+    return path
+
+
+def _record_digest(hasher) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode()
+
+
+def bench_member(work: Path) -> None:
+    """Peak RSS of each output form, given one wheel whose single member is MEMBER_MIB MiB:
+    it stays flat when every form streams; and the record's binding (a CRC-32 of the whole
+    wheel) beside a plain read of the same bytes."""
+    print(f"\none {MEMBER_MIB} MiB member, every output form", flush=True)
+    work.mkdir(parents=True)
+    wheel = _wheel_with_a_large_member(work)
+    copy, _ = best(["sh", "-c", f"cat {wheel} > /dev/null"])
+    row("read of the wheel (cat to /dev/null)", f"{copy:.2f} s", "yardstick")
+    forms = [
+        ("zipapp, one-shot (checks every RECORD hash)", "build", {}, False),
+        ("zipapp, with its record (a rebuild: the CRC binds it)", "build", {}, True),
+        ("packed", "build", {"layout": "packed"}, False),
+        ("pre-installed", "build", {"pre_install_wheels": True}, False),
+        ("venv layer", "venv-layer", {}, False),
+    ]
+    for label, command, options, records in forms:
+        case = work / label.split(",")[0].replace(" ", "-") / ("records" if records else "bare")
+        case.mkdir(parents=True)
+        path = manifest(case, [wheel], "small", records=records, **options)
+        data = json.loads(path.read_text())
+        data["entry_point"] = "big.blob"
+        if command == "venv-layer":
+            data["output"] = str(case / "app.tar")
+        path.write_text(json.dumps(data))
+        if command == "build":
+            args = assemble_command(path, case)
+        else:
+            args = [*ASSEMBLER, "venv-layer", "--manifest", str(path), "--prefix", "/opt/venv",
+                    "--interpreter", "/usr/bin/python3.11", "--name", "app"]  # fmt: skip
+        seconds, rss = timed(args, env=assembler_env())
+        against = f"{rss / 1024 / MEMBER_MIB:.2f}x the member, {ratio(seconds, copy)} of the read"
+        row(f"{label}: peak RSS", f"{rss / 1024:.0f} MiB", against)
+        shutil.rmtree(case)
+
+
 def bench_bazel(work: Path) -> None:
     from bazel import BAZEL4, Bazel
 
@@ -679,7 +753,7 @@ def bench_many(wheels: List[Path], work: Path) -> None:
         f"heap after GC {heap['500']}")  # fmt: skip
 
 
-SECTIONS = ("assembler", "layer", "repack", "matrix", "large", "many", "analysis")
+SECTIONS = ("assembler", "layer", "member", "repack", "matrix", "large", "many", "analysis")
 
 
 def main() -> None:
@@ -705,6 +779,8 @@ def main() -> None:
     if "layer" in sections:
         for app in apps:
             bench_layer(app, sorted(wheel_set(app).glob("*.whl")), work / "layer" / app)
+    if "member" in sections and not args.quick:
+        bench_member(work / "member")
     if "repack" in sections and not args.quick:
         bench_repack(sorted(wheel_set("large").glob("*.whl")), work / "repack")
     if "matrix" in sections:

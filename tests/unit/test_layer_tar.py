@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from pex_assembler import bytecode
+from pex_assembler import bytecode, venv_layer
 from pex_assembler.cli import main as cli_main
+from pex_assembler.errors import AssemblerError
 from support import PLATFORMS, find_python, find_wheel, modules_loaded
 
 PREFIX = "/opt/venv"
@@ -325,3 +326,22 @@ def test_each_cpython_version_loads_the_pyc_its_own_kind_writes(version, tmp_pat
     assert modules_loaded(done.stderr, str(tmp_path)) == [
         str(cache / f"mod.{compiled.cache_tag}.pyc")
     ]
+
+
+def test_a_name_that_leaves_its_scheme_directory_is_refused_by_the_layer_itself(tmp_path):
+    """The wheel's check refuses such script names first; the layer holds on its own too."""
+    with (tmp_path / "spool").open("w+b") as spool:
+        layer = venv_layer.Layer(spool)
+        schemes = {"scripts": "opt/venv/bin", "purelib": "opt/venv/lib"}
+        destination = venv_layer.LayerDestination(layer, schemes, "/opt/venv/bin/python", None, "w")
+        with pytest.raises(AssemblerError, match="outside its scripts directory /opt/venv/bin"):
+            destination.write_script("../../../etc/cron.d/x", "evil", "main", "console")
+        assert not [p for p in layer.entries if p.startswith("etc")]
+
+
+def test_a_file_that_becomes_a_directory_is_refused(tmp_path):
+    with (tmp_path / "spool").open("w+b") as spool:
+        layer = venv_layer.Layer(spool)
+        layer.add("v/a", venv_layer.Entry(mode=0o644, data=b"x"))
+        with pytest.raises(AssemblerError, match="is a file in the layer, and also the directory"):
+            layer.add("v/a/b", venv_layer.Entry(mode=0o644, data=b"y"))

@@ -255,6 +255,37 @@ def test_names_that_collide_only_by_case(tmp_path, capsys):
     )
 
 
+def test_a_first_party_name_windows_cannot_hold(tmp_path, capsys):
+    (tmp_path / "con.py").write_text("x = 1\n")
+    sources = [{"path": str(tmp_path / "con.py"), "archive_path": "pkg/CON.py"}]
+    windows = {"platform": PLATFORMS["windows_x86_64"], "python_version": "3.11"}
+    _fails(
+        tmp_path,
+        capsys,
+        _manifest(tmp_path, sources=sources, target=windows),
+        str(tmp_path / "con.py"),
+        "installs 'pkg/CON.py', whose name 'CON.py' is a device name Windows reserves",
+        "rename it",
+    )
+
+
+def test_a_first_party_file_and_a_wheel_that_macos_takes_for_one(tmp_path, capsys, six):
+    """In a venv-mode PEX both install into one site-packages: the error names both."""
+    (tmp_path / "mine.py").write_text("x = 1\n")
+    sources = [{"path": str(tmp_path / "mine.py"), "archive_path": "SIX.py"}]
+    macos = {"platform": PLATFORMS["macos_arm64"], "python_version": "3.11"}
+    manifest = _manifest(tmp_path, [six], sources=sources, target=macos, execution_mode="venv")
+    err = _fails(
+        tmp_path,
+        capsys,
+        manifest,
+        str(six),
+        "installs 'six.py', which macos_arm64's file system takes for 'SIX.py' from",
+        "rename one of them",
+    )
+    assert str(tmp_path / "mine.py") in err
+
+
 def test_two_distributions_of_one_project(tmp_path, capsys, six):
     def edit(name, data):
         name = name.replace("six-1.17.0.dist-info", "six-1.16.0.dist-info")

@@ -63,6 +63,28 @@ def test_repack_writes_checked_reproducible_wheels_with_records(wheel_dir, tmp_p
         )
 
 
+def test_repack_keeps_native_extensions_and_hashes_what_is_installed(wheel_dir, tmp_path):
+    """A tree with a C extension its RECORD lists, and a module edited after installation:
+    the repacked wheel holds the extension's bytes, and RECORD hashes what the tree holds."""
+    from pex_assembler import wheels
+
+    original = find_wheel(wheel_dir, "linux_x86_64", "PyYAML")
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(original) as archive:
+        archive.extractall(site)
+        extensions = {n: archive.read(n) for n in archive.namelist() if n.endswith(".so")}
+    assert extensions, "PyYAML's manylinux wheel carries its C extension"
+    patched = site / "yaml" / "__init__.py"
+    patched.write_text(patched.read_text() + "\nPATCHED = True\n")
+    assert _repack_cli(site, tmp_path / "out") == 0
+    (repacked,) = (tmp_path / "out").glob("*.whl")
+    with zipfile.ZipFile(repacked) as archive:
+        for name, data in extensions.items():
+            assert archive.read(name) == data, name
+        assert b"PATCHED = True" in archive.read("yaml/__init__.py")
+    wheels.read_wheel(repacked)  # every RECORD hash matches the repacked content
+
+
 def test_repack_of_a_directory_without_distributions(tmp_path, capsys):
     (tmp_path / "tree" / "pkg").mkdir(parents=True)
     (tmp_path / "tree" / "pkg" / "__init__.py").write_text("")
@@ -147,7 +169,10 @@ def test_same_inputs_give_identical_bytes(wheel_dir, tmp_path):
     second.mkdir(parents=True)
     wheels = _app_wheels(wheel_dir, "windows_x86_64")
     pex_one = build.assemble(manifest.load(_write_manifest(first, wheels, "windows_x86_64")))
-    pex_two = build.assemble(manifest.load(_write_manifest(second, wheels, "windows_x86_64")))
+    manifest_two = _write_manifest(second, wheels, "windows_x86_64")
+    # Sources years apart: no entry's date may come from the file's.
+    os.utime(second / "app" / "main.py", (1e9, 1e9))
+    pex_two = build.assemble(manifest.load(manifest_two))
     assert pex_one.read_bytes() == pex_two.read_bytes()
 
 

@@ -19,7 +19,7 @@ import pytest
 from pex_assembler import bytecode, venv_layer
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, find_python, find_wheel, modules_loaded
+from support import PLATFORMS, find_python, find_wheel, modules_loaded, write_wheel
 
 PREFIX = "/opt/venv"
 INTERPRETER = "/usr/bin/python3.11"
@@ -105,7 +105,9 @@ def _in_image(tmp_path: Path, layer: Path, *command: str) -> str:
     return _run_in_image(tmp_path, layer, *command).stdout
 
 
-def _run_in_image(tmp_path: Path, layer: Path, *command: str) -> subprocess.CompletedProcess:
+def _run_in_image(
+    tmp_path: Path, layer: Path, *command: str, returncode: int = 0
+) -> subprocess.CompletedProcess:
     image = tmp_path / "image"
     with tarfile.open(layer) as tar:
         tar.extractall(image)
@@ -115,7 +117,7 @@ def _run_in_image(tmp_path: Path, layer: Path, *command: str) -> subprocess.Comp
          "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--", *command],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == returncode, done.stderr
     return done
 
 
@@ -339,9 +341,68 @@ def test_a_name_that_leaves_its_scheme_directory_is_refused_by_the_layer_itself(
         assert not [p for p in layer.entries if p.startswith("etc")]
 
 
-def test_a_file_that_becomes_a_directory_is_refused(tmp_path):
+def test_a_file_that_becomes_a_directory_or_is_written_twice_is_refused(tmp_path):
     with (tmp_path / "spool").open("w+b") as spool:
         layer = venv_layer.Layer(spool)
         layer.add("v/a", venv_layer.Entry(mode=0o644, data=b"x"))
+        with pytest.raises(AssemblerError, match="is written twice into the layer"):
+            layer.add("v/./a", venv_layer.Entry(mode=0o644, data=b"y"))
         with pytest.raises(AssemblerError, match="is a file in the layer, and also the directory"):
             layer.add("v/a/b", venv_layer.Entry(mode=0o644, data=b"y"))
+
+
+def _layer_of(tmp_path: Path, wheels, entry_point: str, sources: dict) -> Path:
+    """The layer of `sources` ({archive path: text}) and `wheels`, run through `entry_point`."""
+    for archive_path, text in sources.items():
+        (tmp_path / archive_path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / archive_path).write_text(text)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "output": str(tmp_path / "out" / "app.tar"),
+                "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
+                "sources": [{"path": str(tmp_path / a), "archive_path": a} for a in sources],
+                "entry_point": entry_point,
+                "wheels": [str(w) for w in wheels],
+            }
+        )
+    )
+    flags = ["--prefix", PREFIX, "--interpreter", INTERPRETER, "--name", "app"]
+    assert cli_main(["venv-layer", "--manifest", str(manifest), *flags]) == 0
+    return tmp_path / "out" / "app.tar"
+
+
+def test_a_function_entry_point_passes_on_its_exit_code(tmp_path):
+    cli = "import sys\n\ndef main():\n    print(sys.argv[1:])\n    return 3\n"
+    layer = _layer_of(tmp_path, [], "app.cli:main", {"app/__init__.py": "", "app/cli.py": cli})
+    done = _run_in_image(tmp_path, layer, f"{PREFIX}/bin/app", "x", returncode=3)
+    assert done.stdout == "['x']\n"
+
+
+def test_record_hashes_of_large_streamed_files(tmp_path):
+    """Members over the 1 MiB chunk, a module and a data file, are hashed whole in RECORD."""
+    big = {"big/__init__.py": b"X = 1\n" * 500_000, "big/blob.bin": bytes(range(256)) * 12_000}
+    wheel = write_wheel(tmp_path, big, project="big")
+    layer = _layer_of(tmp_path, [wheel], "app", {"app.py": "import big\n"})
+    with tarfile.open(layer) as tar:
+        record = tar.extractfile(f"{SITE.lstrip('/')}/big-1.0.dist-info/RECORD").read().decode()
+        rows = {r[0]: r[1:] for r in csv.reader(io.StringIO(record))}
+        for name, data in big.items():
+            assert len(data) > 1 << 20
+            stored = tar.extractfile(f"{SITE.lstrip('/')}/{name}").read()
+            assert stored == data
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            assert rows[name] == [f"sha256={digest.decode()}", str(len(data))]
+
+
+def test_one_path_installed_by_two_wheels_names_both(tmp_path, capsys):
+    first = write_wheel(tmp_path, {"shared/x.py": b"A = 1\n"}, project="first")
+    second = write_wheel(tmp_path, {"shared/x.py": b"A = 2\n"}, project="second")
+    with pytest.raises(AssertionError):
+        _layer_of(tmp_path, [first, second], "app", {"app.py": ""})
+    first_line = capsys.readouterr().err.splitlines()[0]
+    assert first_line == (
+        f"pex-assembler: error: {second}: installs 'shared/x.py', which {first} installs too"
+    )
+    assert not (tmp_path / "out" / "app.tar").exists()

@@ -119,3 +119,49 @@ def test_every_package_without_the_platforms_wheel_is_named_at_once(tmp_path):
     assert [p.name for p in (tmp_path / "wheels").rglob("*.whl")] == [
         "six-1.17.0-py2.py3-none-any.whl"
     ]
+
+
+def test_a_requirements_line_without_a_hash_is_refused(tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        "six==1.17.0 \\\n"
+        "    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\n"
+        "msgpack==1.1.0\n"
+    )
+    with pytest.raises(AssemblerError, match="msgpack is not pinned to one version with --hash"):
+        read_lock(lock).requirements_for(LINUX)
+
+
+FORKED_UV_LOCK = """\
+version = 1
+requires-python = ">=3.9"
+resolution-markers = ["sys_platform == 'win32'", "sys_platform != 'win32'"]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "lib" }]
+
+[[package]]
+name = "lib"
+version = "1.0"
+source = { registry = "https://index.invalid/simple" }
+resolution-markers = ["sys_platform == 'win32'"]
+wheels = [{ url = "https://index.invalid/lib-1.0-py3-none-any.whl", hash = "sha256:10" }]
+
+[[package]]
+name = "lib"
+version = "2.0"
+source = { registry = "https://index.invalid/simple" }
+resolution-markers = ["sys_platform == 'darwin'", "sys_platform == 'linux'"]
+wheels = [{ url = "https://index.invalid/lib-2.0-py3-none-any.whl", hash = "sha256:20" }]
+"""
+
+
+def test_a_forked_uv_lock_takes_the_fork_any_of_whose_markers_holds(tmp_path):
+    path = tmp_path / "uv.lock"
+    path.write_text(FORKED_UV_LOCK)
+    lock = read_lock(path)
+    assert [str(r.requirement) for r in lock.requirements_for(LINUX)] == ["lib==2.0"]
+    assert [str(r.requirement) for r in lock.requirements_for(WINDOWS)] == ["lib==1.0"]

@@ -74,3 +74,13 @@ def test_what_uv_cannot_resolve_is_named(tmp_path):
         _write(tmp_path, "msgpack==0.0.0.1\n", output)
     assert "uv could not resolve it" in err.value.problem and "msgpack" in err.value.problem
     assert not output.exists()
+
+
+def test_a_wheel_whose_python_tag_fits_but_platform_does_not_leaves_a_gap():
+    from pex_assembler.pip_lock import _Package, _uncovered
+
+    linux_only = _Package(
+        "lib", "1.0", None, (("lib-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "00"),)
+    )
+    targets = [target.from_spec(PLATFORMS[n], "3.11") for n in ("linux_x86_64", "macos_arm64")]
+    assert _uncovered([linux_only], targets) == {"lib==1.0": [targets[1].describe()]}

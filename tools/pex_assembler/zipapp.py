@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
@@ -157,10 +158,14 @@ class _Writer:
         self.archive.writestr(info, data, compress_type=like.compress_type)
 
     def file(self, name: str, path: Path) -> None:
+        """A first-party file, copied in chunks: memory stays flat whatever its size."""
         self.parents(name)
         info = _entry(name)
         info.external_attr = modes.zip_attributes(name)
-        self.archive.writestr(info, path.read_bytes(), compress_type=self.compression)
+        info.compress_type = self.compression
+        large = path.stat().st_size > zipfile.ZIP64_LIMIT
+        with path.open("rb") as source, self.archive.open(info, "w", force_zip64=large) as target:
+            shutil.copyfileobj(source, target, _CHUNK)
 
     def raw(self, info: zipfile.ZipInfo, source: BinaryIO, offset: int) -> None:
         """An entry whose stored bytes, at `offset` in `source`, are copied as they are."""

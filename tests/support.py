@@ -7,12 +7,14 @@ import csv
 import glob
 import hashlib
 import io
+import json
 import re
 import shutil
 import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Union
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
 ROOT = Path(__file__).resolve().parents[1]
 E2E_REQUIREMENTS = ROOT / "e2e" / "app" / "requirements.txt"
@@ -119,3 +121,50 @@ def write_wheel(
             info.compress_type = compression
             archive.writestr(info, data)
     return path
+
+
+@dataclass(frozen=True)
+class Form:
+    """One output form: the assembler's command, the manifest options, the output's suffix."""
+
+    command: str
+    options: Mapping[str, object]
+    suffix: str
+
+
+FORMS = {
+    "zipapp": Form("build", {}, ".pex"),
+    "packed": Form("build", {"layout": "packed"}, ".pex"),
+    "loose": Form("build", {"layout": "loose"}, ".pex"),
+    "preinstalled": Form("build", {"pre_install_wheels": True}, ".pex"),
+    "venv": Form("build", {"execution_mode": "venv"}, ".pex"),
+    "layer": Form("venv-layer", {}, ".tar"),
+}
+LAYER_PREFIX = "/opt/venv"
+
+
+def one_file_app(
+    work: Path, wheels: Sequence[Path], form: str, target: str = "linux_x86_64"
+) -> Tuple[List[str], Path]:
+    """The assembler's arguments that write `form` for `target` of `work`/main.py (written
+    here unless it exists) with `wheels`, and the output they write: `work`/out/app.pex or
+    app.tar, from `work`/manifest.json."""
+    spec = FORMS[form]
+    output = work / "out" / f"app{spec.suffix}"
+    main = work / "main.py"
+    if not main.exists():
+        main.write_text("print('hi')\n")
+    manifest = work / "manifest.json"
+    document = {
+        "output": str(output),
+        "target": {"platform": PLATFORMS[target], "python_version": "3.11"},
+        "sources": [{"path": str(main), "archive_path": "main.py"}],
+        "entry_point": "main",
+        "wheels": [str(w) for w in wheels],
+        **spec.options,
+    }
+    manifest.write_text(json.dumps(document))
+    args = [spec.command, "--manifest", str(manifest)]
+    if spec.command == "venv-layer":
+        args += ["--prefix", LAYER_PREFIX, "--interpreter", "/usr/bin/python3.11", "--name", "app"]
+    return args, output

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import struct
 import subprocess
@@ -27,7 +26,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, 
 
 import pytest
 
-from support import PLATFORMS, ROOT, SOUND_WHEEL, Text, write_wheel
+from support import FORMS, LAYER_PREFIX, ROOT, SOUND_WHEEL, Text, one_file_app, write_wheel
 
 TIMEOUT = 30
 DATA = "evil-1.0.data"
@@ -43,24 +42,8 @@ UP = "../" * 7
 # What the work directory may hold after a build: the inputs, the output's directory, and the
 # homes the assembler is given.
 WORK_NAMES = {"home", "tmp", "pex_root", "in", "out", "main.py", "manifest.json"}
-PREFIX = "/opt/venv"
 
 
-@dataclass(frozen=True)
-class Form:
-    command: str
-    options: Mapping[str, object]
-    suffix: str
-
-
-FORMS = {
-    "zipapp": Form("build", {}, ".pex"),
-    "packed": Form("build", {"layout": "packed"}, ".pex"),
-    "loose": Form("build", {"layout": "loose"}, ".pex"),
-    "preinstalled": Form("build", {"pre_install_wheels": True}, ".pex"),
-    "venv": Form("build", {"execution_mode": "venv"}, ".pex"),
-    "layer": Form("venv-layer", {}, ".tar"),
-}
 TARGETS = ("linux_x86_64", "macos_arm64", "windows_x86_64")
 # For a case whose target does not matter: one target per form, each target in turn.
 TARGET_OF = {
@@ -362,23 +345,9 @@ def _run(
     tmp_path: Path, form: str, target: str, wheels: Sequence[Path], inputs: Sequence[str] = ()
 ) -> Outcome:
     """Builds the output of `form` for `target` from a one-file app and `wheels`."""
-    spec = FORMS[form]
     work = tmp_path / "work"
-    output = work / "out" / f"app{spec.suffix}"
-    (work / "main.py").write_text("print('hi')\n")
-    manifest = work / "manifest.json"
-    document = {
-        "output": str(output),
-        "target": {"platform": PLATFORMS[target], "python_version": "3.11"},
-        "sources": [{"path": str(work / "main.py"), "archive_path": "main.py"}],
-        "entry_point": "main",
-        "wheels": [str(w) for w in wheels],
-        **spec.options,
-    }
-    manifest.write_text(json.dumps(document))
-    args = [spec.command, "--manifest", str(manifest), *inputs]
-    if spec.command == "venv-layer":
-        args += ["--prefix", PREFIX, "--interpreter", "/usr/bin/python3.11", "--name", "app"]
+    args, output = one_file_app(work, wheels, form, target)
+    args += inputs
 
     before = _snapshot(tmp_path, work)
     try:
@@ -393,11 +362,11 @@ def _run(
     strays += [
         f"work/{name} appeared" for name in sorted(os.listdir(work)) if name not in WORK_NAMES
     ]
-    if returncode == 0 and spec.suffix == ".tar" and output.is_file():
+    if returncode == 0 and output.suffix == ".tar" and output.is_file():
         with tarfile.open(output) as tar:
-            inside = PREFIX.lstrip("/")
+            inside = LAYER_PREFIX.lstrip("/")
             strays += [
-                f"{m.name} in the layer, outside {PREFIX}"
+                f"{m.name} in the layer, outside {LAYER_PREFIX}"
                 for m in tar.getmembers()
                 if m.name not in ("opt", inside) and not m.name.startswith(inside + "/")
             ]

@@ -9,7 +9,6 @@ import contextlib
 import csv
 import io
 import itertools
-import json
 import os
 import signal
 from pathlib import Path
@@ -20,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pex_assembler.cli import main as cli_main
-from support import PLATFORMS, write_wheel
+from support import one_file_app, write_wheel
 
 SETTINGS = settings(
     max_examples=120,
@@ -114,27 +113,8 @@ def _escaped(tmp_path: Path) -> List[Path]:
 
 def _run(tmp_path: Path, wheel: Path, form: str) -> int:
     work = tmp_path / "work"
-    output = work / "out" / ("app.tar" if form == "layer" else "app.pex")
-    main = tmp_path / "main.py"
-    main.write_text("print('hi')\n")
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(
-        json.dumps(
-            {
-                "output": str(output),
-                "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
-                "sources": [{"path": str(main), "archive_path": "main.py"}],
-                "entry_point": "main",
-                "wheels": [str(wheel)],
-                "pre_install_wheels": form == "preinstalled",
-            }
-        )
-    )
-    if form == "layer":
-        args = ["venv-layer", "--manifest", str(manifest), "--prefix", "/opt/venv"]
-        args += ["--interpreter", "/usr/bin/python3.11", "--name", "app"]
-    else:
-        args = ["build", "--manifest", str(manifest)]
+    work.mkdir()
+    args, output = one_file_app(work, [wheel], form)
     with _time_bound(60):
         code = cli_main(args)
     assert code in (0, 1)

@@ -8,7 +8,6 @@ assembler's own (`unshare -m`); the forbidden directory is one root may not writ
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,15 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from support import PLATFORMS, ROOT, find_wheel
+from support import ROOT, find_wheel, one_file_app
 
-FORMS = {
-    "zipapp": ("build", {}),
-    "packed": ("build", {"layout": "packed"}),
-    "preinstalled": ("build", {"pre_install_wheels": True}),
-    "layer": ("venv-layer", {}),
-    "check-wheel": ("check-wheel", {}),
-}
+# Every form, and the wheel's own check, which writes a record.
+WRITERS = ["zipapp", "packed", "preinstalled", "layer", "check-wheel"]
 FAILURES = {
     "full-disk": (
         "mount -t tmpfs -o size=64k tmpfs {out}"
@@ -41,33 +35,13 @@ UNPRIVILEGED = "setpriv --bounding-set=-dac_override,-dac_read_search"
 
 
 def _command(tmp_path: Path, wheel: Path, form: str) -> list:
-    command, options = FORMS[form]
-    output = tmp_path / "out" / ("app.pex" if command == "build" else "app.tar")
-    if command == "check-wheel":
-        return [command, "--wheel", str(wheel), "--output", str(tmp_path / "out" / "six.json")]
-    main = tmp_path / "main.py"
-    main.write_text("import six\n")
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(
-        json.dumps(
-            {
-                "output": str(output),
-                "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
-                "sources": [{"path": str(main), "archive_path": "main.py"}],
-                "main": "main.py",
-                "wheels": [str(wheel)],
-                **options,
-            }
-        )
-    )
-    args = [command, "--manifest", str(manifest)]
-    if command == "venv-layer":
-        args += ["--prefix", "/opt/venv", "--interpreter", "/usr/bin/python3.11", "--name", "app"]
-    return args
+    if form == "check-wheel":
+        return [form, "--wheel", str(wheel), "--output", str(tmp_path / "out" / "six.json")]
+    return one_file_app(tmp_path, [wheel], form)[0]
 
 
 @pytest.mark.parametrize("failure", FAILURES)
-@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("form", WRITERS)
 def test_an_output_that_cannot_be_written(tmp_path, wheel_dir, form, failure):
     out = tmp_path / "out"
     out.mkdir()

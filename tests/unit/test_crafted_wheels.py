@@ -543,3 +543,40 @@ def test_same_size_rewrite_behind_its_record(tmp_path, fix_crc, form):
 
     outcome = _run(tmp_path, form, TARGET_OF[form], [wheel], [f"--input=in/{record.name}={record}"])
     _assert_refused(outcome, ())
+
+
+def _case(cid: str):
+    (param,) = [p for p in ESCAPES + HANGS + MALFORMED + LEGAL if p.id == cid]
+    return param.values[0]
+
+
+# pip, the yardstick of what is legal, on the same wheels: what docs/troubleshooting.md says of
+# it. "installs" where crosspex is stricter, and why the docs give; "refuses" where both refuse.
+PIP = {
+    "data-script-in-a-directory": "installs",
+    "pth-file": "installs",
+    "data-file": "installs",
+    "header": "installs",
+    "console-script": "installs",
+    "dataX-directory": "installs",
+    "data-dot-py-module": "installs",
+    "data-script-vertical-tab": "installs",
+    "record-blank-lines": "crashes",
+    "data-unknown-scheme": "refuses",
+    "wheel-version-missing": "refuses",
+    "wheel-version-2": "refuses",
+}
+
+
+@pytest.mark.parametrize(("cid", "expected"), PIP.items(), ids=PIP)
+def test_what_pip_does_with_the_same_wheel(tmp_path, cid, expected):
+    wheel = _case(cid).write(_prepare(tmp_path), tmp_path / "outside")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-compile",
+         "--disable-pip-version-check", "--prefix", str(tmp_path / "prefix"), str(wheel)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    outcome = {0: "installs", 1: "refuses"}.get(done.returncode, "crashes")
+    assert outcome == expected, done.stderr[-1500:]
+    if outcome == "crashes":
+        assert "Traceback" in done.stderr or "Error" in done.stderr

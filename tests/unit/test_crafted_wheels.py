@@ -437,6 +437,14 @@ LEGAL = [
     pytest.param(_member(f"{DATA}/data/share/evil/x.txt", data=b"x"), id="data-file"),
     pytest.param(_member(f"{DATA}/headers/evil.h", data=b"int x;\n"), id="header"),
     pytest.param(_entry_point("evil-cli"), id="console-script"),
+    pytest.param(
+        Crafted(
+            ("Evil-1.0",),
+            files={**BASE, "Evil-1.0.data/scripts/evil-tool": SCRIPT},
+            dist_info="Evil-1.0.dist-info",
+        ),
+        id="dist-info-spelled-unlike-the-file-name",
+    ),
 ]
 
 
@@ -558,6 +566,7 @@ PIP = {
     "data-file": "installs",
     "header": "installs",
     "console-script": "installs",
+    "dist-info-spelled-unlike-the-file-name": "installs",
     "dataX-directory": "installs",
     "data-dot-py-module": "installs",
     "data-script-vertical-tab": "installs",

@@ -241,6 +241,16 @@ def submit(compiler: Optional[Compiler], layer: Layer, layer_path: str, size: in
         compiler.submit("/" + layer_path, layer.read(layer_path))
 
 
+class _WheelSource(WheelFile):
+    """pypa/installer's reader, with the data directory the dist-info directory names, as pip
+    and pex find it: the file name may spell the project otherwise (`django-5.0-...whl`
+    holding `Django-5.0.dist-info`)."""
+
+    @property
+    def data_dir(self) -> str:
+        return self.dist_info_dir[: -len(".dist-info")] + ".data"
+
+
 def pyc_path(source: str, cache_tag: str) -> str:
     """Where CPython looks for a module's bytecode: `__pycache__/<stem>.<tag>.pyc`."""
     directory, name = posixpath.split(source)
@@ -334,7 +344,7 @@ def _fill(
     try:
         destinations = []
         for wheel in wheels:
-            with WheelFile.open(wheel) as source:
+            with _WheelSource.open(wheel) as source:
                 headers = dict(schemes, headers=f"{schemes['headers']}/{source.distribution}")
                 destination = LayerDestination(layer, headers, python, compiler, str(wheel))
                 install(source, destination, {"INSTALLER": INSTALLER})

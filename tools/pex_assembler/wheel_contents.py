@@ -95,8 +95,8 @@ def check_layout(
     path: Path, names: List[str], dist_info: str, name_stem: str, name: str, version: Version
 ) -> str:
     """The wheel's data directory name, after checking its top level: the dist-info directory
-    `dist_info` is the wheel's own, and only the data directory starts like it; `name_stem` is
-    `NAME-VERSION` as the file name spells it."""
+    `dist_info` is the wheel's own, and only the data directory starts like it or like
+    `name_stem`, `NAME-VERSION` as the file name spells it."""
     stem = dist_info[: -len(".dist-info")]
     info_name, _, info_version = stem.rpartition("-")
     try:
@@ -109,11 +109,13 @@ def check_layout(
             f"has the metadata directory {dist_info!r}",
             f"a wheel of {name} {version} names it {name_stem}.dist-info",
         )
-    data_dir = f"{name_stem}.data"
+    # Named after the dist-info directory, as pip and pex find it; a name that starts like it
+    # or like the file name's spelling (pypa/installer's) loops that installer.
+    data_dir = f"{stem}.data"
     files = [n for n in names if not n.endswith("/")]
     for member in files:
         parts = member.split("/")
-        if not member.startswith((data_dir, f"{stem}.data")):
+        if not member.startswith((data_dir, f"{name_stem}.data")):
             continue
         if parts[0] != data_dir:
             raise problem(

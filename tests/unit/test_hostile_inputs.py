@@ -10,13 +10,15 @@ import json
 import re
 import shutil
 import stat
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from pex_assembler.cli import main as cli_main
-from support import PLATFORMS, find_wheel
+from pex_assembler.errors import AssemblerError
+from support import PLATFORMS, find_wheel, write_wheel
 
 
 def _manifest(tmp_path: Path, wheels=(), sources=None, **extra) -> Path:
@@ -439,3 +441,23 @@ def test_a_record_of_another_size_is_not_trusted(tmp_path, capsys, six):
         capsys.readouterr().err
     )
     assert not output.exists()
+
+
+def test_a_wheel_rewritten_after_a_worker_bound_its_record_is_checked_again(tmp_path, monkeypatch):
+    """A persistent worker remembers the CRC-32 it bound to an unchanged file; a rewrite in
+    place at the same size is a new identity (its ctime moves), checked again."""
+    from pex_assembler import wheels
+
+    monkeypatch.setattr(wheels, "SETTLED_NS", 0)  # remember at once: the test's files are new
+    files = {"evil/__init__.py": b"def main():\n    return 0\n"}
+    wheel = write_wheel(tmp_path, files, compression=zipfile.ZIP_STORED)
+    record = tmp_path / "evil.crosspex.json"
+    assert cli_main(["check-wheel", "--wheel", str(wheel), "--output", str(record)]) == 0
+    described = json.loads(record.read_text())
+    assert wheels.from_record(wheel, described).fingerprint == described["fingerprint"]
+    time.sleep(0.05)  # past the kernel's timestamp grain
+
+    data = wheel.read_bytes().replace(b"return 0", b"return 1")  # same size, stale CRC
+    wheel.write_bytes(data)
+    with pytest.raises(AssemblerError, match=r"is not a readable zip archive"):
+        wheels.from_record(wheel, described)

@@ -9,13 +9,14 @@ import json
 import os
 import stat
 import struct
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -303,6 +304,33 @@ def write_record(wheel: Wheel, output: Path) -> None:
             staged.unlink(missing_ok=True)
 
 
+# CRC-32s this process computed, by the identity of the file they were computed from: a
+# persistent worker binds an unchanged wheel once. Any rewrite changes the inode's ctime,
+# which no user can set; but the kernel keeps it at a clock tick's grain, so, as git does
+# with racily clean files, only an identity whose ctime has settled is remembered.
+_BOUND: Dict[Tuple[str, int, int, int, int, int], int] = {}
+SETTLED_NS = 2_000_000_000
+
+
+def _bound_crc32(path: Path) -> int:
+    """The file's CRC-32, computed once per settled identity of the file in this process."""
+    status = path.stat()
+    identity = (
+        str(path),
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+    crc = _BOUND.get(identity)
+    if crc is None:
+        crc = crc32_of(path)
+        if time.time_ns() - status.st_ctime_ns > SETTLED_NS:
+            _BOUND[identity] = crc
+    return crc
+
+
 def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:
     """The wheel a record describes, if the record is of this very content; else a full read.
 
@@ -313,7 +341,7 @@ def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:
         if (
             record["wheel"] != str(path)
             or record["size"] != path.stat().st_size
-            or crc32_of(path) != int(record["crc32"])
+            or _bound_crc32(path) != int(record["crc32"])
         ):
             return read_wheel(path)
         name, version, _, tags = parse_wheel_filename(path.name)

@@ -123,12 +123,12 @@ def _verify_record(archive: zipfile.ZipFile, dist_info: str, path: Path) -> None
     except UnicodeDecodeError as exc:
         raise _bad(path, f"has a {record_name} that is not UTF-8") from exc
     recorded = wheel_contents.read_record(path, record_name, text)
+    exempt = {f"{dist_info}/{name}" for name in wheel_contents.RECORD_EXEMPT}
     for info in archive.infolist():
         if info.is_dir():
             continue
         name = info.filename
-        exempt = wheel_contents.RECORD_EXEMPT
-        if name.startswith(dist_info + "/") and name[len(dist_info) + 1 :] in exempt:
+        if name in exempt:
             continue
         expected, size = recorded.get(name, ("", ""))
         if not expected:

@@ -17,6 +17,8 @@ from pex_assembler.errors import AssemblerError
 # The longest path each OS opens, less room for the directory it is installed under.
 _MAX_PATH = {"linux": 4096, "darwin": 1024, "win32": 32767}
 _INSTALL_ROOT_RESERVE = 256
+# The longest name in a directory: bytes on Linux and macOS, UTF-16 units on Windows.
+MAX_NAME = 255
 _WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9¹²³])$", re.I)
 _WINDOWS_FORBIDDEN = set('<>:"|?*')
 
@@ -33,16 +35,16 @@ def _folded(system: str) -> Callable[[str], str]:
 def component_problem(system: str, name: str) -> Optional[str]:
     """Why one path component cannot be a file's name on `system`; None if it can."""
     if system == "win32":
-        if len(name.encode("utf-16-le")) // 2 > 255:
-            return "is longer than 255 characters"
+        if len(name.encode("utf-16-le")) // 2 > MAX_NAME:
+            return f"is longer than {MAX_NAME} characters"
         if any(c in _WINDOWS_FORBIDDEN or ord(c) < 0x20 for c in name):
             return 'holds a character Windows forbids in names (<>:"|?* or a control character)'
         if name.endswith((".", " ")):
             return "ends in a dot or a space, which Windows drops"
         if _WINDOWS_RESERVED.match(name.split(".", 1)[0].rstrip(" ")):
             return "is a device name Windows reserves (CON, PRN, AUX, NUL, COM1, LPT1, ...)"
-    elif len(name.encode("utf-8")) > 255:
-        return "is longer than 255 bytes"
+    elif len(name.encode("utf-8")) > MAX_NAME:
+        return f"is longer than {MAX_NAME} bytes"
     return None
 
 

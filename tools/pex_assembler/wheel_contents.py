@@ -22,6 +22,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pex_assembler import filesystems
 from pex_assembler.errors import AssemblerError
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
@@ -29,8 +30,8 @@ RECORD_EXEMPT = ("RECORD", "RECORD.jws", "RECORD.p7s")
 # What an entry point's value must look like: `module:attr`, optionally with extras.
 _ENTRY_POINT_VALUE = re.compile(r"^[\w.]+\s*:\s*[\w.]+\s*(\[.*\])?\s*$")
 _SCRIPT_SECTIONS = ("console_scripts", "gui_scripts")
-# The longest file name Linux and macOS hold, in bytes.
-MAX_COMPONENT_BYTES = 255
+# No wheel may hold a name longer than Linux and macOS hold, whatever its target.
+MAX_COMPONENT_BYTES = filesystems.MAX_NAME
 
 
 @dataclass(frozen=True)

@@ -78,15 +78,18 @@ def test_a_killed_build_leaves_nothing_the_next_build_keeps(tmp_path, wheel_dir,
     (tmp_path / "main.py").unlink()
     os.mkfifo(tmp_path / "main.py")
     command = [sys.executable, "-m", "pex_assembler", *args]
-    blocked = subprocess.Popen(command, stderr=subprocess.PIPE)
     out = tmp_path / "out"
     out.mkdir()
-    deadline = time.monotonic() + 60
-    while not [p for p in out.iterdir() if p.name.startswith(".app.")]:
-        assert blocked.poll() is None and time.monotonic() < deadline, "it never staged"
-        time.sleep(0.05)
-    blocked.kill()
-    blocked.wait()
+    blocked = subprocess.Popen(command, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not [p for p in out.iterdir() if p.name.startswith(".app.")]:
+            assert blocked.poll() is None and time.monotonic() < deadline, "it never staged"
+            time.sleep(0.05)
+    finally:
+        # Killed in any case: a build blocked on the FIFO would wait for ever.
+        blocked.kill()
+        blocked.wait()
     assert [p.name for p in out.iterdir() if p.name.startswith(".app.")], "no debris to clear"
 
     (tmp_path / "main.py").unlink()

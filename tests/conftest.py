@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,8 +17,14 @@ from support import E2E_REQUIREMENTS, PLATFORMS  # noqa: E402
 
 @pytest.fixture(scope="session")
 def wheel_dir(tmp_path_factory) -> Path:
-    """The example app's pinned wheels, one directory per platform (pip, hash-checked)."""
-    dest = tmp_path_factory.mktemp("wheels")
+    """The example app's pinned wheels, one directory per platform (pip, hash-checked).
+
+    CROSSPEX_TEST_WHEELS names a directory to fill once and reuse: the mutation run's
+    sessions, one per mutant, would otherwise each fetch them again."""
+    reused = os.environ.get("CROSSPEX_TEST_WHEELS")
+    dest = Path(reused) if reused else tmp_path_factory.mktemp("wheels")
+    if (dest / "BUILD.bazel").is_file():
+        return dest
     build = wheelhouse.fetch(E2E_REQUIREMENTS, ["3.11"], list(PLATFORMS.values()), dest)
     (dest / "BUILD.bazel").write_text(build)
     return dest

@@ -6,18 +6,23 @@ hold build for that target.
 Every wheel here is written by the test: `evil-1.0-py3-none-any.whl`, a sound pure-Python
 wheel (METADATA, WHEEL, a RECORD with the true sha256 and size of every member) but for the
 one defect its case is about. The assembler runs as a command, as Bazel runs it, with HOME,
-TMPDIR and PEX_ROOT inside the work directory and a timeout (a hang fails).
+TMPDIR and PEX_ROOT inside the work directory and a timeout (a hang fails). With
+CROSSPEX_TEST_IN_PROCESS=1 (the mutation run's setting: its tracer sees only its own process)
+it is called in this process instead, with the same timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tarfile
+import traceback
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -26,6 +31,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, 
 
 import pytest
 
+from pex_assembler import cli
 from support import FORMS, LAYER_PREFIX, ROOT, SOUND_WHEEL, Text, one_file_app, write_wheel
 
 TIMEOUT = 30
@@ -332,6 +338,8 @@ def _env(work: Path) -> Dict[str, str]:
 
 
 def _assembler(work: Path, *args: str) -> subprocess.CompletedProcess:
+    if os.environ.get("CROSSPEX_TEST_IN_PROCESS") == "1":
+        return _in_process(work, *args)
     return subprocess.run(
         [sys.executable, "-m", "pex_assembler", *args],
         cwd=work,
@@ -339,6 +347,36 @@ def _assembler(work: Path, *args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         timeout=TIMEOUT,
     )
+
+
+def _in_process(work: Path, *args: str) -> subprocess.CompletedProcess:
+    """`_assembler` in this process: a crash prints its traceback as the command would, and a
+    timer raises TimeoutExpired (a hang) as subprocess.run would."""
+
+    def expire(signum, frame):
+        raise subprocess.TimeoutExpired(list(args), TIMEOUT)
+
+    stderr = io.StringIO()
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, TIMEOUT)
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        with contextlib.redirect_stderr(stderr):
+            try:
+                returncode = cli.main(list(args))
+            except subprocess.TimeoutExpired:
+                raise
+            except SystemExit as exc:
+                returncode = exc.code if isinstance(exc.code, int) else 1
+            except Exception:
+                traceback.print_exc()
+                returncode = 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.chdir(cwd)
+    return subprocess.CompletedProcess(list(args), returncode, b"", stderr.getvalue().encode())
 
 
 def _run(

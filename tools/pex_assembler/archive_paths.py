@@ -15,7 +15,7 @@ def unsafe_reason(path: str) -> Optional[str]:
         return "holds a backslash"
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         return "is absolute"
-    if any(part in (".", "..") for part in path.rstrip("/").split("/")):
+    if any(part in (".", "..") for part in path.split("/")):
         return "holds '.' or '..'"
     if "//" in path:
         return "holds an empty component"

@@ -1,0 +1,221 @@
+"""The mutation run behind scripts/mutation.sh.
+
+`pins` prints the requirements of the run's own virtualenv, read from pyproject.toml. `run`
+stages the assembler as `src/pex_assembler` with the unit tests in a work directory (the
+layout the mutation tool reads its module names from), runs mutmut over the modules that
+decide correctness, prints the survivors and writes tests/mutation/REPORT.md. A survivor
+listed in tests/mutation/unobservable.toml, with the reason no test can see it, is reported
+as explained; any other fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from importlib import metadata
+from pathlib import Path
+from typing import Dict, List
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "tests" / "mutation" / "REPORT.md"
+UNOBSERVABLE = ROOT / "tests" / "mutation" / "unobservable.toml"
+
+# The modules that decide whether a PEX is right, by the issue's classes.
+MODULES = {
+    "archive paths": ["archive_paths", "filesystems", "wheel_contents"],
+    "compat and target": ["compat", "target"],
+    "wheels and RECORD": ["wheels"],
+    "installed-tree repack": ["installed"],
+    "locks and requirements": ["locks", "requirements", "pip_lock"],
+    "layer and bytecode writers": ["venv_layer", "bytecode"],
+    "zipapp": ["zipapp", "zips"],
+}
+# Unit tests that read the repository (README, BUILD files, the assembler's source text) or
+# only start the assembler as a command: the tool's tracer sees neither calling a function.
+NOT_STAGED = [
+    "test_docs.py",
+    "test_error_form.py",
+    "test_fetch_modules.py",
+    "test_forward_compat.py",
+    "test_registration.py",
+    "test_worker.py",
+    "test_write_failures.py",
+]
+# Lines that only continue an error message or a docstring: a mutant there changes words.
+MESSAGE_LINES = [r'^\s*f?"[^"]*",?\)?$', r"^\s*f?'[^']*',?\)?$"]
+
+
+def pins() -> List[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    return [*project["dependencies"], *extras["test"], *extras["mutation"]]
+
+
+def stage(work: Path, modules: List[str]) -> None:
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(
+        ROOT / "tools" / "pex_assembler",
+        work / "src" / "pex_assembler",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (work / "tests" / "unit").mkdir(parents=True)
+    for name in ("conftest.py", "support.py"):
+        shutil.copy2(ROOT / "tests" / name, work / "tests" / name)
+    for test in sorted((ROOT / "tests" / "unit").glob("test_*.py")):
+        if test.name not in NOT_STAGED:
+            shutil.copy2(test, work / "tests" / "unit" / test.name)
+    shutil.copytree(ROOT / "e2e" / "locks", work / "e2e" / "locks")
+    (work / "e2e" / "app").mkdir()
+    shutil.copy2(ROOT / "e2e" / "app" / "requirements.txt", work / "e2e" / "app")
+    config = {
+        "source_paths": ["src"],
+        "only_mutate": [f"src/pex_assembler/{m}.py" for m in modules],
+        "also_copy": ["e2e"],
+        "pytest_add_cli_args_test_selection": ["tests/unit"],
+        "do_not_mutate_patterns": MESSAGE_LINES,
+    }
+    lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
+    (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
+
+
+def results(work: Path) -> Dict[str, int]:
+    """Each mutant's exit code, from the tool's per-module records."""
+    codes: Dict[str, int] = {}
+    for meta in sorted((work / "mutants" / "src").rglob("*.meta")):
+        codes.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return codes
+
+
+def diff_of(work: Path, mutant: str) -> str:
+    shown = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", mutant],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    changed = [
+        line
+        for line in shown.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    return "\n".join(changed)
+
+
+def function_of(mutant: str) -> str:
+    return mutant.rsplit("__mutmut_", 1)[0]
+
+
+def explained() -> Dict[tuple, str]:
+    known = tomllib.loads(UNOBSERVABLE.read_text()) if UNOBSERVABLE.exists() else {}
+    return {(e["function"], e["mutant"].strip()): e["reason"] for e in known.get("mutant", [])}
+
+
+def run(work: Path, wanted: List[str], jobs: int) -> int:
+    from mutmut.stats import status_by_exit_code
+
+    every = [m for group in MODULES.values() for m in group]
+    modules = wanted or every
+    unknown = sorted(set(modules) - set(every))
+    if unknown:
+        sys.exit(f"mutation: not a module of the run: {', '.join(unknown)} (one of {every})")
+    stage(work, modules)
+    env = dict(
+        os.environ,
+        CROSSPEX_TEST_IN_PROCESS="1",
+        CROSSPEX_TEST_WHEELS=str(work.parent / "wheels"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    (work.parent / "wheels").mkdir(exist_ok=True)
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+        cwd=work,
+        env=env,
+        check=True,
+    )
+    minutes = (time.monotonic() - started) / 60
+
+    codes = results(work)
+    reasons = explained()
+    by_module: Dict[str, Counter] = {m: Counter() for m in modules}
+    survivors = []
+    for mutant, code in sorted(codes.items()):
+        status = status_by_exit_code[code]
+        module = mutant.split(".")[1]
+        by_module[module][status] += 1
+        if status in ("survived", "no tests", "suspicious", "timeout"):
+            diff = diff_of(work, mutant)
+            changed = "\n".join(line for line in diff.splitlines() if line.startswith("+"))
+            reason = reasons.get((function_of(mutant), changed[1:].strip()))
+            survivors.append((mutant, status, diff, reason))
+
+    write_report(modules, by_module, survivors, minutes, jobs)
+    unexplained = [s for s in survivors if s[3] is None]
+    for mutant, status, diff, _ in unexplained:
+        print(f"\n{status}: {mutant}\n{diff}")
+    print(
+        f"\nmutation: {len(codes)} mutants, {len(survivors)} not killed, "
+        f"{len(unexplained)} unexplained, in {minutes:.0f} min; see {REPORT.relative_to(ROOT)}"
+    )
+    return 1 if unexplained else 0
+
+
+def write_report(modules, by_module, survivors, minutes: float, jobs: int) -> None:
+    statuses = sorted({s for c in by_module.values() for s in c})
+    lines = [
+        "# Mutation run",
+        "",
+        "Written by `bash scripts/mutation.sh`; see tests/mutation/README.md.",
+        "",
+        f"- date: {datetime.date.today().isoformat()}",
+        f"- tool: mutmut {metadata.version('mutmut')}, "
+        f"CPython {platform.python_version()}, {jobs} workers",
+        f"- modules: {', '.join(modules)}",
+        f"- time: {minutes:.0f} min",
+        "",
+        "| module | " + " | ".join(statuses) + " |",
+        "|---" * (len(statuses) + 1) + "|",
+    ]
+    for module in modules:
+        counts = by_module[module]
+        lines.append(f"| {module} | " + " | ".join(str(counts[s]) for s in statuses) + " |")
+    lines += ["", "## Not killed", ""]
+    if not survivors:
+        lines.append("None.")
+    for mutant, status, diff, reason in survivors:
+        lines += [f"### {mutant} ({status})", "", "```diff", diff, "```", ""]
+        lines.append(f"Why no test can see it: {reason}" if reason else "**Unexplained.**")
+        lines.append("")
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text("\n".join(lines).rstrip("\n") + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="mutation")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("pins")
+    runner = commands.add_parser("run")
+    runner.add_argument("--work", type=Path, required=True)
+    runner.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    runner.add_argument("modules", nargs="*")
+    args = parser.parse_args()
+    if args.command == "pins":
+        print("\n".join(pins()))
+        return 0
+    return run(args.work.resolve(), args.modules, args.jobs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# A mutation run over the assembler modules that decide correctness, against the unit tests:
+# prints the survivors and writes tests/mutation/REPORT.md. Not part of CI's pass/fail; run it
+# before stopping work on those modules. Arguments narrow it to some modules, e.g.
+#   bash scripts/mutation.sh archive_paths compat
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cache="${CROSSPEX_CACHE:-$root/.cache}/mutation"
+python="${CROSSPEX_PYTHON:-$(command -v python3.11 || command -v python3)}"
+
+# Its own virtualenv: the project's pins and the mutation tool's, but not the project itself,
+# whose installed copy would shadow the mutated one.
+if [ ! -x "$cache/venv/bin/python" ]; then
+  "$python" -m venv "$cache/venv"
+fi
+mapfile -t pins < <("$cache/venv/bin/python" "$root/scripts/mutation.py" pins)
+"$cache/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
+exec "$cache/venv/bin/python" "$root/scripts/mutation.py" run --work "$cache/work" "$@"

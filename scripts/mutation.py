@@ -11,7 +11,9 @@ as explained; any other fails the run.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
+import io
 import json
 import os
 import platform
@@ -19,10 +21,11 @@ import shutil
 import subprocess
 import sys
 import time
+import tokenize
 from collections import Counter
 from importlib import metadata
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import tomllib
 
@@ -51,8 +54,10 @@ NOT_STAGED = [
     "test_worker.py",
     "test_write_failures.py",
 ]
-# Lines that only continue an error message or a docstring: a mutant there changes words.
-MESSAGE_LINES = [r'^\s*f?"[^"]*",?\)?$', r"^\s*f?'[^']*',?\)?$"]
+# Calls that only word an error: the wording is not what the run is for (tests check that a
+# refusal names the file and the fix, and test_error_form that every error has both).
+MESSAGE_CALLS = {"AssemblerError", "problem", "_bad", "_bad_skeleton"}
+PRAGMA = "  # pragma: no mutate"
 
 
 def pins() -> List[str]:
@@ -83,10 +88,31 @@ def stage(work: Path, modules: List[str]) -> None:
         "only_mutate": [f"src/pex_assembler/{m}.py" for m in modules],
         "also_copy": ["e2e"],
         "pytest_add_cli_args_test_selection": ["tests/unit"],
-        "do_not_mutate_patterns": MESSAGE_LINES,
     }
+    for module in modules:
+        _mark_messages(work / "src" / "pex_assembler" / f"{module}.py")
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
     (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
+
+
+def _mark_messages(path: Path) -> None:
+    """Marks the lines of MESSAGE_CALLS in the staged copy as not to be mutated."""
+    source = path.read_text()
+    lines = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in MESSAGE_CALLS:
+                lines.update(range(node.lineno, node.end_lineno + 1))
+    # A line that ends inside a string cannot take a comment.
+    in_string = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING or token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+            in_string.update(range(token.start[0], token.end[0]))
+    text = source.splitlines()
+    for number in sorted(lines - in_string):
+        text[number - 1] += PRAGMA
+    path.write_text("\n".join(text) + "\n")
 
 
 def results(work: Path) -> Dict[str, int]:
@@ -117,9 +143,26 @@ def function_of(mutant: str) -> str:
     return mutant.rsplit("__mutmut_", 1)[0]
 
 
-def explained() -> Dict[tuple, str]:
-    known = tomllib.loads(UNOBSERVABLE.read_text()) if UNOBSERVABLE.exists() else {}
-    return {(e["function"], e["mutant"].strip()): e["reason"] for e in known.get("mutant", [])}
+class Explanations:
+    """unobservable.toml: `[[mutant]]` entries name one survivor by its function and mutated
+    line; `[[rule]]` entries a change (`removed` becomes `added` in a line) that no input can
+    observe wherever it is made."""
+
+    def __init__(self, path: Path) -> None:
+        known = tomllib.loads(path.read_text()) if path.exists() else {}
+        self.mutants = {(e["function"], e["mutant"]): e["reason"] for e in known.get("mutant", [])}
+        self.rules = known.get("rule", [])
+
+    def reason(self, mutant: str, diff: str) -> Optional[str]:
+        removed = [line[1:].strip() for line in diff.splitlines() if line.startswith("-")]
+        added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+")]
+        own = self.mutants.get((function_of(mutant), " ".join(added)))
+        if own is not None or len(removed) != 1 or len(added) != 1:
+            return own
+        for rule in self.rules:
+            if removed[0].replace(rule["removed"], rule["added"]) == added[0] != removed[0]:
+                return rule["reason"]
+        return None
 
 
 def run(work: Path, wanted: List[str], jobs: int) -> int:
@@ -148,7 +191,7 @@ def run(work: Path, wanted: List[str], jobs: int) -> int:
     minutes = (time.monotonic() - started) / 60
 
     codes = results(work)
-    reasons = explained()
+    explanations = Explanations(UNOBSERVABLE)
     by_module: Dict[str, Counter] = {m: Counter() for m in modules}
     survivors = []
     for mutant, code in sorted(codes.items()):
@@ -157,9 +200,7 @@ def run(work: Path, wanted: List[str], jobs: int) -> int:
         by_module[module][status] += 1
         if status in ("survived", "no tests", "suspicious", "timeout"):
             diff = diff_of(work, mutant)
-            changed = "\n".join(line for line in diff.splitlines() if line.startswith("+"))
-            reason = reasons.get((function_of(mutant), changed[1:].strip()))
-            survivors.append((mutant, status, diff, reason))
+            survivors.append((mutant, status, diff, explanations.reason(mutant, diff)))
 
     write_report(modules, by_module, survivors, minutes, jobs)
     unexplained = [s for s in survivors if s[3] is None]

@@ -284,9 +284,6 @@ def write_record(wheel: Wheel, output: Path) -> None:
     record = {
         "wheel": str(wheel.path),
         "size": wheel.path.stat().st_size,
-        "name": wheel.name,
-        "version": str(wheel.version),
-        "tags": sorted(str(t) for t in wheel.tags),
         "requires_dist": list(wheel.requires_dist),
         "fingerprint": sha1,
         "crc32": crc,
@@ -297,7 +294,8 @@ def write_record(wheel: Wheel, output: Path) -> None:
     # Whole or not at all: a half-written record on a full disk would not even parse.
     staged = output.with_name(f".{output.name}.staged")
     try:
-        staged.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        # json.dumps writes ASCII: no encoding to choose.
+        staged.write_text(json.dumps(record) + "\n")
         os.replace(staged, output)
     finally:
         with contextlib.suppress(OSError):
@@ -308,7 +306,7 @@ def write_record(wheel: Wheel, output: Path) -> None:
 # persistent worker binds an unchanged wheel once. Any rewrite changes the inode's ctime,
 # which no user can set; but the kernel keeps it at a clock tick's grain, so, as git does
 # with racily clean files, only an identity whose ctime has settled is remembered.
-_BOUND: Dict[Tuple[str, int, int, int, int, int], int] = {}
+_BOUND: Dict[Tuple[int, int, int, int, int], int] = {}
 SETTLED_NS = 2_000_000_000
 
 
@@ -316,7 +314,6 @@ def _bound_crc32(path: Path) -> int:
     """The file's CRC-32, computed once per settled identity of the file in this process."""
     status = path.stat()
     identity = (
-        str(path),
         status.st_dev,
         status.st_ino,
         status.st_size,

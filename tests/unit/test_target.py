@@ -77,7 +77,8 @@ def test_complete_platform_round_trip(tmp_path):
     described = target.from_spec({"name": "m", "os": "macos", "arch": "x86_64"}, "3.11")
     path = tmp_path / "macos.json"
     path.write_text(json.dumps(described.to_complete_platform()))
-    loaded = target.from_complete_platform(path)
+    loaded = target.from_complete_platform(path, "")
+    assert loaded.name == "macos"
     assert loaded.tags == described.tags
     assert dict(loaded.markers) == dict(described.markers)
 
@@ -95,11 +96,26 @@ def test_bad_specs_are_one_clear_error(spec, version, needle):
         target.from_spec(spec, version)
 
 
-def test_bad_complete_platform_file(tmp_path):
+def test_a_complete_platform_is_named_as_asked(tmp_path):
+    path = tmp_path / "macos.json"
+    path.write_text(json.dumps({"marker_environment": {}, "compatible_tags": ["py3-none-any"]}))
+    assert target.from_complete_platform(path, "mac").name == "mac"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('{"compatible_tags": []}', "is not a complete-platform JSON file"),
+        ('{"marker_environment": [], "compatible_tags": ["py3-none-any"]}', "not an object"),
+        ('{"marker_environment": {}, "compatible_tags": []}', "lists no compatible tags"),
+        ("{", "is not a complete-platform JSON file"),
+    ],
+)
+def test_bad_complete_platform_file(tmp_path, text, needle):
     path = tmp_path / "broken.json"
-    path.write_text('{"compatible_tags": []}')
-    with pytest.raises(AssemblerError, match="is not a complete-platform JSON file"):
-        target.from_complete_platform(path)
+    path.write_text(text)
+    with pytest.raises(AssemblerError, match=needle):
+        target.from_complete_platform(path, "")
 
 
 def _pip_debug_tags(platform_tag: str, version: str):

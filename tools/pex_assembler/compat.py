@@ -22,7 +22,7 @@ def check_wheels(wheels: Iterable[Wheel], target: Target) -> List[Wheel]:
                 f"cannot run on target {target.describe()}: its tags "
                 f"({', '.join(sorted(str(t) for t in wheel.tags))}) match none the target "
                 f"accepts; the target's most specific tags are "
-                f"{', '.join(target.most_specific_tags())}",
+                f"{', '.join(str(tag) for tag in target.tags[:5])}",
                 f"depend on the {wheel.name} wheel built for {target.name} (select() it per "
                 "platform), or a pure-Python (py3-none-any) wheel",
             )

@@ -56,9 +56,6 @@ class Target:
     def accepts(self, tag: Tag) -> bool:
         return tag in self._tag_set
 
-    def most_specific_tags(self, count: int = 5) -> List[str]:
-        return [str(tag) for tag in self.tags[:count]]
-
     def to_complete_platform(self) -> Dict[str, Any]:
         return {
             "marker_environment": dict(sorted(self.markers.items())),
@@ -172,11 +169,14 @@ def from_spec(spec: Mapping[str, str], python_version: str) -> Target:
     )
 
 
-def from_complete_platform(path: Path, name: str = "") -> Target:
-    """The target described by a pex complete-platform JSON file."""
+def from_complete_platform(path: Path, name: str) -> Target:
+    """The target described by a pex complete-platform JSON file, named `name` or, if that
+    is empty, after the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes())
         markers = data["marker_environment"]
+        if not isinstance(markers, dict):
+            raise TypeError("marker_environment is not an object")
         raw_tags: Sequence[str] = data["compatible_tags"]
         tags = _unique([t for raw in raw_tags for t in parse_tag(raw)])
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -186,7 +186,7 @@ def from_complete_platform(path: Path, name: str = "") -> Target:
             'it must hold {"marker_environment": {...}, "compatible_tags": [...]}, as '
             "`pex3 interpreter inspect --markers --tags` writes",
         ) from exc
-    if not tags or not isinstance(markers, dict):
+    if not tags:
         raise AssemblerError(
             str(path), "lists no compatible tags", "regenerate it with pex3 interpreter inspect"
         )

@@ -32,6 +32,10 @@ import tomllib
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "tests" / "mutation" / "REPORT.md"
 UNOBSERVABLE = ROOT / "tests" / "mutation" / "unobservable.toml"
+RESULTS = ROOT / "tests" / "mutation" / "results.json"
+# A mutant that makes a test hang is caught too: the suite would not finish.
+CAUGHT = ("killed", "timeout", "caught by type check")
+NOT_KILLED = ("survived", "no tests", "suspicious")
 
 # The modules that decide whether a PEX is right, by the issue's classes.
 MODULES = {
@@ -166,8 +170,6 @@ class Explanations:
 
 
 def run(work: Path, wanted: List[str], jobs: int) -> int:
-    from mutmut.stats import status_by_exit_code
-
     every = [m for group in MODULES.values() for m in group]
     modules = wanted or every
     unknown = sorted(set(modules) - set(every))
@@ -188,65 +190,107 @@ def run(work: Path, wanted: List[str], jobs: int) -> int:
         env=env,
         check=True,
     )
-    minutes = (time.monotonic() - started) / 60
+    record(work, modules, (time.monotonic() - started) / 60)
+    return report()
+
+
+def record(work: Path, modules: List[str], minutes: float) -> None:
+    """Puts the run's result for `modules` into results.json."""
+    from mutmut.stats import status_by_exit_code
 
     codes = results(work)
-    explanations = Explanations(UNOBSERVABLE)
-    by_module: Dict[str, Counter] = {m: Counter() for m in modules}
-    survivors = []
-    for mutant, code in sorted(codes.items()):
+    state = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    fresh: Dict[str, dict] = {}
+    for module in modules:
+        fresh[module] = {
+            "date": datetime.date.today().isoformat(),
+            "tool": f"mutmut {metadata.version('mutmut')}, CPython {platform.python_version()}",
+            "source": _source_revision(),
+            "minutes": round(minutes),
+            "counts": Counter(),
+            "survivors": [],
+        }
+    for mutant, code in sorted(codes.items(), key=lambda item: _mutant_order(item[0])):
         status = status_by_exit_code[code]
-        module = mutant.split(".")[1]
-        by_module[module][status] += 1
-        if status in ("survived", "no tests", "suspicious", "timeout"):
-            diff = diff_of(work, mutant)
-            survivors.append((mutant, status, diff, explanations.reason(mutant, diff)))
-
-    write_report(modules, by_module, survivors, minutes, jobs)
-    unexplained = [s for s in survivors if s[3] is None]
-    for mutant, status, diff, _ in unexplained:
-        print(f"\n{status}: {mutant}\n{diff}")
-    print(
-        f"\nmutation: {len(codes)} mutants, {len(survivors)} not killed, "
-        f"{len(unexplained)} unexplained, in {minutes:.0f} min; see {REPORT.relative_to(ROOT)}"
-    )
-    return 1 if unexplained else 0
+        entry = fresh[mutant.split(".")[1]]
+        entry["counts"][status] += 1
+        if status in NOT_KILLED:
+            entry["survivors"].append(
+                {"mutant": mutant, "status": status, "diff": diff_of(work, mutant)}
+            )
+    state.update(fresh)
+    RESULTS.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
 
 
-def write_report(modules, by_module, survivors, minutes: float, jobs: int) -> None:
-    statuses = sorted({s for c in by_module.values() for s in c})
+def _source_revision() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "tools/pex_assembler", "tests")
+    return git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if dirty else "")
+
+
+def _mutant_order(mutant: str) -> tuple:
+    function, _, number = mutant.rpartition("__mutmut_")
+    return function, int(number)
+
+
+def report() -> int:
+    """Writes REPORT.md from results.json and unobservable.toml; prints what is unexplained."""
+    state = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    explanations = Explanations(UNOBSERVABLE)
+    every = [m for group in MODULES.values() for m in group]
+    statuses = [*CAUGHT, *NOT_KILLED]
     lines = [
         "# Mutation run",
         "",
-        "Written by `bash scripts/mutation.sh`; see tests/mutation/README.md.",
+        "Written by `bash scripts/mutation.sh` from results.json; see README.md here.",
         "",
-        f"- date: {datetime.date.today().isoformat()}",
-        f"- tool: mutmut {metadata.version('mutmut')}, "
-        f"CPython {platform.python_version()}, {jobs} workers",
-        f"- modules: {', '.join(modules)}",
-        f"- time: {minutes:.0f} min",
-        "",
-        "| module | " + " | ".join(statuses) + " |",
-        "|---" * (len(statuses) + 1) + "|",
+        "| module | date | source | tool | minutes | " + " | ".join(statuses) + " | unexplained |",
+        "|---" * (len(statuses) + 6) + "|",
     ]
-    for module in modules:
-        counts = by_module[module]
-        lines.append(f"| {module} | " + " | ".join(str(counts[s]) for s in statuses) + " |")
+    unexplained = []
+    details = []
+    for module in every:
+        entry = state.get(module)
+        if entry is None:
+            lines.append(f"| {module} | not run |" + " |" * (len(statuses) + 4))
+            continue
+        mine = []
+        for survivor in entry["survivors"]:
+            reason = explanations.reason(survivor["mutant"], survivor["diff"])
+            details.append((survivor, reason))
+            if reason is None:
+                mine.append(survivor)
+        unexplained += mine
+        counts = [str(entry["counts"].get(s, 0)) for s in statuses]
+        cells = [module, entry["date"], entry["source"], entry["tool"], str(entry["minutes"])]
+        lines.append("| " + " | ".join([*cells, *counts, str(len(mine))]) + " |")
     lines += ["", "## Not killed", ""]
-    if not survivors:
+    if not details:
         lines.append("None.")
-    for mutant, status, diff, reason in survivors:
-        lines += [f"### {mutant} ({status})", "", "```diff", diff, "```", ""]
-        lines.append(f"Why no test can see it: {reason}" if reason else "**Unexplained.**")
-        lines.append("")
-    REPORT.parent.mkdir(exist_ok=True)
+    for survivor, reason in details:
+        lines += [f"### {survivor['mutant']} ({survivor['status']})", ""]
+        lines += ["```diff", survivor["diff"], "```", ""]
+        lines += [f"Why no test can see it: {reason}" if reason else "**Unexplained.**", ""]
     REPORT.write_text("\n".join(lines).rstrip("\n") + "\n")
+    for survivor in unexplained:
+        print(f"\n{survivor['status']}: {survivor['mutant']}\n{survivor['diff']}")
+    total = sum(sum(e["counts"].values()) for e in state.values())
+    print(
+        f"\nmutation: {total} mutants, {len(details)} not killed, {len(unexplained)} "
+        f"unexplained; see {REPORT.relative_to(ROOT)}"
+    )
+    return 1 if unexplained else 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="mutation")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("pins")
+    commands.add_parser("report", help="write REPORT.md again, e.g. after explaining survivors")
     runner = commands.add_parser("run")
     runner.add_argument("--work", type=Path, required=True)
     runner.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -255,6 +299,8 @@ def main() -> int:
     if args.command == "pins":
         print("\n".join(pins()))
         return 0
+    if args.command == "report":
+        return report()
     return run(args.work.resolve(), args.modules, args.jobs)
 
 

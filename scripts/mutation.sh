@@ -15,4 +15,7 @@ if [ ! -x "$cache/venv/bin/python" ]; then
 fi
 mapfile -t pins < <("$cache/venv/bin/python" "$root/scripts/mutation.py" pins)
 "$cache/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
+if [ "${1:-}" = report ]; then
+  exec "$cache/venv/bin/python" "$root/scripts/mutation.py" report
+fi
 exec "$cache/venv/bin/python" "$root/scripts/mutation.py" run --work "$cache/work" "$@"

@@ -230,7 +230,8 @@ def _described(path: Path, tree: InstalledTree, dist_info: str) -> Wheel:
     """The wheel repacked at `path` from `dist_info`, its layout and entry points checked as
     any wheel's are (its RECORD is the one just written)."""
     origin = f"{tree.root}/{dist_info}"
-    if f"{dist_info}/METADATA" not in tree.files:
+    metadata_path = tree.files.get(f"{dist_info}/METADATA")
+    if metadata_path is None:
         raise AssemblerError(origin, "has no METADATA", "install the distribution from a wheel")
     try:
         name, version, _, tags = parse_wheel_filename(path.name)
@@ -238,14 +239,17 @@ def _described(path: Path, tree: InstalledTree, dist_info: str) -> Wheel:
         raise AssemblerError(
             origin, f"names no valid wheel ({exc})", "install the distribution from a wheel"
         ) from exc
-    with zipfile.ZipFile(path) as archive:
-        metadata, contents, _ = wheels.read_contents(archive, path)
+    # Checked on the tree's file, before the wheel is read back, so that the error names the
+    # tree rather than the wheel just written (which is then removed).
+    metadata = HeaderParser().parsestr(metadata_path.read_text(encoding="utf-8", errors="replace"))
     if canonicalize_name(metadata.get("Name", "")) != name:
         raise AssemblerError(
             origin,
             f"is the directory of {name} but its METADATA names {metadata.get('Name')!r}",
             "install the distribution from a wheel, unchanged",
         )
+    with zipfile.ZipFile(path) as archive:
+        _, contents, _ = wheels.read_contents(archive, path)
     return wheels.described(path, name, version, tags, metadata, contents)
 
 
@@ -259,6 +263,6 @@ def write_wheels(tree: InstalledTree, output: Path) -> List[Tuple[str, Path]]:
             write_record(_described(wheel, tree, dist_info), record)
     except BaseException:
         shutil.rmtree(output, ignore_errors=True)
-        output.mkdir(parents=True, exist_ok=True)
+        output.mkdir(exist_ok=True)  # its parents are still there
         raise
     return written

@@ -11,12 +11,14 @@ needs, and is read back with the reader `pip_wheels` uses.
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlsplit
 
 from packaging.markers import Marker
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -39,7 +41,9 @@ class _Package:
     wheels: Tuple[Tuple[str, str], ...]  # (file name, sha256)
 
     def applies_to(self, the_target: targets.Target) -> bool:
-        return not self.marker or Marker(self.marker).evaluate({**the_target.markers, "extra": ""})
+        # packaging evaluates `extra` as "" (no extra asked for), as the lock's reader does; a
+        # target from a platform spec holds no `extra` of its own.
+        return not self.marker or Marker(self.marker).evaluate(the_target.markers)
 
     def has_wheel_for(self, the_target: targets.Target) -> bool:
         accepted = set(the_target.tags)
@@ -54,8 +58,13 @@ class _Package:
 
 
 def _wheel_name(wheel: Mapping[str, object]) -> str:
-    name = wheel.get("name") or str(wheel.get("url") or wheel.get("path") or "").rsplit("/", 1)[-1]
-    return str(name)
+    """The wheel's file name: given, or the last part of its url or path. An index may
+    percent-encode its URLs (PyTorch's writes the `+` of `2.3.0+cpu` as %2B)."""
+    if wheel.get("name"):
+        return str(wheel["name"])
+    if wheel.get("url"):
+        return posixpath.basename(unquote(urlsplit(str(wheel["url"])).path))
+    return posixpath.basename(str(wheel.get("path") or ""))
 
 
 def _read_pylock(path: Path) -> List[_Package]:
@@ -88,7 +97,7 @@ def _resolve(
         *uv_args,
         str(requirements_in),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise AssemblerError(
             str(requirements_in),
@@ -146,7 +155,7 @@ def write_lock(
         raise AssemblerError(str(output), "has no directory to be written into", "create it")
     the_targets = [targets.from_spec(spec, v) for v in python_versions for spec in platforms]
     lowest = min(python_versions, key=lambda v: tuple(int(x) for x in v.split(".")))
-    with tempfile.TemporaryDirectory(prefix="crosspex-lock-") as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         packages = _resolve(uv, requirements_in, lowest, uv_args, workdir)
         missing = _uncovered(packages, the_targets)
@@ -171,6 +180,9 @@ def write_lock(
             lock.requirements_for(the_target.markers)
         fd, staged = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
         os.close(fd)
-        Path(staged).write_bytes(draft.read_bytes())
-        os.chmod(staged, 0o644)
-        os.replace(staged, output)
+        try:
+            Path(staged).write_bytes(draft.read_bytes())
+            os.chmod(staged, 0o644)  # mkstemp's 0600 would hide the lock from its other readers
+            os.replace(staged, output)
+        finally:
+            Path(staged).unlink(missing_ok=True)

@@ -175,8 +175,6 @@ def from_complete_platform(path: Path, name: str) -> Target:
     try:
         data = json.loads(path.read_bytes())
         markers = data["marker_environment"]
-        if not isinstance(markers, dict):
-            raise TypeError("marker_environment is not an object")
         raw_tags: Sequence[str] = data["compatible_tags"]
         tags = _unique([t for raw in raw_tags for t in parse_tag(raw)])
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -186,6 +184,12 @@ def from_complete_platform(path: Path, name: str) -> Target:
             'it must hold {"marker_environment": {...}, "compatible_tags": [...]}, as '
             "`pex3 interpreter inspect --markers --tags` writes",
         ) from exc
+    if not isinstance(markers, dict):
+        raise AssemblerError(
+            str(path),
+            "has a marker_environment that is not an object",
+            "regenerate it with pex3 interpreter inspect --markers --tags",
+        )
     if not tags:
         raise AssemblerError(
             str(path), "lists no compatible tags", "regenerate it with pex3 interpreter inspect"

@@ -41,14 +41,14 @@ def _fix(version: str) -> str:
     return fix
 
 
-def _read_frame(stream: BinaryIO, what: str) -> bytes:
+def _read_frame(stream: BinaryIO) -> bytes:
     size = stream.read(4)
     if len(size) != 4:
-        raise EOFError(what)
+        raise EOFError()
     (length,) = struct.unpack(">I", size)
     data = stream.read(length)
     if len(data) != length:
-        raise EOFError(what)
+        raise EOFError()
     return data
 
 
@@ -57,15 +57,18 @@ class _Worker:
     its results, so that handing a source over never waits for compiling."""
 
     def __init__(self, interpreter: str, mode: str) -> None:
-        # Only the hash seed in the environment: set constants are marshalled in hash order.
+        # Only the hash seed in the environment: CPython before 3.11 marshals set constants in
+        # hash order, and the build's PYTHONOPTIMIZE (say) must not strip asserts from the .pyc.
+        # -S: no sitecustomize or .pth file of the interpreter's runs (nor a user site, which
+        # only site adds); -B: the worker's imports write no .pyc into its installation.
         self.process = subprocess.Popen(
-            [interpreter, "-S", "-s", "-B", str(WORKER), mode],
+            [interpreter, "-S", "-B", str(WORKER), mode],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={"PYTHONHASHSEED": "0"},
         )
-        self.stderr = b""
+        self.stderr: bytes  # by _drain_stderr, which finish waits for
         self.paths: List[str] = []
         self.queue: queue.SimpleQueue[Optional[bytes]] = queue.SimpleQueue()
         self.header: Optional[dict] = None
@@ -99,9 +102,10 @@ class _Worker:
         stdout = self.process.stdout
         assert stdout is not None
         try:
-            self.header = json.loads(_read_frame(stdout, "header"))
-            for status in iter(lambda: stdout.read(1), b""):
-                data = _read_frame(stdout, "result")
+            self.header = json.loads(_read_frame(stdout))
+            while True:  # until the output ends: _read_frame raises EOFError there
+                status = stdout.read(1)
+                data = _read_frame(stdout)
                 self.results.append(data if status == b"\x01" else None)
         except (EOFError, ValueError):
             pass

@@ -1,7 +1,7 @@
 """Compiles Python sources to .pyc with the CPython that runs this script.
 
 Run by `pex_assembler.bytecode` with the target's CPython version on the exec platform, as a
-script (`python -S -s -B pyc_worker.py MODE`), so it imports nothing but the standard library
+script (`python -S -B pyc_worker.py MODE`), so it imports nothing but the standard library
 and keeps to Python 3.8's syntax. stdout: a header frame (JSON: implementation, version,
 cache_tag), then one result per request in order: a status byte (1: compiled, 0: not
 compilable, as pip skips such files) and a frame (the .pyc, or the error). stdin: requests

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -32,15 +32,17 @@ def _holds(marker: Optional[str], markers: Mapping[str, str], origin: str) -> bo
         return True
     try:
         return Marker(marker).evaluate({**markers, "extra": ""})
-    except InvalidMarker as exc:
+    except (InvalidMarker, UndefinedComparison) as exc:  # malformed, or e.g. os_name ~= 'nt'
         raise AssemblerError(origin, f"has the invalid marker {marker!r}", "fix the lock") from exc
 
 
 def _pin(name: str, version: str, hashes: Sequence[str], origin: str) -> PinnedRequirement:
     if not hashes:
+        # uv records no version for a source tree whose version is dynamic
+        package = f"{name} {version}" if version else name
         raise AssemblerError(
             origin,
-            f"has no wheel for {name} {version}, only an sdist",
+            f"has no wheel for {package}, only an sdist",
             "crosspex never builds sdists: publish or pin a version with wheels",
         )
     return PinnedRequirement(
@@ -150,7 +152,8 @@ def _read_pdm(path: Path, data: Mapping[str, Any]) -> PdmLock:
         hashes = [
             f["hash"]
             for f in entry.get("files", [])
-            if str(f.get("file", f.get("url", ""))).endswith(".whl") and "hash" in f
+            # a file name, or its URL in a lock made with --static-urls; str(None) is no wheel
+            if str(f.get("file") or f.get("url")).endswith(".whl") and "hash" in f
         ]
         pinned = _pin(entry["name"], str(entry["version"]), hashes, str(path))
         packages.append((pinned, entry.get("marker")))

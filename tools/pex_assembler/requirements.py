@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Mapping, Tuple
 
+from packaging.markers import UndefinedComparison
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pex_assembler.errors import AssemblerError
 
 _HASH = re.compile(r"\s--hash[=\s](\S+)")
+# As pip reads them: a comment starts a line or follows whitespace (a URL's #fragment is kept).
+_COMMENT = re.compile(r"(^|\s)#.*")
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,12 @@ class PinnedRequirement:
 
     def applies_to(self, markers: Mapping[str, str]) -> bool:
         marker = self.requirement.marker
-        return marker is None or marker.evaluate({**markers, "extra": ""})
+        try:
+            return marker is None or marker.evaluate({**markers, "extra": ""})
+        except UndefinedComparison as exc:  # well-formed, but no values decide it
+            raise AssemblerError(
+                str(self.requirement), f"has a marker no target can decide ({exc})", "fix the lock"
+            ) from exc
 
     def pip_line(self) -> str:
         """The requirement without its marker (pip would test it against the host)."""
@@ -33,19 +41,19 @@ class PinnedRequirement:
 
 
 def _logical_lines(text: str) -> List[Tuple[int, str]]:
+    """(number of its first physical line, text) of each requirement line, comments removed."""
     lines: List[Tuple[int, str]] = []
-    pending, start = "", 0
+    pending, continued = "", 0
     for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
-        if not pending:
-            start = number
+        line = _COMMENT.sub("", raw).rstrip()
         if line.endswith("\\"):
             pending += line[:-1] + " "
+            continued += 1
             continue
         pending += line
         if pending.strip():
-            lines.append((start, pending.strip()))
-        pending = ""
+            lines.append((number - continued, pending.strip()))
+        pending, continued = "", 0
     return lines
 
 

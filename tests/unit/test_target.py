@@ -161,3 +161,18 @@ def test_tags_equal_pips_for_the_same_platform(spec, pip_platform, version):
     # (fat32 / fat3); no current wheel uses them.
     assert [t for t in ours if "_fat" not in t] == [t for t in theirs if "_fat" not in t]
     assert len(ours) == len(theirs)
+
+
+@pytest.mark.parametrize(
+    ("markers", "described"),
+    [
+        (
+            {"platform_python_implementation": "CPython", "python_version": "3.11"},
+            "t (CPython 3.11)",
+        ),
+        ({"platform_python_implementation": "PyPy", "python_version": "3.10"}, "t (PyPy 3.10)"),
+        ({}, "t (Python )"),
+    ],
+)
+def test_a_target_describes_its_interpreter(markers, described):
+    assert target.Target(name="t", tags=(), markers=markers).describe() == described

@@ -351,6 +351,15 @@ def test_a_file_that_becomes_a_directory_or_is_written_twice_is_refused(tmp_path
             layer.add("v/a/b", venv_layer.Entry(mode=0o644, data=b"y"))
 
 
+def test_a_file_is_read_back_from_the_spool_alone(tmp_path):
+    with (tmp_path / "spool").open("w+b") as spool:
+        layer = venv_layer.Layer(spool)
+        layer.add("v/a", venv_layer.Entry(mode=0o644, data=b"first"))
+        layer.add_stream("v/b", 0o644, io.BytesIO(b"second"), head=b"#!")
+        layer.add("v/c", venv_layer.Entry(mode=0o644, data=b"third"))
+        assert [layer.read(p) for p in ("v/a", "v/./b", "v/c")] == [b"first", b"#!second", b"third"]
+
+
 def _layer_of(tmp_path: Path, wheels, entry_point: str, sources: dict) -> Path:
     """The layer of `sources` ({archive path: text}) and `wheels`, run through `entry_point`."""
     for archive_path, text in sources.items():

@@ -110,7 +110,9 @@ class Layer:
 
     def read(self, path: str) -> bytes:
         """The bytes of the file at `path`, back from the spool."""
-        offset, size = self.entries[posixpath.normpath(path)].span or (0, 0)
+        span = self.entries[posixpath.normpath(path)].span
+        assert span is not None, f"{path} is no file of the layer"
+        offset, size = span
         self.spool.seek(offset)
         return self.spool.read(size)
 

@@ -298,8 +298,8 @@ def write_record(wheel: Wheel, output: Path) -> None:
         staged.write_text(json.dumps(record) + "\n")
         os.replace(staged, output)
     finally:
-        with contextlib.suppress(OSError):
-            staged.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # gone after the rename; else the first error counts
+            staged.unlink()
 
 
 # CRC-32s this process computed, by the identity of the file they were computed from: a

@@ -92,10 +92,11 @@ def stage(work: Path, modules: List[str]) -> None:
         "only_mutate": [f"src/pex_assembler/{m}.py" for m in modules],
         "also_copy": ["e2e"],
         "pytest_add_cli_args_test_selection": ["tests/unit"],
-        # A mutant that loops forever is stopped after twice its tests' CPU time and 10 s
-        # more, not the tool's default thirty times.
-        "timeout_multiplier": 1.0,
-        "timeout_constant": 5.0,
+        # A mutant that loops forever is stopped after three times its tests' time and 90 s
+        # more (the tool's default is fifteen times): enough that a busy machine's slow
+        # survivor is not taken for a loop.
+        "timeout_multiplier": 3.0,
+        "timeout_constant": 30.0,
     }
     for module in modules:
         _mark_messages(work / "src" / "pex_assembler" / f"{module}.py")

@@ -8,7 +8,7 @@ wheel (METADATA, WHEEL, a RECORD with the true sha256 and size of every member) 
 one defect its case is about. The assembler runs as a command, as Bazel runs it, with HOME,
 TMPDIR and PEX_ROOT inside the work directory and a timeout (a hang fails). With
 CROSSPEX_TEST_IN_PROCESS=1 (the mutation run's setting: its tracer sees only its own process)
-it is called in this process instead, with the same timeout.
+it is called in this process instead, with the same timeout, for the forms the run mutates.
 """
 
 from __future__ import annotations
@@ -60,12 +60,16 @@ TARGET_OF = {
     "venv": "macos_arm64",
     "layer": "linux_x86_64",
 }
-ONE_TARGET_PER_FORM = [pytest.param(form, id=f"{form}-{TARGET_OF[form]}") for form in FORMS]
+IN_PROCESS = os.environ.get("CROSSPEX_TEST_IN_PROCESS") == "1"
+# In the mutation run, the forms whose writers it mutates (zipapp.py, venv_layer.py) in place of
+# all six: every form runs the same wheel and file-system checks before its writer.
+CASE_FORMS = [f for f in FORMS if not IN_PROCESS or f in ("zipapp", "layer")]
+ONE_TARGET_PER_FORM = [pytest.param(form, id=f"{form}-{TARGET_OF[form]}") for form in CASE_FORMS]
 
 
 def forms_of(target: str) -> List[str]:
     """The output forms a target has: the layer refuses Windows whatever the input."""
-    return [f for f in FORMS if not (f == "layer" and target.startswith("windows"))]
+    return [f for f in CASE_FORMS if not (f == "layer" and target.startswith("windows"))]
 
 
 def _rows(edit: Callable[[List[List[str]]], List[List[str]]]) -> Callable[[str], str]:
@@ -338,7 +342,7 @@ def _env(work: Path) -> Dict[str, str]:
 
 
 def _assembler(work: Path, *args: str) -> subprocess.CompletedProcess:
-    if os.environ.get("CROSSPEX_TEST_IN_PROCESS") == "1":
+    if IN_PROCESS:
         return _in_process(work, *args)
     return subprocess.run(
         [sys.executable, "-m", "pex_assembler", *args],

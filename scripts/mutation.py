@@ -155,12 +155,14 @@ def function_of(mutant: str) -> str:
 class Explanations:
     """unobservable.toml: `[[mutant]]` entries name one survivor by its function and mutated
     line; `[[rule]]` entries a change (`removed` becomes `added` in a line) that no input can
-    observe wherever it is made."""
+    observe wherever it is made; `[[case]]` entries a change of letter case only, in a line
+    that holds `where` (a call that ignores case)."""
 
     def __init__(self, path: Path) -> None:
         known = tomllib.loads(path.read_text()) if path.exists() else {}
         self.mutants = {(e["function"], e["mutant"]): e["reason"] for e in known.get("mutant", [])}
         self.rules = known.get("rule", [])
+        self.cases = known.get("case", [])
 
     def reason(self, mutant: str, diff: str) -> Optional[str]:
         removed = [line[1:].strip() for line in diff.splitlines() if line.startswith("-")]
@@ -171,6 +173,10 @@ class Explanations:
         for rule in self.rules:
             if removed[0].replace(rule["removed"], rule["added"]) == added[0] != removed[0]:
                 return rule["reason"]
+        if removed[0] != added[0] and removed[0].lower() == added[0].lower():
+            for case in self.cases:
+                if case["where"] in removed[0]:
+                    return case["reason"]
         return None
 
 

@@ -243,7 +243,7 @@ def described(
         version=version,
         tags=tags,
         requires_dist=tuple(metadata.get_all("Requires-Dist") or ()),
-        project_name=metadata.get("Name", name),
+        project_name=metadata["Name"],  # present: both callers compared it with `name`
         contents=contents,
     )
 

@@ -130,9 +130,10 @@ def _verify_record(archive: zipfile.ZipFile, dist_info: str, path: Path) -> None
         name = info.filename
         if name in exempt:
             continue
-        expected, size = recorded.get(name, ("", ""))
-        if not expected:
+        row = recorded.get(name)
+        if row is None or not row[0]:
             raise _bad(path, f"has {name!r}, which its RECORD does not list with a hash")
+        expected, size = row
         algorithm, _, digest = expected.partition("=")
         if algorithm not in ("sha256", "sha384", "sha512"):
             raise _bad(path, f"records {name!r} with the weak or unknown hash {algorithm!r}")

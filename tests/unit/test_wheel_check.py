@@ -1,0 +1,92 @@
+"""A wheel's RECORD checked against every member, in the process (the crafted-wheel tests run the
+same checks as a command): the hashes a RECORD may use, and members in any order."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from pex_assembler import wheels
+from pex_assembler.errors import AssemblerError
+from support import write_wheel
+
+FILES = {"evil/__init__.py": b"x = 1\n", "evil/data.txt": b"data\n"}
+RECORD = "evil-1.0.dist-info/RECORD"
+
+
+def _digest(algorithm: str, data: bytes) -> str:
+    raw = hashlib.new(algorithm, data).digest()
+    return f"{algorithm}=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _rewritten(path: Path, members: Dict[str, bytes], first: str = "") -> None:
+    """`path` again with `members` replacing their namesakes, `first` as the first entry."""
+    with zipfile.ZipFile(path) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    entries.update(members)
+    order = sorted(entries, key=lambda name: name != first)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in order:
+            archive.writestr(name, entries[name])
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "sha384", "sha512"])
+def test_a_record_may_hash_with_any_strong_sha2(tmp_path, algorithm):
+    wheel = write_wheel(tmp_path, FILES)
+    with zipfile.ZipFile(wheel) as archive:
+        members = {i.filename: archive.read(i) for i in archive.infolist()}
+    rows = [f"{n},{_digest(algorithm, d)},{len(d)}\n" for n, d in members.items() if n != RECORD]
+    _rewritten(wheel, {RECORD: "".join([*rows, f"{RECORD},,\n"]).encode()})
+    assert wheels.read_wheel(wheel).name == "evil"
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha1", "sha224", "blake2b"])
+def test_a_weak_or_unknown_hash_is_refused(tmp_path, algorithm):
+    wheel = write_wheel(
+        tmp_path, FILES, record=lambda text: text.replace("sha256=", f"{algorithm}=", 1)
+    )
+    with pytest.raises(AssemblerError, match=f"weak or unknown hash '{algorithm}'"):
+        wheels.read_wheel(wheel)
+
+
+def test_a_digest_with_an_equals_sign_is_compared_whole(tmp_path):
+    wheel = write_wheel(
+        tmp_path, FILES, record=lambda text: text.replace(",sha256=", ",sha256=x=", 1)
+    )
+    with pytest.raises(AssemblerError, match="does not match its RECORD hash: tampered"):
+        wheels.read_wheel(wheel)
+
+
+@pytest.mark.parametrize("first", [RECORD, "evil-1.0.dist-info/RECORD.jws"])
+def test_members_after_the_record_are_checked_too(tmp_path, first):
+    wheel = write_wheel(tmp_path, FILES)
+    members = {"evil/data.txt": b"DATA\n"}
+    if first != RECORD:
+        members[first] = b"{}"
+    _rewritten(wheel, members, first=first)
+    with pytest.raises(AssemblerError, match=r"evil/data\.txt.*tampered"):
+        wheels.read_wheel(wheel)
+
+
+def test_a_member_the_record_does_not_list_is_refused(tmp_path):
+    wheel = write_wheel(tmp_path, FILES)
+    _rewritten(wheel, {"evil/extra.py": b"y = 2\n"})
+    with pytest.raises(AssemblerError, match=r"'evil/extra\.py', which its RECORD does not list"):
+        wheels.read_wheel(wheel)
+
+
+def test_a_member_the_record_lists_without_a_hash_is_refused(tmp_path):
+    def record(text: str) -> str:
+        return "".join(
+            "evil/data.txt,,5\n" if line.startswith("evil/data.txt,") else line + "\n"
+            for line in text.splitlines()
+        )
+
+    wheel = write_wheel(tmp_path, FILES, record=record)
+    with pytest.raises(AssemblerError, match=r"'evil/data\.txt', which its RECORD does not list"):
+        wheels.read_wheel(wheel)

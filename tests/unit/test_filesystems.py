@@ -4,11 +4,16 @@ nearest one that is not."""
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from pex_assembler import filesystems
+from pex_assembler import compat, filesystems, target
 from pex_assembler.errors import AssemblerError
+from pex_assembler.wheel_contents import Contents
+from pex_assembler.wheels import Wheel
 
 MAX = filesystems.MAX_NAME
 CLEF = "\U0001d11e"  # two UTF-16 units, four UTF-8 bytes
@@ -56,7 +61,13 @@ def _check(system, *paths):
 
 @pytest.mark.parametrize(
     ("system", "limit"),
-    [("linux", 4096 - 256), ("darwin", 1024 - 256), ("win32", 32767 - 256), ("sunos5", 3840)],
+    [
+        ("linux", 4096 - 256),
+        ("darwin", 1024 - 256),
+        ("win32", 32767 - 256),
+        ("sunos5", 3840),
+        (None, 3840),
+    ],
 )
 def test_the_longest_path(system, limit):
     whole = (limit - 1) // 128
@@ -119,3 +130,16 @@ def test_a_directory_is_shared_and_a_file_is_not():
 
 def test_one_source_naming_a_file_twice_is_one_file():
     filesystems.check("linux", "t", [("pkg/a.py", "w"), ("pkg/a.py", "w")])
+
+
+def test_a_target_without_sys_platform_holds_what_linux_holds():
+    unknown = target.Target(name="t", tags=(), markers={})
+    wheel = Wheel(
+        path=Path("w.whl"),
+        name=canonicalize_name("w"),
+        version=Version("1"),
+        tags=frozenset(),
+        requires_dist=(),
+        contents=Contents(files=(("purelib", "Foo.py"), ("purelib", "foo.py"), ("purelib", "CON"))),
+    )
+    compat.check_file_system(unknown, {}, [wheel], merged=False)

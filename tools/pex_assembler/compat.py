@@ -48,7 +48,7 @@ def check_file_system(
     """Refuses names the target's file system cannot hold. First-party files and each
     wheel's files install into directories of their own, unless `merged` (a virtualenv: a
     venv-mode PEX, a layer), where they all share site-packages and bin/."""
-    system = target.markers.get("sys_platform", "linux")
+    system = target.markers.get("sys_platform")
     directories: Dict[Tuple[int, str], List[Tuple[str, str]]] = defaultdict(list)
     for archive_path, path in sources.items():
         directories[(0, "lib")].append((archive_path, str(path)))

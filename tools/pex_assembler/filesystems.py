@@ -23,7 +23,7 @@ _WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-
 _WINDOWS_FORBIDDEN = set('<>:"|?*')
 
 
-def _folded(system: str) -> Callable[[str], str]:
+def _folded(system: Optional[str]) -> Callable[[str], str]:
     """The key under which `system` takes two names for one."""
     if system == "darwin":
         return lambda path: unicodedata.normalize("NFD", path.casefold())
@@ -32,7 +32,7 @@ def _folded(system: str) -> Callable[[str], str]:
     return str
 
 
-def component_problem(system: str, name: str) -> Optional[str]:
+def component_problem(system: Optional[str], name: str) -> Optional[str]:
     """Why one path component cannot be a file's name on `system`; None if it can."""
     if system == "win32":
         if len(name.encode("utf-16-le")) // 2 > MAX_NAME:
@@ -48,10 +48,11 @@ def component_problem(system: str, name: str) -> Optional[str]:
     return None
 
 
-def check(system: str, platform: str, paths: Iterable[Tuple[str, str]]) -> None:
+def check(system: Optional[str], platform: str, paths: Iterable[Tuple[str, str]]) -> None:
     """Refuses `paths` ((path, the file or wheel it comes from), all installed under one
-    directory) that the file system of `system` (a `sys_platform` value) cannot hold, naming
-    the target `platform` and, for two paths that would be one, both sources."""
+    directory) that the file system of `system` (a `sys_platform` value; another or None is
+    taken for Linux's) cannot hold, naming the target `platform` and, for two paths that would
+    be one, both sources."""
     key = _folded(system)
     limit = _MAX_PATH.get(system, _MAX_PATH["linux"]) - _INSTALL_ROOT_RESERVE
     files: Dict[str, Tuple[str, str]] = {}

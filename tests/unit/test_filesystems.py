@@ -132,14 +132,46 @@ def test_one_source_naming_a_file_twice_is_one_file():
     filesystems.check("linux", "t", [("pkg/a.py", "w"), ("pkg/a.py", "w")])
 
 
-def test_a_target_without_sys_platform_holds_what_linux_holds():
-    unknown = target.Target(name="t", tags=(), markers={})
-    wheel = Wheel(
-        path=Path("w.whl"),
-        name=canonicalize_name("w"),
+def _wheel(name: str, *files) -> Wheel:
+    return Wheel(
+        path=Path(f"{name}-1-py3-none-any.whl"),
+        name=canonicalize_name(name),
         version=Version("1"),
         tags=frozenset(),
         requires_dist=(),
-        contents=Contents(files=(("purelib", "Foo.py"), ("purelib", "foo.py"), ("purelib", "CON"))),
+        contents=Contents(files=tuple(files)),
     )
+
+
+MACOS = target.Target(name="mac", tags=(), markers={"sys_platform": "darwin"})
+
+
+def test_a_target_without_sys_platform_holds_what_linux_holds():
+    unknown = target.Target(name="t", tags=(), markers={})
+    wheel = _wheel("w", ("purelib", "Foo.py"), ("purelib", "foo.py"), ("purelib", "CON"))
     compat.check_file_system(unknown, {}, [wheel], merged=False)
+
+
+@pytest.mark.parametrize("merged", [False, True])
+def test_twins_in_directories_of_their_own_are_two_files(tmp_path, merged):
+    """A PEX installs first-party files and each wheel into directories of their own; a
+    virtualenv (merged) installs them all into one site-packages."""
+    sources = {"Foo.py": tmp_path / "Foo.py"}
+    first = _wheel("a", ("purelib", "foo.py"), ("data", "share/X"), ("headers", "x"))
+    second = _wheel("b", ("platlib", "FOO.py"))
+    if not merged:
+        compat.check_file_system(MACOS, sources, [first, second], merged)
+        return
+    with pytest.raises(AssemblerError, match=r"takes for 'Foo\.py'"):
+        compat.check_file_system(MACOS, sources, [first, second], merged)
+
+
+def test_schemes_install_into_directories_of_their_own():
+    wheel = _wheel("a", ("data", "x/Y"), ("headers", "x/y"), ("scripts", "y"), ("purelib", "Y"))
+    compat.check_file_system(MACOS, {}, [wheel], merged=True)
+
+
+def test_pure_and_platform_modules_share_site_packages():
+    wheel = _wheel("a", ("purelib", "m/Foo.py"), ("platlib", "m/foo.py"))
+    with pytest.raises(AssemblerError, match=r"takes for 'm/Foo\.py'"):
+        compat.check_file_system(MACOS, {}, [wheel], merged=False)

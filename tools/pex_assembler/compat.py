@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from pex_assembler import filesystems
 from pex_assembler.errors import AssemblerError
@@ -49,11 +49,13 @@ def check_file_system(
     wheel's files install into directories of their own, unless `merged` (a virtualenv: a
     venv-mode PEX, a layer), where they all share site-packages and bin/."""
     system = target.markers.get("sys_platform")
-    directories: Dict[Tuple[int, str], List[Tuple[str, str]]] = defaultdict(list)
+    # Names by the directory they install into: (its owner, the scheme's directory), where
+    # first-party files, and all files when merged, have no owner.
+    directories: Dict[Tuple[Optional[Path], str], List[Tuple[str, str]]] = defaultdict(list)
     for archive_path, path in sources.items():
-        directories[(0, "lib")].append((archive_path, str(path)))
-    for index, wheel in enumerate(wheels, start=1):
-        group = 0 if merged else index
+        directories[(None, "lib")].append((archive_path, str(path)))
+    for wheel in wheels:
+        group = None if merged else wheel.path
         for scheme, path in wheel.contents.files:
             directory = _SCHEME_DIRECTORY.get(scheme, scheme)
             directories[(group, directory)].append((path, str(wheel.path)))

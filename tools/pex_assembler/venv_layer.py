@@ -224,7 +224,8 @@ class LayerDestination(WheelDestination):
                 records.append((module_scheme, entry))
 
         def prefix_for_scheme(other: str) -> Optional[str]:
-            if other == scheme:
+            # purelib and platlib share site-packages: their files' rows need no "./".
+            if self.schemes[other] == self.schemes[scheme]:
                 return None
             return posixpath.relpath(self.schemes[other], self.schemes[scheme]) + "/"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 import zipfile
@@ -23,7 +24,7 @@ from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from pex_assembler import modes
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import Wheel, digests
-from pex_assembler.zips import FIXED_DATE_TIME, begin_entry, end_entry
+from pex_assembler.zips import begin_entry, end_entry
 
 # What zipimport reads without ZIP64, before CPython 3.13.
 ZIPIMPORT_MAX_ENTRIES = 0xFFFF
@@ -50,7 +51,7 @@ def code_hash(sources: Mapping[str, Path]) -> str:
         name
         for name in sources
         if not _is_bytecode(name)
-        and not name.rsplit("/", 1)[-1].startswith(".")
+        and not posixpath.basename(name).startswith(".")
         and "__pycache__" not in name.split("/")[:-1]
     )
     digest = hashlib.sha1("".join(hashed).encode("utf-8"))
@@ -69,7 +70,7 @@ def _pex_info(
 ) -> Tuple[bytes, str]:
     """PEX-INFO for the app, as pex dumps it, and the PEX hash pex derives from it."""
     info = dict(skeleton)
-    info.pop("pex_hash", None)
+    del info["pex_hash"]  # write_zipapp read it: the skeleton has one
     if entry_point:
         info["entry_point"] = entry_point
     info["code_hash"] = code_hash(sources)
@@ -102,7 +103,7 @@ def _copy_range(source: BinaryIO, offset: int, length: int, destination: BinaryI
     """Copies `length` bytes at `offset`, in the kernel where it can."""
     destination.flush()
     try:
-        while length > 0:
+        while length:
             copied = os.copy_file_range(
                 source.fileno(), destination.fileno(), length, offset_src=offset
             )
@@ -183,7 +184,8 @@ class _Writer:
 
 def _entry(name: str, like: Optional[zipfile.ZipInfo] = None) -> zipfile.ZipInfo:
     """A deterministic entry: pex's fixed date, Unix attributes, those of `like` if given."""
-    info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+    # ZipInfo's own date is zips.FIXED_DATE_TIME, the earliest a zip holds, as pex writes.
+    info = zipfile.ZipInfo(name)
     info.create_system = 3
     if like is not None:
         info.external_attr, info.compress_type = like.external_attr, like.compress_type

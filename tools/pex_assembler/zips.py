@@ -16,7 +16,9 @@ def begin_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """
     archive.fp.seek(archive.start_dir)
     info.header_offset = archive.start_dir
-    archive.fp.write(info.FileHeader(zip64=info.file_size > zipfile.ZIP64_LIMIT))
+    # ZIP64 when either size needs it, as zipfile decides by itself: an incompressible file
+    # just under the limit can deflate to just over it.
+    archive.fp.write(info.FileHeader())
 
 
 def end_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

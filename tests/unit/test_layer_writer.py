@@ -1,0 +1,375 @@
+"""The virtualenv layer writer piece by piece: where each file lands in the tar, with which
+mode, what each RECORD says, which modules get a .pyc, the launcher, the tar's own bytes."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import posixpath
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+import pytest
+
+from pex_assembler import venv_layer
+from pex_assembler.errors import AssemblerError
+from support import record_line
+
+PREFIX = "/opt/venv"
+INTERPRETER = "/usr/bin/python3.11"
+SITE = "opt/venv/lib/python3.11/site-packages"
+TAG = "cpython-311"
+
+
+def _wheel(
+    directory: Path,
+    dist_info: str,
+    files: Dict[str, Tuple[bytes, int]],
+    purelib: bool = True,
+    entry_points: str = "",
+) -> Path:
+    """`<name>-<version>-py3-none-any.whl` (lower case, as indexes name them) of `files`
+    ({name: (content, mode)}), whose dist-info directory is `dist_info`, spelt as given."""
+    name, version = dist_info[: -len(".dist-info")].split("-")
+    wheel_text = f"Wheel-Version: 1.0\nRoot-Is-Purelib: {str(purelib).lower()}\nTag: py3-none-any\n"
+    entries = dict(files)
+    entries[f"{dist_info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(), 0o644)  # fmt: skip
+    entries[f"{dist_info}/WHEEL"] = (wheel_text.encode(), 0o644)
+    if entry_points:
+        entries[f"{dist_info}/entry_points.txt"] = (entry_points.encode(), 0o644)
+    record = "".join(record_line(n, data) for n, (data, _) in entries.items())
+    entries[f"{dist_info}/RECORD"] = ((record + f"{dist_info}/RECORD,,\n").encode(), 0o644)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name.lower()}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry, (data, mode) in entries.items():
+            info = zipfile.ZipInfo(entry)
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, data)
+    return path
+
+
+# Python 2 only: no .pyc, as pip leaves a module that does not compile.
+PY2 = b"print 'old'\n"
+
+
+def _tool(directory: Path) -> Path:
+    """A purelib wheel, its dist-info spelt `Tool` in `tool-2.0-...whl`, with a file of
+    every scheme and an executable module file."""
+    return _wheel(
+        directory,
+        "Tool-2.0.dist-info",
+        {
+            "tool/__init__.py": (b"def main():\n    print('tool main')\n", 0o644),
+            "tool/legacy.py": (PY2, 0o644),
+            "tool/notes.txt": (b"notes\n", 0o644),
+            "tool/run.sh": (b"#!/bin/sh\necho run\n", 0o755),
+            "Tool-2.0.data/scripts/tool-script": (b"#!python\nprint('tool script')\n", 0o644),
+            "Tool-2.0.data/scripts/plain.py": (b"#!/bin/sh\necho plain\n", 0o644),
+            "Tool-2.0.data/data/share/tool/x.py": (b"X = 1\n", 0o644),
+            "Tool-2.0.data/headers/tool.h": (b"#define TOOL 1\n", 0o644),
+            "Tool-2.0.data/purelib/extra.py": (b"EXTRA = 1\n", 0o644),
+            "Tool-2.0.data/platlib/plat.py": (b"PLAT = 1\n", 0o644),
+        },
+        entry_points="[console_scripts]\ntool = tool:main\n",
+    )
+
+
+def _fast(directory: Path) -> Path:
+    """A platlib wheel."""
+    files = {"fast/__init__.py": (b"FAST = 1\n", 0o644), "fast/table.dat": (b"\x00\x01", 0o644)}
+    return _wheel(directory, "fast-1.0.dist-info", files, purelib=False)
+
+
+CLI = b"""\
+import sys
+
+
+class Main:
+    @staticmethod
+    def run():
+        print("run", sys.argv[1:])
+        return 4
+"""
+FIRST_PARTY = {
+    "app/__init__.py": b"",
+    "app/cli.py": CLI,
+    "app/old.py": PY2,
+    "app/data.txt": b"data\n",
+}
+
+
+def _sources(tmp_path: Path, files: Dict[str, bytes]) -> Dict[str, Path]:
+    sources = {}
+    for name, data in files.items():
+        path = tmp_path / "src" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        sources[name] = path
+    return sources
+
+
+def _spec(bytecode: bool = True, name: str = "app") -> venv_layer.VenvSpec:
+    return venv_layer.VenvSpec(
+        prefix=PREFIX,
+        interpreter=INTERPRETER,
+        python_version="3.11",
+        name=name,
+        bytecode_interpreter=INTERPRETER if bytecode else None,
+    )
+
+
+def _layer(
+    tmp_path: Path,
+    bytecode: bool = True,
+    entry_point: Optional[str] = "app.cli:Main.run",
+    files: Optional[Dict[str, bytes]] = None,
+) -> Path:
+    the_wheels = [_tool(tmp_path / "wheels"), _fast(tmp_path / "wheels")]
+    sources = _sources(tmp_path, FIRST_PARTY if files is None else files)
+    output = tmp_path / "out" / "deeper" / "app.tar"
+    return venv_layer.write_layer(_spec(bytecode), the_wheels, sources, entry_point, output)
+
+
+def _members(layer: Path) -> Dict[str, Tuple[bytes, int, Optional[bytes]]]:
+    """Each member: its type, mode, and content (a file's) or target (a link's)."""
+    with tarfile.open(layer) as tar:
+        return {
+            m.name: (
+                m.type,
+                m.mode,
+                tar.extractfile(m).read() if m.isfile() else m.linkname.encode() or None,
+            )
+            for m in tar.getmembers()
+        }
+
+
+def _digest(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _record(members, dist_info: str) -> Dict[str, Tuple[str, str]]:
+    """A RECORD's rows, each checked against what the layer holds at its path."""
+    text = members[f"{SITE}/{dist_info}/RECORD"][2].decode()
+    rows = {row[0]: (row[1], row[2]) for row in csv.reader(io.StringIO(text))}
+    for path, (digest, size) in rows.items():
+        if digest:
+            data = members[posixpath.normpath(f"{SITE}/{path}")][2]
+            assert (digest, size) == (_digest(data), str(len(data))), path
+    return rows
+
+
+FILE, EXEC, DIR, LINK = (tarfile.REGTYPE, 0o644), (tarfile.REGTYPE, 0o755), (
+    tarfile.DIRTYPE, 0o755), (tarfile.SYMTYPE, 0o777)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def layer(tmp_path_factory) -> Path:
+    return _layer(tmp_path_factory.mktemp("layer"))
+
+
+def test_each_file_lands_at_its_place_with_its_mode(layer):
+    members = _members(layer)
+    expected = {
+        "opt": DIR,
+        "opt/venv": DIR,
+        "opt/venv/pyvenv.cfg": FILE,
+        "opt/venv/bin": DIR,
+        "opt/venv/bin/python": LINK,
+        "opt/venv/bin/python3": LINK,
+        "opt/venv/bin/python3.11": LINK,
+        "opt/venv/bin/app": EXEC,
+        "opt/venv/bin/tool": EXEC,
+        # Scripts are executable whatever the wheel says, as pip makes them.
+        "opt/venv/bin/tool-script": EXEC,
+        "opt/venv/bin/plain.py": EXEC,
+        "opt/venv/share/tool/x.py": FILE,
+        "opt/venv/include/site/python3.11/tool/tool.h": FILE,
+        "opt/venv/lib": DIR,
+        f"{SITE}/tool": DIR,
+        f"{SITE}/tool/__init__.py": FILE,
+        f"{SITE}/tool/notes.txt": FILE,
+        f"{SITE}/tool/run.sh": EXEC,
+        f"{SITE}/extra.py": FILE,
+        f"{SITE}/plat.py": FILE,
+        f"{SITE}/Tool-2.0.dist-info/RECORD": FILE,
+        f"{SITE}/Tool-2.0.dist-info/INSTALLER": FILE,
+        f"{SITE}/fast/__init__.py": FILE,
+        f"{SITE}/fast-1.0.dist-info/RECORD": FILE,
+        f"{SITE}/app/cli.py": FILE,
+        f"{SITE}/app/data.txt": FILE,
+        f"{SITE}/app/__pycache__": DIR,
+        f"{SITE}/app/__pycache__/cli.{TAG}.pyc": FILE,
+        f"{SITE}/tool/__pycache__/__init__.{TAG}.pyc": FILE,
+    }
+    assert {name: members[name][:2] for name in expected} == expected
+    assert members["opt/venv/bin/python3.11"][2] == INTERPRETER.encode()
+    assert members["opt/venv/pyvenv.cfg"][2] == (
+        b"home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11\n"
+    )
+    script = members["opt/venv/bin/tool-script"][2]
+    assert script == b"#!/opt/venv/bin/python\nprint('tool script')\n"
+    # Only `#!python` is the virtualenv's Python.
+    assert members["opt/venv/bin/plain.py"][2] == b"#!/bin/sh\necho plain\n"
+    assert members[f"{SITE}/Tool-2.0.dist-info/INSTALLER"][2] == b"crosspex\n"
+    assert os.stat(layer).st_mode & 0o777 == 0o644
+
+
+def test_only_importable_modules_that_compile_get_a_pyc(layer):
+    compiled = sorted(name for name in _members(layer) if name.endswith(".pyc"))
+    assert compiled == [
+        f"{SITE}/__pycache__/extra.{TAG}.pyc",
+        f"{SITE}/__pycache__/plat.{TAG}.pyc",
+        f"{SITE}/app/__pycache__/__init__.{TAG}.pyc",
+        f"{SITE}/app/__pycache__/cli.{TAG}.pyc",
+        f"{SITE}/fast/__pycache__/__init__.{TAG}.pyc",
+        f"{SITE}/tool/__pycache__/__init__.{TAG}.pyc",
+    ]
+
+
+def test_records_list_every_file_and_pyc_with_hash_and_size(layer):
+    members = _members(layer)
+    tool = _record(members, "Tool-2.0.dist-info")
+    assert set(tool) == {
+        "tool/__init__.py", "tool/legacy.py", "tool/notes.txt", "tool/run.sh",
+        f"tool/__pycache__/__init__.{TAG}.pyc",
+        "extra.py", f"__pycache__/extra.{TAG}.pyc",
+        "plat.py", f"__pycache__/plat.{TAG}.pyc",
+        "../../../bin/tool-script", "../../../bin/plain.py", "../../../bin/tool",
+        "../../../share/tool/x.py", "../../../include/site/python3.11/tool/tool.h",
+        "Tool-2.0.dist-info/METADATA", "Tool-2.0.dist-info/WHEEL",
+        "Tool-2.0.dist-info/entry_points.txt", "Tool-2.0.dist-info/INSTALLER",
+        "Tool-2.0.dist-info/RECORD",
+    }  # fmt: skip
+    assert tool["Tool-2.0.dist-info/RECORD"] == ("", "")
+    fast = _record(members, "fast-1.0.dist-info")
+    assert f"fast/__pycache__/__init__.{TAG}.pyc" in fast and "fast/table.dat" in fast
+
+
+def test_the_launcher_runs_a_method_entry_point_and_passes_on_its_exit_code(layer, tmp_path):
+    image = tmp_path / "image"
+    with tarfile.open(layer) as tar:
+        tar.extractall(image)
+    done = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt",
+         "--ro-bind", str(image / "opt" / "venv"), PREFIX, "--proc", "/proc", "--dev", "/dev",
+         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--", f"{PREFIX}/bin/app", "x"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (4, "run ['x']\n"), done.stderr
+
+
+def test_without_an_entry_point_there_is_no_launcher_and_without_bytecode_no_pyc(tmp_path):
+    members = _members(_layer(tmp_path, bytecode=False, entry_point=None))
+    assert "opt/venv/bin/app" not in members
+    assert not [name for name in members if name.endswith(".pyc") or "__pycache__" in name]
+    assert f"{SITE}/tool/__init__.py" in members and "opt/venv/bin/tool" in members
+
+
+def test_a_layer_written_again_over_its_output_has_the_same_bytes(tmp_path, layer):
+    """A rebuild replaces the output where it is; the bytes depend on the inputs alone."""
+    again = _layer(tmp_path)
+    first = again.read_bytes()
+    assert _layer(tmp_path).read_bytes() == first == layer.read_bytes()
+
+
+@pytest.mark.parametrize("over", [0, 1])
+def test_modules_up_to_the_size_limit_get_a_pyc(tmp_path, monkeypatch, over):
+    """A small limit stands in for the 16 MiB one: a module of its size is compiled, one
+    byte more is not."""
+    source = b"VALUE = 1\n"
+    monkeypatch.setattr(venv_layer, "MAX_COMPILED_SOURCE", len(source) - over)
+    members = _members(_layer(tmp_path, entry_point=None, files={"mod.py": source}))
+    assert (f"{SITE}/__pycache__/mod.{TAG}.pyc" in members) is not bool(over)
+
+
+def test_the_layer_is_staged_beside_its_output_only(tmp_path, monkeypatch):
+    """No byte goes to the temp directory (a small tmpfs in sandboxes), and the staged tar is
+    named as a killed build's debris is cleared: `.<output>.*`."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-directory"))
+    replaced = []
+    real_replace = os.replace
+
+    def replace(source, destination):
+        replaced.append((Path(source), Path(destination)))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+    output = _layer(tmp_path, bytecode=False, entry_point=None, files={})
+    ((staged, destination),) = replaced
+    assert destination == output and staged.parent == output.parent
+    assert staged.name.startswith(".app.tar.")
+    assert sorted(os.listdir(output.parent)) == ["app.tar"]
+
+
+# --- the tar itself ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "../x", "a/../../x", "..", ".", "", "a/.."]
+)  # fmt: skip
+def test_paths_outside_the_layer_are_refused(tmp_path, path):
+    with (tmp_path / "spool").open("w+b") as spool:
+        layer = venv_layer.Layer(spool)
+        with pytest.raises(AssemblerError, match="escapes the layer"):
+            layer.add(path, venv_layer.Entry(mode=0o644, data=b"x"))
+        assert layer.entries == {}
+
+
+def test_a_path_under_a_link_or_over_a_directory_is_refused(tmp_path):
+    with (tmp_path / "spool").open("w+b") as spool:
+        layer = venv_layer.Layer(spool)
+        layer.add("v/link", venv_layer.Entry(mode=0o777, link="/elsewhere"))
+        with pytest.raises(AssemblerError, match="is a file in the layer, and also the directory"):
+            layer.add("v/link/x", venv_layer.Entry(mode=0o644, data=b"x"))
+        layer.add("v/d/f", venv_layer.Entry(mode=0o644, data=b"x"))
+        with pytest.raises(AssemblerError, match="is written twice into the layer"):
+            layer.add("v/d", venv_layer.Entry(mode=0o644, data=b"x"))
+        layer.add("top", venv_layer.Entry(mode=0o644, data=b"top"))
+        layer.add("v/a/../e", venv_layer.Entry(mode=0o600, data=b""))
+        layer.write(tmp_path / "layer.tar")
+    assert _members(tmp_path / "layer.tar") == {
+        "top": (tarfile.REGTYPE, 0o644, b"top"),
+        "v": (tarfile.DIRTYPE, 0o755, None),
+        "v/d": (tarfile.DIRTYPE, 0o755, None),
+        "v/d/f": (tarfile.REGTYPE, 0o644, b"x"),
+        "v/e": (tarfile.REGTYPE, 0o600, b""),
+        "v/link": (tarfile.SYMTYPE, 0o777, b"/elsewhere"),
+    }
+
+
+def _tar_of(tmp_path: Path, order) -> bytes:
+    long_name = "v/" + "/".join(["directory"] * 12) + "/module.py"
+    members = {
+        long_name: venv_layer.Entry(mode=0o644, data=b"long" * 1000),
+        "v/bin/python": venv_layer.Entry(mode=0o777, link="/usr/bin/python3"),
+        "v/a.py": venv_layer.Entry(mode=0o644, data=b""),
+    }
+    with tempfile.TemporaryFile(dir=tmp_path) as spool:
+        layer = venv_layer.Layer(spool)
+        for name in order(list(members)):
+            layer.add(name, members[name])
+        output = tmp_path / f"layer{len(os.listdir(tmp_path))}.tar"
+        layer.write(output)
+    return output.read_bytes()
+
+
+def test_the_tar_is_gnu_sorted_and_the_same_whatever_the_order_of_adding(tmp_path):
+    """The layer's digest is the image's: its bytes depend on its content alone, in GNU tar's
+    format (a long name as a ././@LongLink member), owned by root at time 0."""
+    first = _tar_of(tmp_path, lambda names: names)
+    assert first == _tar_of(tmp_path, lambda names: names[::-1])
+    assert first[257:265] == b"ustar  \x00"  # GNU's magic, not POSIX's b"ustar\x0000"
+    assert b"././@LongLink\x00" in first
+    with tarfile.open(fileobj=io.BytesIO(first)) as tar:
+        members = tar.getmembers()
+    assert [m.name for m in members] == sorted(m.name for m in members)
+    assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, 0, "", "")}

@@ -8,6 +8,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CROSSPEX_CACHE:-$root/.cache}/mutation"
 python="${CROSSPEX_PYTHON:-$(command -v python3.11 || command -v python3)}"
 
+# The unit tests run layers' launchers in bubblewrap.
+. "$root/scripts/apt.sh"
+apt_install mutation bubblewrap python3-venv
+
 # Its own virtualenv: the project's pins and the mutation tool's, but not the project itself,
 # whose installed copy would shadow the mutated one.
 if [ ! -x "$cache/venv/bin/python" ]; then

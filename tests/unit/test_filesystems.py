@@ -3,6 +3,7 @@ nearest one that is not."""
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from pathlib import Path
 
@@ -116,8 +117,11 @@ def test_a_file_where_a_directory_is(order):
         _check("linux", *order)
     message = str(raised.value)
     file_origin = f"from-{order.index('a/b')}"
-    assert message.startswith(f"{file_origin}: installs the file 'a/b', where ")
-    assert "installs the directory 'a/b'" in message
+    directory_origin = f"from-{1 - order.index('a/b')}"
+    assert message.startswith(
+        f"{file_origin}: installs the file 'a/b', where {directory_origin} installs the directory "
+        "'a/b'"
+    )
 
 
 def test_a_directory_is_shared_and_a_file_is_not():
@@ -174,4 +178,13 @@ def test_schemes_install_into_directories_of_their_own():
 def test_pure_and_platform_modules_share_site_packages():
     wheel = _wheel("a", ("purelib", "m/Foo.py"), ("platlib", "m/foo.py"))
     with pytest.raises(AssemblerError, match=r"takes for 'm/Foo\.py'"):
+        compat.check_file_system(MACOS, {}, [wheel], merged=False)
+
+
+def test_entry_point_scripts_share_bin_with_the_data_scripts():
+    wheel = dataclasses.replace(
+        _wheel("a", ("scripts", "Tool")),
+        contents=Contents(files=(("scripts", "Tool"),), scripts=("tool",)),
+    )
+    with pytest.raises(AssemblerError, match=r"^a-1-py3-none-any\.whl: installs 'tool', which"):
         compat.check_file_system(MACOS, {}, [wheel], merged=False)

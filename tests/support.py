@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,3 +169,62 @@ def one_file_app(
     if spec.command == "venv-layer":
         args += ["--prefix", LAYER_PREFIX, "--interpreter", "/usr/bin/python3.11", "--name", "app"]
     return args, output
+
+
+def pex_reference(
+    tmp_path: Path, sources: Mapping[str, Path], wheels: Sequence[Path], **options
+) -> Path:
+    """The PEX pex's PEXBuilder alone writes of `sources` ({archive path: file}) and `wheels`,
+    through its chroot, with the options a manifest sets: the oracle for the zipapp writer."""
+    from pex.inherit_path import InheritPath
+    from pex.interpreter import PythonIdentity, PythonInterpreter
+    from pex.interpreter_constraints import InterpreterConstraints
+    from pex.layout import Layout
+    from pex.pex_builder import Check, CopyMode, PEXBuilder
+    from pex.targets import Targets
+
+    interpreter = PythonInterpreter(PythonIdentity.get())
+    builder = PEXBuilder(path=str(tmp_path / "chroot"), interpreter=interpreter,
+                         copy_mode=CopyMode.COPY)  # fmt: skip
+    info = builder.info
+    info.deps_are_wheel_files = True
+    info.inherit_path = InheritPath.for_value(options.get("inherit_path", "false"))
+    info.inject_env = options.get("inject_env", {})
+    info.inject_args = []
+    info.strip_pex_env = True
+    info.interpreter_constraints = InterpreterConstraints.parse("CPython==3.11.*")
+    if options.get("execution_mode") == "venv":
+        info.venv = info.includes_tools = True
+    builder.info = info
+    for name, path in sources.items():
+        builder.add_source(str(path), name)
+    for wheel in wheels:
+        builder.add_dist_location(str(wheel))
+    builder.set_entry_point("app.main")
+    builder.set_shebang("#!/usr/bin/env python3.11")
+    if options.get("sh_boot"):
+        builder.freeze(bytecode_compile=False)
+        builder.set_sh_boot_script(pex_name="app.pex", targets=Targets(),
+                                   python_shebang="#!/usr/bin/env python3.11")  # fmt: skip
+    output = tmp_path / "reference" / "app.pex"
+    builder.build(str(output), bytecode_compile=False, deterministic=True, layout=Layout.ZIPAPP,
+                  compress=options.get("compress", True), check=Check.NONE)  # fmt: skip
+    return output
+
+
+def run_in_layer(
+    tmp_path: Path, layer: Path, *command: str, returncode: int = 0
+) -> subprocess.CompletedProcess:
+    """Runs `command` in a bubblewrap sandbox of this machine with `layer` at LAYER_PREFIX,
+    and checks its exit code."""
+    image = tmp_path / "image"
+    with tarfile.open(layer) as tar:
+        tar.extractall(image)
+    done = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt",
+         "--ro-bind", str(image) + LAYER_PREFIX, LAYER_PREFIX, "--proc", "/proc", "--dev", "/dev",
+         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--", *command],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == returncode, done.stderr
+    return done

@@ -15,7 +15,7 @@ import pytest
 from pex_assembler import build, manifest
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, find_python, find_wheel
+from support import PLATFORMS, find_python, find_wheel, pex_reference
 
 
 def _repack_cli(site: Path, output: Path) -> int:
@@ -421,45 +421,6 @@ def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
 EXTRA_SOURCES = ("app/.settings", "app/stale.pyc", "app/data.txt")
 
 
-def _pex_builder_reference(tmp_path: Path, wheels, **options) -> Path:
-    """The same PEX written by pex's PEXBuilder alone: sources and wheels through its chroot."""
-    from pex.inherit_path import InheritPath
-    from pex.interpreter import PythonIdentity, PythonInterpreter
-    from pex.interpreter_constraints import InterpreterConstraints
-    from pex.layout import Layout
-    from pex.pex_builder import Check, CopyMode, PEXBuilder
-    from pex.targets import Targets
-
-    interpreter = PythonInterpreter(PythonIdentity.get())
-    builder = PEXBuilder(path=str(tmp_path / "chroot"), interpreter=interpreter,
-                         copy_mode=CopyMode.COPY)  # fmt: skip
-    info = builder.info
-    info.deps_are_wheel_files = True
-    info.inherit_path = InheritPath.for_value(options.get("inherit_path", "false"))
-    info.inject_env = options.get("inject_env", {})
-    info.inject_args = []
-    info.strip_pex_env = True
-    info.interpreter_constraints = InterpreterConstraints.parse("CPython==3.11.*")
-    if options.get("execution_mode") == "venv":
-        info.venv = info.includes_tools = True
-    builder.info = info
-    builder.add_source(str(tmp_path / "app" / "main.py"), "app/main.py")
-    for name in EXTRA_SOURCES:
-        builder.add_source(str(tmp_path / name), name)
-    for wheel in wheels:
-        builder.add_dist_location(str(wheel))
-    builder.set_entry_point("app.main")
-    builder.set_shebang("#!/usr/bin/env python3.11")
-    if options.get("sh_boot"):
-        builder.freeze(bytecode_compile=False)
-        builder.set_sh_boot_script(pex_name="app.pex", targets=Targets(),
-                                   python_shebang="#!/usr/bin/env python3.11")  # fmt: skip
-    output = tmp_path / "reference" / "app.pex"
-    builder.build(str(output), bytecode_compile=False, deterministic=True, layout=Layout.ZIPAPP,
-                  compress=options.get("compress", True), check=Check.NONE)  # fmt: skip
-    return output
-
-
 def _entries(pex: Path):
     """The header, then each entry's name, mode and content, in name order."""
     with zipfile.ZipFile(pex) as archive:
@@ -488,7 +449,8 @@ def test_zipapp_holds_what_pex_builder_writes(wheel_dir, tmp_path, monkeypatch, 
     path.write_text(json.dumps(data))
     ours = build.assemble(manifest.load(path))
     monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
-    reference = _pex_builder_reference(tmp_path, wheels, **options)
+    sources = {n: tmp_path / n for n in ("app/main.py", *EXTRA_SOURCES)}
+    reference = pex_reference(tmp_path, sources, wheels, **options)
     assert _pex_info(ours) == _pex_info(reference)
     assert _entries(ours) == _entries(reference)
     assert _run(ours, tmp_path).split() == ["29", "[1]", "True", "True"]

@@ -19,9 +19,17 @@ import pytest
 from pex_assembler import bytecode, venv_layer
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, find_python, find_wheel, modules_loaded, write_wheel
+from support import (
+    LAYER_PREFIX,
+    PLATFORMS,
+    find_python,
+    find_wheel,
+    modules_loaded,
+    run_in_layer,
+    write_wheel,
+)
 
-PREFIX = "/opt/venv"
+PREFIX = LAYER_PREFIX
 INTERPRETER = "/usr/bin/python3.11"
 SITE = f"{PREFIX}/lib/python3.11/site-packages"
 # Debian 12's CPython 3.11, the image's own, writes the .pyc.
@@ -102,23 +110,7 @@ def _wheels(wheel_dir: Path, directory: Path, platform: str = "linux_x86_64"):
 def _in_image(tmp_path: Path, layer: Path, *command: str) -> str:
     """Runs `command` on this machine's root with the layer unpacked, read-only, at its
     prefix: the stdout of a successful run."""
-    return _run_in_image(tmp_path, layer, *command).stdout
-
-
-def _run_in_image(
-    tmp_path: Path, layer: Path, *command: str, returncode: int = 0
-) -> subprocess.CompletedProcess:
-    image = tmp_path / "image"
-    with tarfile.open(layer) as tar:
-        tar.extractall(image)
-    done = subprocess.run(
-        ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt",
-         "--ro-bind", str(image / "opt" / "venv"), PREFIX, "--proc", "/proc", "--dev", "/dev",
-         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--", *command],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == returncode, done.stderr
-    return done
+    return run_in_layer(tmp_path, layer, *command).stdout
 
 
 def test_the_layer_is_a_virtualenv_that_runs(wheel_dir, tmp_path):
@@ -197,7 +189,7 @@ def test_a_precompiled_layer_imports_every_module_from_its_pyc(wheel_dir, tmp_pa
     layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path), "linux_x86_64", *BYTECODE)
     # -v says where each module's code came from; the layer is mounted read-only, so a
     # missing or stale .pyc would show as code compiled from a .py.
-    done = _run_in_image(tmp_path, layer, f"{PREFIX}/bin/python", "-v", f"{PREFIX}/bin/app")
+    done = run_in_layer(tmp_path, layer, f"{PREFIX}/bin/python", "-v", f"{PREFIX}/bin/app")
     assert done.stdout.split() == ["29", "[1]", "True", "True"]
     loaded = modules_loaded(done.stderr, PREFIX + "/")
     assert f"{SITE}/app/__pycache__/main.cpython-311.pyc" in loaded
@@ -385,7 +377,7 @@ def _layer_of(tmp_path: Path, wheels, entry_point: str, sources: dict) -> Path:
 def test_a_function_entry_point_passes_on_its_exit_code(tmp_path):
     cli = "import sys\n\ndef main():\n    print(sys.argv[1:])\n    return 3\n"
     layer = _layer_of(tmp_path, [], "app.cli:main", {"app/__init__.py": "", "app/cli.py": cli})
-    done = _run_in_image(tmp_path, layer, f"{PREFIX}/bin/app", "x", returncode=3)
+    done = run_in_layer(tmp_path, layer, f"{PREFIX}/bin/app", "x", returncode=3)
     assert done.stdout == "['x']\n"
 
 

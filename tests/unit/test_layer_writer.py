@@ -9,7 +9,6 @@ import hashlib
 import io
 import os
 import posixpath
-import subprocess
 import tarfile
 import tempfile
 import zipfile
@@ -20,9 +19,9 @@ import pytest
 
 from pex_assembler import venv_layer
 from pex_assembler.errors import AssemblerError
-from support import record_line
+from support import LAYER_PREFIX, record_line, run_in_layer
 
-PREFIX = "/opt/venv"
+PREFIX = LAYER_PREFIX
 INTERPRETER = "/usr/bin/python3.11"
 SITE = "opt/venv/lib/python3.11/site-packages"
 TAG = "cpython-311"
@@ -255,16 +254,8 @@ def test_records_list_every_file_and_pyc_with_hash_and_size(layer):
 
 
 def test_the_launcher_runs_a_method_entry_point_and_passes_on_its_exit_code(layer, tmp_path):
-    image = tmp_path / "image"
-    with tarfile.open(layer) as tar:
-        tar.extractall(image)
-    done = subprocess.run(
-        ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/opt",
-         "--ro-bind", str(image / "opt" / "venv"), PREFIX, "--proc", "/proc", "--dev", "/dev",
-         "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--", f"{PREFIX}/bin/app", "x"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert (done.returncode, done.stdout) == (4, "run ['x']\n"), done.stderr
+    done = run_in_layer(tmp_path, layer, f"{PREFIX}/bin/app", "x", returncode=4)
+    assert done.stdout == "run ['x']\n", done.stderr
 
 
 def test_without_an_entry_point_there_is_no_launcher_and_without_bytecode_no_pyc(tmp_path):

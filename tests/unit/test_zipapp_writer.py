@@ -18,7 +18,7 @@ import pytest
 
 from pex_assembler import build, manifest, wheels, zipapp, zips
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, write_wheel
+from support import PLATFORMS, pex_reference, write_wheel
 
 OLD_HASH = "5" * 40
 DATE = (1980, 1, 1, 0, 0, 0)
@@ -472,41 +472,6 @@ def test_zip64_extras_from_the_zip64_limit_on(tmp_path, monkeypatch, over):
 # --- pex's own builder as the oracle ------------------------------------------------------------
 
 
-def _reference(tmp_path: Path, sources: Dict[str, Path], wheel: Path, **options) -> Path:
-    """The PEX pex's PEXBuilder writes of the same inputs, with the options the manifest sets."""
-    from pex.inherit_path import InheritPath
-    from pex.interpreter import PythonIdentity, PythonInterpreter
-    from pex.interpreter_constraints import InterpreterConstraints
-    from pex.layout import Layout
-    from pex.pex_builder import Check, CopyMode, PEXBuilder
-    from pex.targets import Targets
-
-    interpreter = PythonInterpreter(PythonIdentity.get())
-    builder = PEXBuilder(path=str(tmp_path / "chroot"), interpreter=interpreter,
-                         copy_mode=CopyMode.COPY)  # fmt: skip
-    info = builder.info
-    info.deps_are_wheel_files = True
-    info.inherit_path = InheritPath.for_value("false")
-    info.inject_env = {}
-    info.inject_args = []
-    info.strip_pex_env = True
-    info.interpreter_constraints = InterpreterConstraints.parse("CPython==3.11.*")
-    builder.info = info
-    for name, path in sources.items():
-        builder.add_source(str(path), name)
-    builder.add_dist_location(str(wheel))
-    builder.set_entry_point("app.main")
-    builder.set_shebang("#!/usr/bin/env python3.11")
-    if options.get("sh_boot"):
-        builder.freeze(bytecode_compile=False)
-        builder.set_sh_boot_script(pex_name="app.pex", targets=Targets(),
-                                   python_shebang="#!/usr/bin/env python3.11")  # fmt: skip
-    output = tmp_path / "reference" / "app.pex"
-    builder.build(str(output), bytecode_compile=False, deterministic=True, layout=Layout.ZIPAPP,
-                  compress=options.get("compress", True), check=Check.NONE)  # fmt: skip
-    return output
-
-
 def _attributes(pex: Path):
     with zipfile.ZipFile(pex) as archive:
         infos = archive.infolist()
@@ -544,5 +509,5 @@ def test_every_entry_is_as_pex_builder_writes_it(tmp_path, monkeypatch, options)
     (tmp_path / "manifest.json").write_text(json.dumps(document))
     ours = build.assemble(manifest.load(tmp_path / "manifest.json"))
     monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
-    reference = _reference(tmp_path, sources, wheel, **options)
+    reference = pex_reference(tmp_path, sources, [wheel], **options)
     assert _attributes(ours) == _attributes(reference)

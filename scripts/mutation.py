@@ -253,7 +253,7 @@ def report() -> int:
     state = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     explanations = Explanations(UNOBSERVABLE)
     every = [m for group in MODULES.values() for m in group]
-    statuses = [*CAUGHT, *NOT_KILLED]
+    statuses = [*CAUGHT, *NOT_KILLED, "not checked"]
     lines = [
         "# Mutation run",
         "",
@@ -302,6 +302,12 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("pins")
     commands.add_parser("report", help="write REPORT.md again, e.g. after explaining survivors")
+    recorder = commands.add_parser(
+        "record", help="record what an interrupted run checked, for the modules it ran"
+    )
+    recorder.add_argument("--work", type=Path, required=True)
+    recorder.add_argument("--minutes", type=float, required=True)
+    recorder.add_argument("modules", nargs="+")
     runner = commands.add_parser("run")
     runner.add_argument("--work", type=Path, required=True)
     runner.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -311,6 +317,9 @@ def main() -> int:
         print("\n".join(pins()))
         return 0
     if args.command == "report":
+        return report()
+    if args.command == "record":
+        record(args.work.resolve(), args.modules, args.minutes)
         return report()
     return run(args.work.resolve(), args.modules, args.jobs)
 

@@ -3,6 +3,8 @@
 # prints the survivors and writes tests/mutation/REPORT.md. Not part of CI's pass/fail; run it
 # before stopping work on those modules. Arguments narrow it to some modules, e.g.
 #   bash scripts/mutation.sh archive_paths compat
+# `report` writes the report again (after an explanation is added); `record MINUTES MODULE...`
+# keeps what an interrupted run over MODULE... checked.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CROSSPEX_CACHE:-$root/.cache}/mutation"
@@ -19,7 +21,10 @@ if [ ! -x "$cache/venv/bin/python" ]; then
 fi
 mapfile -t pins < <("$cache/venv/bin/python" "$root/scripts/mutation.py" pins)
 "$cache/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
-if [ "${1:-}" = report ]; then
-  exec "$cache/venv/bin/python" "$root/scripts/mutation.py" report
-fi
+case "${1:-}" in
+  report) exec "$cache/venv/bin/python" "$root/scripts/mutation.py" report ;;
+  # record MINUTES MODULE...: what an interrupted run checked
+  record) exec "$cache/venv/bin/python" "$root/scripts/mutation.py" record --work "$cache/work" \
+    --minutes "$2" "${@:3}" ;;
+esac
 exec "$cache/venv/bin/python" "$root/scripts/mutation.py" run --work "$cache/work" "$@"

@@ -110,7 +110,9 @@ def test_names_one_file_system_takes_for_one(system, first, second, refused):
 
 
 @pytest.mark.parametrize(
-    "order", [("a/b", "a/b/c"), ("a/b/c", "a/b")], ids=["file-first", "dir-first"]
+    "order",
+    [("a/b", "a/b/c"), ("a/b/c", "a/b"), ("a/b", "a/b/c/d/e"), ("a/b/c/d/e", "a/b")],
+    ids=["file-first", "dir-first", "file-first-deep", "dir-first-deep"],
 )
 def test_a_file_where_a_directory_is(order):
     with pytest.raises(AssemblerError) as raised:

@@ -100,6 +100,7 @@ def stage(work: Path, modules: List[str]) -> None:
     }
     for module in modules:
         _mark_messages(work / "src" / "pex_assembler" / f"{module}.py")
+    (work / "SOURCE").write_text(_source_revision())
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
     (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
@@ -216,7 +217,7 @@ def record(work: Path, modules: List[str], minutes: float) -> None:
         fresh[module] = {
             "date": datetime.date.today().isoformat(),
             "tool": f"mutmut {metadata.version('mutmut')}, CPython {platform.python_version()}",
-            "source": _source_revision(),
+            "source": (work / "SOURCE").read_text(),
             "minutes": round(minutes),
             "counts": Counter(),
             "survivors": [],

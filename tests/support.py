@@ -8,6 +8,7 @@ import glob
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 ROOT = Path(__file__).resolve().parents[1]
 E2E_REQUIREMENTS = ROOT / "e2e" / "app" / "requirements.txt"
@@ -228,3 +229,27 @@ def run_in_layer(
     )  # fmt: skip
     assert done.returncode == returncode, done.stderr
     return done
+
+
+def write_sources(directory: Path, files: Mapping[str, bytes]) -> Dict[str, Path]:
+    """Writes `files` ({archive path: bytes}) under `directory`: the sources a manifest maps."""
+    sources = {}
+    for name, data in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        sources[name] = path
+    return sources
+
+
+def watch_replace(monkeypatch) -> List[Tuple[Path, Path]]:
+    """The (source, destination) of each os.replace from now on; the renames still happen."""
+    renames: List[Tuple[Path, Path]] = []
+    replace = os.replace
+
+    def observed(source, destination):
+        renames.append((Path(source), Path(destination)))
+        replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", observed)
+    return renames

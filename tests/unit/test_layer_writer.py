@@ -19,7 +19,7 @@ import pytest
 
 from pex_assembler import venv_layer
 from pex_assembler.errors import AssemblerError
-from support import LAYER_PREFIX, record_line, run_in_layer
+from support import LAYER_PREFIX, record_line, run_in_layer, watch_replace, write_sources
 
 PREFIX = LAYER_PREFIX
 INTERPRETER = "/usr/bin/python3.11"
@@ -106,16 +106,6 @@ FIRST_PARTY = {
 }
 
 
-def _sources(tmp_path: Path, files: Dict[str, bytes]) -> Dict[str, Path]:
-    sources = {}
-    for name, data in files.items():
-        path = tmp_path / "src" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        sources[name] = path
-    return sources
-
-
 def _spec(bytecode: bool = True, name: str = "app") -> venv_layer.VenvSpec:
     return venv_layer.VenvSpec(
         prefix=PREFIX,
@@ -133,7 +123,7 @@ def _layer(
     files: Optional[Dict[str, bytes]] = None,
 ) -> Path:
     the_wheels = [_tool(tmp_path / "wheels"), _fast(tmp_path / "wheels")]
-    sources = _sources(tmp_path, FIRST_PARTY if files is None else files)
+    sources = write_sources(tmp_path / "src", FIRST_PARTY if files is None else files)
     output = tmp_path / "out" / "deeper" / "app.tar"
     return venv_layer.write_layer(_spec(bytecode), the_wheels, sources, entry_point, output)
 
@@ -286,14 +276,7 @@ def test_the_layer_is_staged_beside_its_output_only(tmp_path, monkeypatch):
     """No byte goes to the temp directory (a small tmpfs in sandboxes), and the staged tar is
     named as a killed build's debris is cleared: `.<output>.*`."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-directory"))
-    replaced = []
-    real_replace = os.replace
-
-    def replace(source, destination):
-        replaced.append((Path(source), Path(destination)))
-        real_replace(source, destination)
-
-    monkeypatch.setattr(os, "replace", replace)
+    replaced = watch_replace(monkeypatch)
     output = _layer(tmp_path, bytecode=False, entry_point=None, files={})
     ((staged, destination),) = replaced
     assert destination == output and staged.parent == output.parent

@@ -18,7 +18,7 @@ from pex_assembler import pip_lock, target
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
 from pex_assembler.pip_lock import _Package, write_lock
-from support import PLATFORMS, write_wheel
+from support import PLATFORMS, watch_replace, write_wheel
 
 UV = shutil.which("uv", path=str(Path(sys.executable).parent))
 FROZEN = ["--exclude-newer=2026-11-01T00:00:00Z"]
@@ -175,14 +175,7 @@ def test_the_lock_is_staged_beside_the_output_renamed_over_it_and_readable(
 ):
     output = tmp_path / "requirements.txt"
     output.write_text("# the old lock\n")
-    renames = []
-    replace = os.replace
-
-    def observed(source, destination):
-        renames.append((Path(source), Path(destination)))
-        replace(source, destination)
-
-    monkeypatch.setattr(os, "replace", observed)
+    renames = watch_replace(monkeypatch)
     _write_offline(tmp_path, "alpha\n", output, find_links)
     # In one directory the rename is atomic; a crash leaves a hidden file named after the lock.
     [(staged, renamed)] = renames

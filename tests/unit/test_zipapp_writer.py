@@ -18,7 +18,7 @@ import pytest
 
 from pex_assembler import build, manifest, wheels, zipapp, zips
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, pex_reference, write_wheel
+from support import PLATFORMS, pex_reference, write_sources, write_wheel
 
 OLD_HASH = "5" * 40
 DATE = (1980, 1, 1, 0, 0, 0)
@@ -292,16 +292,6 @@ def _wheel(tmp_path: Path, project: str = "Tiny_Thing") -> wheels.Wheel:
     return wheels.read_wheel(write_wheel(directory, files, project=project))
 
 
-def _sources(tmp_path: Path, files: Dict[str, bytes]) -> Dict[str, Path]:
-    sources = {}
-    for name, data in files.items():
-        path = tmp_path / "src" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        sources[name] = path
-    return sources
-
-
 def _write(
     tmp_path: Path,
     skeleton: Path,
@@ -321,7 +311,9 @@ def _write(
 
 def test_skeleton_entries_are_copied_byte_for_byte_and_rehashed(tmp_path):
     skeleton = _skeleton(tmp_path / "skeleton.pex", b"#!/bin/sh\n# " + OLD_HASH.encode() + b"\n")
-    sources = _sources(tmp_path, {"app/main.py": b"print('hi')\n", "app/sub/deep/x.txt": b"x"})
+    sources = write_sources(
+        tmp_path / "src", {"app/main.py": b"print('hi')\n", "app/sub/deep/x.txt": b"x"}
+    )
     wheel = _wheel(tmp_path)
     output = _write(tmp_path, skeleton, sources, [wheel])
     with zipfile.ZipFile(skeleton) as base:
@@ -369,7 +361,9 @@ def test_skeleton_entries_are_copied_byte_for_byte_and_rehashed(tmp_path):
 @pytest.mark.parametrize("compress", [True, False])
 def test_sources_follow_compress_and_wheels_stay_stored(tmp_path, compress):
     skeleton = _skeleton(tmp_path / "skeleton.pex")
-    sources = _sources(tmp_path, {"app/main.py": b"print('hi')\n" * 100, "__main__.pyc": b"x"})
+    sources = write_sources(
+        tmp_path / "src", {"app/main.py": b"print('hi')\n" * 100, "__main__.pyc": b"x"}
+    )
     wheel = _wheel(tmp_path)
     with zipfile.ZipFile(_write(tmp_path, skeleton, sources, [wheel], compress)) as archive:
         infos = {i.filename: i for i in archive.infolist()}
@@ -441,7 +435,7 @@ def test_a_hashed_entry_without_the_hash_is_a_bad_skeleton(tmp_path):
 )
 def test_sources_at_paths_the_pex_uses_are_refused(tmp_path, name, refused):
     skeleton = _skeleton(tmp_path / "skeleton.pex")
-    sources = _sources(tmp_path, {name: b"X = 1\n"})
+    sources = write_sources(tmp_path / "src", {name: b"X = 1\n"})
     if not refused:
         with zipfile.ZipFile(_write(tmp_path, skeleton, sources, [])) as archive:
             assert archive.read(name) == b"X = 1\n"
@@ -458,7 +452,7 @@ def test_zip64_extras_from_the_zip64_limit_on(tmp_path, monkeypatch, over):
     skeleton = _skeleton(tmp_path / "skeleton.pex")
     wheel = _wheel(tmp_path)
     size = wheel.path.stat().st_size
-    sources = _sources(tmp_path, {"big.bin": b"b" * size})
+    sources = write_sources(tmp_path / "src", {"big.bin": b"b" * size})
     with monkeypatch.context() as patched:
         patched.setattr(zipfile, "ZIP64_LIMIT", size - over)
         output = _write(tmp_path, skeleton, sources, [wheel], compress=False)
@@ -496,7 +490,7 @@ def test_every_entry_is_as_pex_builder_writes_it(tmp_path, monkeypatch, options)
         "app/data/table.csv": b"a,b\n" * 20,
         "top.txt": b"top",
     }
-    sources = _sources(tmp_path, files)
+    sources = write_sources(tmp_path / "src", files)
     wheel = write_wheel(tmp_path, {"tiny_thing/__init__.py": b"X = 1\n"}, project="Tiny_Thing")
     document = {
         "output": str(tmp_path / "out" / "app.pex"),

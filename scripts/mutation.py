@@ -58,9 +58,10 @@ NOT_STAGED = [
     "test_worker.py",
     "test_write_failures.py",
 ]
-# Calls that only word an error: the wording is not what the run is for (tests check that a
-# refusal names the file and the fix, and test_error_form that every error has both).
-MESSAGE_CALLS = {"AssemblerError", "problem", "_bad", "_bad_skeleton"}
+# Calls, and functions, that only word an error: the wording is not what the run is for
+# (tests check that a refusal names the file and the fix, and test_error_form that every error
+# has both).
+MESSAGE_CALLS = {"AssemblerError", "problem", "_bad", "_bad_skeleton", "_fix"}
 PRAGMA = "  # pragma: no mutate"
 
 
@@ -70,9 +71,15 @@ def pins() -> List[str]:
     return [*project["dependencies"], *extras["test"], *extras["mutation"]]
 
 
-def stage(work: Path, modules: List[str]) -> None:
-    if work.exists():
+def stage(work: Path, modules: List[str], fresh: bool) -> None:
+    """Stages the code and tests. The tool's own directory (`mutants/`) is kept unless `fresh`:
+    it re-tests only the functions whose text changed, and `retry` re-tests what was not
+    killed, so a run after an edit costs minutes where the first costs an hour."""
+    if fresh and work.exists():
         shutil.rmtree(work)
+    for staged in ("src", "tests", "e2e"):
+        if (work / staged).exists():
+            shutil.rmtree(work / staged)
     shutil.copytree(
         ROOT / "tools" / "pex_assembler",
         work / "src" / "pex_assembler",
@@ -106,7 +113,8 @@ def stage(work: Path, modules: List[str]) -> None:
 
 
 def _mark_messages(path: Path) -> None:
-    """Marks the lines of MESSAGE_CALLS in the staged copy as not to be mutated."""
+    """Marks the lines of MESSAGE_CALLS, calls and bodies, in the staged copy as not to be
+    mutated."""
     source = path.read_text()
     lines = set()
     for node in ast.walk(ast.parse(source)):
@@ -114,6 +122,8 @@ def _mark_messages(path: Path) -> None:
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name in MESSAGE_CALLS:
                 lines.update(range(node.lineno, node.end_lineno + 1))
+        if isinstance(node, ast.FunctionDef) and node.name in MESSAGE_CALLS:
+            lines.update(range(node.body[0].lineno, node.end_lineno + 1))
     # A line that ends inside a string cannot take a comment.
     in_string = set()
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -123,6 +133,20 @@ def _mark_messages(path: Path) -> None:
     for number in sorted(lines - in_string):
         text[number - 1] += PRAGMA
     path.write_text("\n".join(text) + "\n")
+
+
+def retry(work: Path) -> None:
+    """Forgets the verdicts on mutants that were not killed, so that the tests as they are now
+    meet them again (a test added since may kill them)."""
+    from mutmut.stats import status_by_exit_code
+
+    for meta in (work / "mutants" / "src").rglob("*.meta"):
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for mutant, code in codes.items():
+            if code is not None and status_by_exit_code[code] in NOT_KILLED:
+                codes[mutant] = None
+        meta.write_text(json.dumps(data, indent=4))
 
 
 def results(work: Path) -> Dict[str, int]:
@@ -181,13 +205,14 @@ class Explanations:
         return None
 
 
-def run(work: Path, wanted: List[str], jobs: int) -> int:
+def run(work: Path, wanted: List[str], jobs: int, fresh: bool) -> int:
     every = [m for group in MODULES.values() for m in group]
     modules = wanted or every
     unknown = sorted(set(modules) - set(every))
     if unknown:
         sys.exit(f"mutation: not a module of the run: {', '.join(unknown)} (one of {every})")
-    stage(work, modules)
+    stage(work, modules, fresh)
+    retry(work)
     env = dict(
         os.environ,
         CROSSPEX_TEST_IN_PROCESS="1",
@@ -223,8 +248,10 @@ def record(work: Path, modules: List[str], minutes: float) -> None:
             "survivors": [],
         }
     for mutant, code in sorted(codes.items(), key=lambda item: _mutant_order(item[0])):
+        entry = fresh.get(mutant.split(".")[1])
+        if entry is None:
+            continue
         status = status_by_exit_code[code]
-        entry = fresh[mutant.split(".")[1]]
         entry["counts"][status] += 1
         if status in NOT_KILLED:
             entry["survivors"].append(
@@ -312,6 +339,9 @@ def main() -> int:
     runner = commands.add_parser("run")
     runner.add_argument("--work", type=Path, required=True)
     runner.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    runner.add_argument(
+        "--fresh", action="store_true", help="forget every earlier verdict and test all again"
+    )
     runner.add_argument("modules", nargs="*")
     args = parser.parse_args()
     if args.command == "pins":
@@ -322,7 +352,7 @@ def main() -> int:
     if args.command == "record":
         record(args.work.resolve(), args.modules, args.minutes)
         return report()
-    return run(args.work.resolve(), args.modules, args.jobs)
+    return run(args.work.resolve(), args.modules, args.jobs, args.fresh)
 
 
 if __name__ == "__main__":

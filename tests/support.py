@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -253,3 +254,17 @@ def watch_replace(monkeypatch) -> List[Tuple[Path, Path]]:
 
     monkeypatch.setattr(os, "replace", observed)
     return renames
+
+
+def in_ascii_locale(code: str, *args: str) -> str:
+    """Runs `code` with `args` in a Python whose locale encoding is ASCII (no UTF-8 mode, as a
+    Bazel action's can be); returns what it prints."""
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    import pex_assembler  # the package this process runs: in the mutation run, the mutant
+
+    env["PYTHONPATH"] = str(Path(pex_assembler.__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

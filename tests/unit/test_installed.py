@@ -15,7 +15,7 @@ from installer.sources import WheelFile
 from pex_assembler import installed, wheels
 from pex_assembler.errors import AssemblerError
 from pex_assembler.inputs import InstalledTree
-from support import SOUND_WHEEL, write_wheel
+from support import SOUND_WHEEL, in_ascii_locale, write_wheel
 
 MODULES = {"pkg/__init__.py": b"", "pkg/mod.py": b"VALUE = 1\n"}
 
@@ -88,6 +88,48 @@ def test_an_installed_wheel_is_repacked_as_it_was_built(tmp_path):
     record = (output / "demo-1.0-py3-none-any.whl.crosspex.json").read_text()
     described = wheels.from_record(repacked, json.loads(record))
     assert (described.project_name, described.contents) == ("demo", checked.contents)
+
+
+def test_a_repacked_wheel_is_written_as_a_unix_wheel_builder_writes_one(tmp_path):
+    """Each member a regular 0644 file made on Unix (unzip and pex's extraction honour modes
+    only from Unix entries), dated 1980-01-01, and RECORD's rows ending in a bare newline."""
+    site = tmp_path / "site-packages"
+    _write_tree(site, {**MODULES, **_dist_info("demo", record=False)})
+    ((_, repacked),) = installed.write_wheels(installed.tree_from_directory(site), tmp_path / "o")
+    with zipfile.ZipFile(repacked) as archive:
+        entries = archive.infolist()
+        record = archive.read("demo-1.0.dist-info/RECORD")
+    assert {(e.create_system, e.external_attr >> 16, e.date_time) for e in entries} == {
+        (3, 0o100644, (1980, 1, 1, 0, 0, 0))
+    }
+    assert b"\r" not in record and record.count(b"\n") == len(entries)
+
+
+def test_a_tree_is_repacked_the_same_whatever_the_locale(tmp_path):
+    """WHEEL and METADATA are UTF-8: here a generator and a requirement's marker beyond
+    ASCII, which the record keeps."""
+    site = tmp_path / "site-packages"
+    metadata = (
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+        'Requires-Dist: six; platform_version == "Zoë"\n'
+    ).encode()
+    files = {**MODULES, **_dist_info("demo", metadata, record=False)}
+    files["demo-1.0.dist-info/WHEEL"] += "Generator: wheel-façade 1.0\n".encode()
+    _write_tree(site, files)
+    ((_, here),) = installed.write_wheels(installed.tree_from_directory(site), tmp_path / "a")
+    in_ascii_locale(
+        "import sys; from pathlib import Path; from pex_assembler import installed; "
+        "installed.write_wheels(installed.tree_from_directory(Path(sys.argv[1])), "
+        "Path(sys.argv[2]))",
+        str(site),
+        str(tmp_path / "b"),
+    )
+    assert (tmp_path / "b" / here.name).read_bytes() == here.read_bytes()
+    records = [
+        json.loads((tmp_path / side / f"{here.name}.crosspex.json").read_text()) for side in "ab"
+    ]
+    assert [{**r, "wheel": None} for r in records[1:]] == [{**records[0], "wheel": None}]
+    assert 'platform_version == "Zoë"' in str(records[0])
 
 
 def test_a_tree_without_record_is_repacked_without_what_no_wheel_holds(tmp_path):
@@ -220,6 +262,22 @@ def test_an_input_outside_the_root_is_refused(root):
             "names no valid wheel (Invalid wheel filename (wrong number of parts): "
             "'broken-py3-none-any')",
             id="no-version",
+        ),
+        pytest.param(
+            {
+                "broken-1.0.dist-info/METADATA": b"Name: broken\nVersion: 1.0\n",
+                "broken-1.0.dist-info/RECORD": b"",
+            },
+            "has no WHEEL file",
+            id="no-wheel-file",
+        ),
+        pytest.param(
+            {
+                "broken-1.0.dist-info/METADATA": b"Name: broken\nVersion: 1.0\n",
+                "broken-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\n",
+            },
+            "declares no Tag",
+            id="no-tag",
         ),
         pytest.param(
             _dist_info("broken", b"Metadata-Version: 2.1\nName: other\nVersion: 1.0\n"),

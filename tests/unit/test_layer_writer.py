@@ -160,8 +160,10 @@ FILE, EXEC, DIR, LINK = (tarfile.REGTYPE, 0o644), (tarfile.REGTYPE, 0o755), (
     tarfile.DIRTYPE, 0o755), (tarfile.SYMTYPE, 0o777)  # fmt: skip
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def layer(tmp_path_factory) -> Path:
+    # Written for each test, not once per module: the mutation run credits a function to
+    # the tests during which it runs.
     return _layer(tmp_path_factory.mktemp("layer"))
 
 
@@ -296,6 +298,21 @@ def test_paths_outside_the_layer_are_refused(tmp_path, path):
         with pytest.raises(AssemblerError, match="escapes the layer"):
             layer.add(path, venv_layer.Entry(mode=0o644, data=b"x"))
         assert layer.entries == {}
+
+
+@pytest.mark.parametrize("scheme, path", [("purelib", "../../bin/x"), ("scripts", "../lib/x")])
+def test_a_file_installed_outside_its_scheme_directory_is_refused_naming_the_wheel(
+    tmp_path, scheme, path
+):
+    """The guard beneath the wheel's own check: whatever path the installer hands over."""
+    schemes = {"purelib": "opt/venv/lib/python3.11/site-packages", "scripts": "opt/venv/bin"}
+    with (tmp_path / "spool").open("w+b") as spool:
+        layer = venv_layer.Layer(spool)
+        destination = venv_layer.LayerDestination(layer, schemes, "/usr/bin/python3", None, "w.whl")
+        with pytest.raises(AssemblerError) as caught:
+            destination.write_file(scheme, path, io.BytesIO(b"x"), False)
+        assert (caught.value.subject, layer.entries) == ("w.whl", {})
+        assert f"outside its {scheme} directory /{schemes[scheme]}" in caught.value.problem
 
 
 def test_a_path_under_a_link_or_over_a_directory_is_refused(tmp_path):

@@ -5,20 +5,16 @@ and for a requirements file the line, at fault."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-import pex_assembler
 from pex_assembler import target
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
-from support import PLATFORMS
+from support import PLATFORMS, in_ascii_locale
 
 LINUX = target.from_spec(PLATFORMS["linux_x86_64"], "3.11").markers
 WINDOWS = target.from_spec(PLATFORMS["windows_x86_64"], "3.11").markers
@@ -510,17 +506,5 @@ def test_a_lock_is_read_as_utf8_whatever_the_locale(tmp_path, name, text):
     """In a process whose locale is plain ASCII (no UTF-8 mode), as a Bazel action can be."""
     path = _write(tmp_path, name, text)
     assert _pip_lines(path, LINUX) == ["six==1.17.0 --hash=sha256:47"]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(Path(pex_assembler.__file__).parents[1]),
-        "LC_ALL": "C",
-        "PYTHONUTF8": "0",
-        "PYTHONCOERCECLOCALE": "0",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", _READ_IN_A_SUBPROCESS, str(path)],
-        capture_output=True,
-        env=env,
-        check=False,
-    )
-    assert result.stdout.decode().splitlines() == ["six==1.17.0 --hash=sha256:47"], result.stderr
+    printed = in_ascii_locale(_READ_IN_A_SUBPROCESS, str(path))
+    assert printed.splitlines() == ["six==1.17.0 --hash=sha256:47"]

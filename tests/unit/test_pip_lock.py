@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -18,7 +17,7 @@ from pex_assembler import pip_lock, target
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
 from pex_assembler.pip_lock import _Package, write_lock
-from support import PLATFORMS, watch_replace, write_wheel
+from support import PLATFORMS, in_ascii_locale, watch_replace, write_wheel
 
 UV = shutil.which("uv", path=str(Path(sys.executable).parent))
 FROZEN = ["--exclude-newer=2026-11-01T00:00:00Z"]
@@ -243,16 +242,6 @@ def test_a_wheel_behind_a_percent_encoded_index_url_counts(tmp_path, find_links)
     assert f"delta==1.0+cpu \\\n    --hash=sha256:{_sha256(wheel)}\n" in output.read_text()
 
 
-def _in_ascii_locale(code: str) -> str:
-    """Runs `code` in a Python whose locale encoding is ASCII; returns what it prints."""
-    tools = Path(pip_lock.__file__).resolve().parents[1]
-    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
-    env["PYTHONPATH"] = str(tools)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def test_the_lock_is_utf8_whatever_the_locale(tmp_path, find_links):
     requirements_in = tmp_path / "requirements.in"
     requirements_in.write_text("alpha\n")
@@ -266,14 +255,18 @@ def test_the_lock_is_utf8_whatever_the_locale(tmp_path, find_links):
         "bazel run //d\u00e9p\u00f4t:lock",
         [*OFFLINE, f"--find-links={find_links}"],
     ]
-    _in_ascii_locale(
+    write_lock(Path(arguments[0]), Path(arguments[1]), *arguments[2:])
+    in_utf8 = output.read_bytes()
+    output.unlink()
+    in_ascii_locale(
         "import json, sys\n"
         "from pathlib import Path\n"
         "from pex_assembler.pip_lock import write_lock\n"
         f"a = json.loads({json.dumps(json.dumps(arguments))})\n"
         "write_lock(Path(a[0]), Path(a[1]), *a[2:])\n"
     )
-    first = output.read_bytes().decode("utf-8").splitlines()[0]
+    assert output.read_bytes() == in_utf8
+    first = in_utf8.decode("utf-8").splitlines()[0]
     assert (
         first
         == "# Written by `bazel run //d\u00e9p\u00f4t:lock` from requirements.in: do not edit."
@@ -291,12 +284,13 @@ def test_a_pylock_is_read_as_utf8_whatever_the_locale(tmp_path):
         'hashes = { sha256 = "aa" } }]\n',
         encoding="utf-8",
     )
-    printed = _in_ascii_locale(
+    printed = in_ascii_locale(
         "from pathlib import Path\n"
         "from pex_assembler.pip_lock import _read_pylock\n"
         f"print(ascii(_read_pylock(Path({str(pylock)!r}))[0].wheels))\n"
     )
     assert printed == "(('alpha-1.0-py3-none-any.whl', 'aa'),)\n"
+    assert printed == f"{pip_lock._read_pylock(pylock)[0].wheels!a}\n"
 
 
 WHEEL = "a-1.0-py3-none-any.whl"

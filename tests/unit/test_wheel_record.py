@@ -72,7 +72,7 @@ def test_the_same_size_at_another_path_is_another_wheel(tmp_path):
 
 
 def test_digests_of_a_file_larger_than_a_read(tmp_path):
-    data = os.urandom(wheels._CHUNK) + b"tail"
+    data = os.urandom(wheels.CHUNK) + b"tail"
     path = tmp_path / "big"
     path.write_bytes(data)
     assert wheels.crc32_of(path) == zlib.crc32(data)

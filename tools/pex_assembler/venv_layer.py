@@ -29,7 +29,7 @@ from installer.utils import construct_record_file
 
 from pex_assembler.bytecode import Compiled, Compiler
 from pex_assembler.errors import AssemblerError
-from pex_assembler.wheels import record_digest
+from pex_assembler.wheels import CHUNK, record_digest
 
 # What the layer says installed its distributions (the INSTALLER file of each dist-info).
 INSTALLER = b"crosspex\n"
@@ -101,7 +101,7 @@ class Layer:
         offset = self.spool.seek(0, io.SEEK_END)
         digest = hashlib.sha256(head)
         self.spool.write(head)
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
             digest.update(chunk)
             self.spool.write(chunk)
         size = self.spool.tell() - offset

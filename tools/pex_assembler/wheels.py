@@ -60,7 +60,8 @@ class Wheel:
 # the floor, is treated as a zip bomb: real wheels compress source and binaries ~2-10x.
 _MAX_EXPANSION = 100
 _EXPANSION_FLOOR = 64 * 1024 * 1024
-_CHUNK = 1024 * 1024
+# How much of a file is read at a time where it is only streamed through.
+CHUNK = 1024 * 1024
 
 
 def record_digest(digest: bytes) -> str:
@@ -139,7 +140,7 @@ def _verify_record(archive: zipfile.ZipFile, dist_info: str, path: Path) -> None
             raise _bad(path, f"records {name!r} with the weak or unknown hash {algorithm!r}")
         hasher = hashlib.new(algorithm)
         with archive.open(info) as member:
-            for chunk in iter(lambda: member.read(_CHUNK), b""):
+            for chunk in iter(lambda: member.read(CHUNK), b""):
                 hasher.update(chunk)
         actual = record_digest(hasher.digest())
         if actual != digest:
@@ -261,7 +262,7 @@ def digests(path: Path) -> Tuple[str, int]:
     """The sha1 (pex's fingerprint) and CRC-32 of a file, in one read."""
     hasher, crc = hashlib.sha1(), 0
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
             hasher.update(chunk)
             crc = zlib.crc32(chunk, crc)
     return hasher.hexdigest(), crc
@@ -270,7 +271,7 @@ def digests(path: Path) -> Tuple[str, int]:
 def crc32_of(path: Path) -> int:
     crc = 0
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
             crc = zlib.crc32(chunk, crc)
     return crc
 

@@ -23,7 +23,7 @@ from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from pex_assembler import modes
 from pex_assembler.errors import AssemblerError
-from pex_assembler.wheels import Wheel, digests
+from pex_assembler.wheels import CHUNK, Wheel, digests
 from pex_assembler.zips import begin_entry, end_entry
 
 # What zipimport reads without ZIP64, before CPython 3.13.
@@ -34,7 +34,6 @@ ZIPIMPORT_MAX_BYTES = 2**31 - 1
 _HASHED_ENTRIES = ("__main__.py", "__pex__/__init__.py")
 _PEX_OWNED = ("PEX-INFO", "__main__.py", "__pex__/", ".bootstrap/", ".deps/")
 _DIRECTORY_ATTR = ((0o40000 | modes.DIRECTORY) << 16) | 0x10
-_CHUNK = 1024 * 1024
 
 
 def _is_bytecode(name: str) -> bool:
@@ -57,7 +56,7 @@ def code_hash(sources: Mapping[str, Path]) -> str:
     digest = hashlib.sha1("".join(hashed).encode("utf-8"))
     for name in hashed:
         with sources[name].open("rb") as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)
     return digest.hexdigest()
 
@@ -116,7 +115,7 @@ def _copy_range(source: BinaryIO, offset: int, length: int, destination: BinaryI
     if length:
         source.seek(offset)
         while length:
-            chunk = source.read(min(length, _CHUNK))
+            chunk = source.read(min(length, CHUNK))
             if not chunk:
                 raise AssemblerError(
                     source.name,
@@ -166,7 +165,7 @@ class _Writer:
         info.compress_type = self.compression
         large = path.stat().st_size > zipfile.ZIP64_LIMIT
         with path.open("rb") as source, self.archive.open(info, "w", force_zip64=large) as target:
-            shutil.copyfileobj(source, target, _CHUNK)
+            shutil.copyfileobj(source, target, CHUNK)
 
     def raw(self, info: zipfile.ZipInfo, source: BinaryIO, offset: int) -> None:
         """An entry whose stored bytes, at `offset` in `source`, are copied as they are."""

@@ -3,6 +3,7 @@
 # prints the survivors and writes tests/mutation/REPORT.md. Not part of CI's pass/fail; run it
 # before stopping work on those modules. Arguments narrow it to some modules, e.g.
 #   bash scripts/mutation.sh archive_paths compat
+# Later runs re-test only changed functions and earlier survivors; --fresh starts over.
 # `report` writes the report again (after an explanation is added); `record MINUTES MODULE...`
 # keeps what an interrupted run over MODULE... checked.
 set -euo pipefail

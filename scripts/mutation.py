@@ -113,8 +113,8 @@ def stage(work: Path, modules: List[str], fresh: bool) -> None:
 
 
 def _mark_messages(path: Path) -> None:
-    """Marks the lines of MESSAGE_CALLS, calls and bodies, in the staged copy as not to be
-    mutated."""
+    """Marks the lines of MESSAGE_CALLS, calls and bodies, and of assertions' messages in the
+    staged copy as not to be mutated."""
     source = path.read_text()
     lines = set()
     for node in ast.walk(ast.parse(source)):
@@ -122,6 +122,8 @@ def _mark_messages(path: Path) -> None:
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name in MESSAGE_CALLS:
                 lines.update(range(node.lineno, node.end_lineno + 1))
+        if isinstance(node, ast.Assert) and node.msg is not None:
+            lines.update(range(node.msg.lineno, node.msg.end_lineno + 1))
         if isinstance(node, ast.FunctionDef) and node.name in MESSAGE_CALLS:
             lines.update(range(node.body[0].lineno, node.end_lineno + 1))
     # A line that ends inside a string cannot take a comment.

@@ -300,19 +300,26 @@ def test_paths_outside_the_layer_are_refused(tmp_path, path):
         assert layer.entries == {}
 
 
-@pytest.mark.parametrize("scheme, path", [("purelib", "../../bin/x"), ("scripts", "../lib/x")])
+@pytest.mark.parametrize(
+    "member, shown, scheme",
+    [
+        ("../../../bin/evil", "/opt/venv/bin/evil", "purelib"),
+        ("evil-1.0.data/scripts/../../x", "/opt/x", "scripts"),
+        ("evil-1.0.data/purelib/../../../../../x.py", "/x.py", "purelib"),
+    ],
+)
 def test_a_file_installed_outside_its_scheme_directory_is_refused_naming_the_wheel(
-    tmp_path, scheme, path
+    tmp_path, member, shown, scheme
 ):
-    """The guard beneath the wheel's own check: whatever path the installer hands over."""
-    schemes = {"purelib": "opt/venv/lib/python3.11/site-packages", "scripts": "opt/venv/bin"}
-    with (tmp_path / "spool").open("w+b") as spool:
-        layer = venv_layer.Layer(spool)
-        destination = venv_layer.LayerDestination(layer, schemes, "/usr/bin/python3", None, "w.whl")
-        with pytest.raises(AssemblerError) as caught:
-            destination.write_file(scheme, path, io.BytesIO(b"x"), False)
-        assert (caught.value.subject, layer.entries) == ("w.whl", {})
-        assert f"outside its {scheme} directory /{schemes[scheme]}" in caught.value.problem
+    """The guard beneath the wheel's own check (which the build runs first): whatever path
+    the installer hands over, nothing lands outside its scheme's directory."""
+    wheel = _wheel(tmp_path / "w", "evil-1.0.dist-info", {member: (b"x", 0o644)})
+    output = tmp_path / "out" / "app.tar"
+    with pytest.raises(AssemblerError) as caught:
+        venv_layer.write_layer(_spec(bytecode=False), [wheel], {}, None, output)
+    assert caught.value.subject == str(wheel)
+    assert f" at {shown}, outside its {scheme} directory" in caught.value.problem
+    assert os.listdir(output.parent) == []
 
 
 def test_a_path_under_a_link_or_over_a_directory_is_refused(tmp_path):

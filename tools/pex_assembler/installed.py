@@ -152,7 +152,7 @@ def _packed(data: bytes, level: int) -> _Packed:
 def _entry(name: str, packed: _Packed) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
     info.create_system = 3
-    info.external_attr = (0o100000 | modes.FILE) << 16
+    info.external_attr = modes.FILE_ATTRIBUTES
     info.compress_type = zipfile.ZIP_DEFLATED
     info.file_size, info.compress_size, info.CRC = packed.size, len(packed.payload), packed.crc
     return info

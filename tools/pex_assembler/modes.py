@@ -9,6 +9,7 @@ PEX format itself runs.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 FILE = 0o644
@@ -26,7 +27,12 @@ def file_mode(archive_path: str) -> int:
 
 def zip_attributes(archive_path: str) -> int:
     """A zip entry's external attributes for the regular file at `archive_path`."""
-    return (0o100000 | file_mode(archive_path)) << 16
+    return (stat.S_IFREG | file_mode(archive_path)) << 16
+
+
+# A zip entry's external attributes for a regular file that a PEX never runs: a wheel's
+# member, or a wheel file under `.deps/`.
+FILE_ATTRIBUTES = (stat.S_IFREG | FILE) << 16
 
 
 def normalise_tree(root: Path) -> None:

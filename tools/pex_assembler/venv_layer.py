@@ -273,8 +273,13 @@ class VenvSpec:
     invalidation_mode: str = "checked_hash"
 
     @property
+    def root(self) -> str:
+        """The prefix as the tar's member names spell it: without its leading slash."""
+        return self.prefix[1:]
+
+    @property
     def site_packages(self) -> str:
-        return f"{self.prefix}/lib/python{self.python_version}/site-packages".lstrip("/")
+        return f"{self.root}/lib/python{self.python_version}/site-packages"
 
 
 def _launcher(python: str, entry_point: str) -> bytes:
@@ -318,7 +323,7 @@ def _fill(
     sources: Mapping[str, Path],
     entry_point: Optional[str],
 ) -> None:
-    prefix = spec.prefix.lstrip("/")
+    prefix = spec.root
     python = f"{spec.prefix}/bin/python"
     major = spec.python_version.split(".")[0]
     layer.add(

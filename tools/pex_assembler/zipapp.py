@@ -195,7 +195,7 @@ def _entry(name: str, like: Optional[zipfile.ZipInfo] = None) -> zipfile.ZipInfo
 def _stored(name: str, size: int, crc: int) -> zipfile.ZipInfo:
     """The entry of a wheel file: stored as it is, as pex stores wheel files."""
     info = _entry(name)
-    info.external_attr = modes.zip_attributes(name)
+    info.external_attr = modes.FILE_ATTRIBUTES
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = info.compress_size = size
     info.CRC = crc

@@ -30,7 +30,7 @@ from pex_assembler import modes, wheels
 from pex_assembler.errors import AssemblerError
 from pex_assembler.inputs import InstalledTree
 from pex_assembler.wheels import RECORD_SUFFIX, Wheel, write_record
-from pex_assembler.zips import FIXED_DATE_TIME, begin_entry, end_entry
+from pex_assembler.zips import begin_entry, end_entry, unix_entry
 
 # zlib's level for repacked entries, chosen by measurement (docs/performance.md): level 1
 # writes a torch tree 3x faster than the default 6 for 8% more bytes.
@@ -150,8 +150,7 @@ def _packed(data: bytes, level: int) -> _Packed:
 
 
 def _entry(name: str, packed: _Packed) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
-    info.create_system = 3
+    info = unix_entry(name)
     info.external_attr = modes.FILE_ATTRIBUTES
     info.compress_type = zipfile.ZIP_DEFLATED
     info.file_size, info.compress_size, info.CRC = packed.size, len(packed.payload), packed.crc

@@ -24,7 +24,7 @@ from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from pex_assembler import modes
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import CHUNK, Wheel, digests
-from pex_assembler.zips import begin_entry, end_entry
+from pex_assembler.zips import begin_entry, end_entry, unix_entry
 
 # What zipimport reads without ZIP64, before CPython 3.13.
 ZIPIMPORT_MAX_ENTRIES = 0xFFFF
@@ -183,9 +183,7 @@ class _Writer:
 
 def _entry(name: str, like: Optional[zipfile.ZipInfo] = None) -> zipfile.ZipInfo:
     """A deterministic entry: pex's fixed date, Unix attributes, those of `like` if given."""
-    # ZipInfo's own date is zips.FIXED_DATE_TIME, the earliest a zip holds, as pex writes.
-    info = zipfile.ZipInfo(name)
-    info.create_system = 3
+    info = unix_entry(name)
     if like is not None:
         info.external_attr, info.compress_type = like.external_attr, like.compress_type
         info.file_size, info.compress_size, info.CRC = like.file_size, like.compress_size, like.CRC

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import zipfile
 
-# The earliest time a zip entry can hold; the same value pex uses for deterministic builds.
-FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+
+def unix_entry(name: str) -> zipfile.ZipInfo:
+    """An entry made on Unix (whose modes unzip and pex's extraction honour), dated as
+    ZipInfo dates it unless told otherwise: 1980-01-01 00:00, the earliest time a zip entry
+    holds, which pex uses for deterministic builds too."""
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    return info
 
 
 def begin_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

@@ -25,13 +25,8 @@ def file_mode(archive_path: str) -> int:
     return EXECUTABLE if archive_path in _EXECUTABLE_NAMES else FILE
 
 
-def zip_attributes(archive_path: str) -> int:
-    """A zip entry's external attributes for the regular file at `archive_path`."""
-    return (stat.S_IFREG | file_mode(archive_path)) << 16
-
-
-# A zip entry's external attributes for a regular file that a PEX never runs: a wheel's
-# member, or a wheel file under `.deps/`.
+# A zip entry's external attributes for a regular file: a zipapp runs none of its entries
+# from disk, and a wheel runs none of its members.
 FILE_ATTRIBUTES = (stat.S_IFREG | FILE) << 16
 
 

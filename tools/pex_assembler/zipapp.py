@@ -135,20 +135,19 @@ class _Writer:
         self.directories: Set[str] = set()
 
     def directory(self, name: str) -> None:
+        """The entry of the directory `name` (ending in "/"), once."""
         if name in self.directories:
             return
-        parent = name.rstrip("/").rpartition("/")[0]
-        if parent:
-            self.directory(parent + "/")
         info = _entry(name)
         info.external_attr = _DIRECTORY_ATTR
         self.archive.writestr(info, b"")
         self.directories.add(name)
 
     def parents(self, name: str) -> None:
-        parent = name.rpartition("/")[0]
-        if parent:
-            self.directory(parent + "/")
+        """The entries of the directories above `name`, outermost first."""
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            self.directory("/".join(parts[:depth]) + "/")
 
     def data(self, like: zipfile.ZipInfo, data: bytes) -> None:
         """A new content under the name, mode and compression of a skeleton entry."""
@@ -161,7 +160,7 @@ class _Writer:
         """A first-party file, copied in chunks: memory stays flat whatever its size."""
         self.parents(name)
         info = _entry(name)
-        info.external_attr = modes.zip_attributes(name)
+        info.external_attr = modes.FILE_ATTRIBUTES
         info.compress_type = self.compression
         large = path.stat().st_size > zipfile.ZIP64_LIMIT
         with path.open("rb") as source, self.archive.open(info, "w", force_zip64=large) as target:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pex_assembler import archive_paths
 from pex_assembler.archive_paths import unsafe_reason
+from support import in_ascii_locale
 
 REFUSED = [
     ("", "is empty"),
@@ -56,3 +58,14 @@ def test_refused_with_its_reason(path, reason):
 @pytest.mark.parametrize("path", PLAIN, ids=repr)
 def test_plain(path):
     assert unsafe_reason(path) is None
+
+
+def test_names_from_the_os_are_read_as_utf8_whatever_the_locale():
+    """An --input flag's SHORT_PATH is what Bazel wrote, UTF-8: an ASCII locale's Python
+    decodes it to surrogates, which become the name again."""
+    code = (
+        "import sys; from pex_assembler.manifest import parse_input; "
+        "print(ascii(parse_input(sys.argv[1], 'test')[0]))"
+    )
+    assert in_ascii_locale(code, "pkg/café.py=/x") == f"{'pkg/café.py'!a}\n"
+    assert archive_paths.from_os("pkg/café.py") == "pkg/café.py"

@@ -65,6 +65,8 @@ def test_an_installed_wheel_is_repacked_as_it_was_built(tmp_path):
     _install(original, site)
     (site / "pkg" / "__pycache__").mkdir()
     (site / "pkg" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"bytecode")
+    with (site / "demo-1.0.dist-info" / "RECORD").open("a") as record:
+        record.write("pkg/__pycache__/mod.cpython-311.pyc,,\n")  # as pip lists what it compiled
     assert (tmp_path / "lib" / "scripts" / "demo").is_file()
 
     tree = installed.tree_from_directory(tmp_path)
@@ -106,15 +108,18 @@ def test_a_repacked_wheel_is_written_as_a_unix_wheel_builder_writes_one(tmp_path
 
 
 def test_a_tree_is_repacked_the_same_whatever_the_locale(tmp_path):
-    """WHEEL and METADATA are UTF-8: here a generator and a requirement's marker beyond
-    ASCII, which the record keeps."""
+    """WHEEL, METADATA and RECORD are UTF-8: here a generator, a requirement's marker (which
+    the record keeps) and a module's name beyond ASCII."""
     site = tmp_path / "site-packages"
     metadata = (
         "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
         'Requires-Dist: six; platform_version == "Zoë"\n'
     ).encode()
-    files = {**MODULES, **_dist_info("demo", metadata, record=False)}
+    files = {**MODULES, "pkg/café.py": b"", **_dist_info("demo", metadata)}
     files["demo-1.0.dist-info/WHEEL"] += "Generator: wheel-façade 1.0\n".encode()
+    files["demo-1.0.dist-info/RECORD"] = "".join(
+        f"{name},,\n" for name in files if not name.endswith("RECORD")
+    ).encode()
     _write_tree(site, files)
     ((_, here),) = installed.write_wheels(installed.tree_from_directory(site), tmp_path / "a")
     in_ascii_locale(
@@ -130,6 +135,32 @@ def test_a_tree_is_repacked_the_same_whatever_the_locale(tmp_path):
     ]
     assert [{**r, "wheel": None} for r in records[1:]] == [{**records[0], "wheel": None}]
     assert 'platform_version == "Zoë"' in str(records[0])
+    assert "pkg/café.py" in _names(here)
+
+
+def test_a_record_with_blank_lines_is_read_to_its_end(tmp_path):
+    site = tmp_path / "site-packages"
+    files = {**MODULES, **_dist_info("demo")}
+    files["demo-1.0.dist-info/RECORD"] = b"pkg/__init__.py,,\n\n\npkg/mod.py,,\n"
+    _write_tree(site, files)
+    ((_, repacked),) = installed.write_wheels(installed.tree_from_directory(site), tmp_path / "o")
+    assert {"pkg/__init__.py", "pkg/mod.py"} <= set(_names(repacked))
+
+
+def test_a_wheel_of_several_tags_is_named_by_its_compressed_tag_set(tmp_path):
+    """As `wheel tags` names one: each part's values sorted and joined with dots."""
+    site = tmp_path / "site-packages"
+    files = {**MODULES, **_dist_info("demo")}
+    files["demo-1.0.dist-info/WHEEL"] = (
+        b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\n"
+        b"Tag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n"
+        b"Tag: cp311-abi3-manylinux_2_17_x86_64\nTag: cp312-abi3-manylinux_2_17_x86_64\n"
+    )
+    _write_tree(site, files)
+    ((_, repacked),) = installed.write_wheels(installed.tree_from_directory(site), tmp_path / "o")
+    assert repacked.name == (
+        "demo-1.0-cp311.cp312-abi3.cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+    )
 
 
 def test_a_tree_without_record_is_repacked_without_what_no_wheel_holds(tmp_path):

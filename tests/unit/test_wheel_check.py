@@ -62,12 +62,13 @@ def test_a_digest_with_an_equals_sign_is_compared_whole(tmp_path):
         wheels.read_wheel(wheel)
 
 
-@pytest.mark.parametrize("first", [RECORD, "evil-1.0.dist-info/RECORD.jws"])
+@pytest.mark.parametrize("first", [RECORD, "evil-1.0.dist-info/RECORD.jws", "evil/"])
 def test_members_after_the_record_are_checked_too(tmp_path, first):
+    """After RECORD, its signature, or a directory entry (which old wheel builders write)."""
     wheel = write_wheel(tmp_path, FILES)
     members = {"evil/data.txt": b"DATA\n"}
     if first != RECORD:
-        members[first] = b"{}"
+        members[first] = b"" if first.endswith("/") else b"{}"
     _rewritten(wheel, members, first=first)
     with pytest.raises(AssemblerError, match=r"evil/data\.txt.*tampered"):
         wheels.read_wheel(wheel)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 _LINE_BREAKS = "\x7f\x85\u2028\u2029"
+
+
+def from_os(name: str) -> str:
+    """A name the OS handed over (an argument, a directory listing) as the UTF-8 text that
+    Bazel writes and wheels' RECORDs spell, whatever the locale decoded its bytes as."""
+    return os.fsencode(name).decode("utf-8", "surrogateescape")
 
 
 def unsafe_reason(path: str) -> Optional[str]:

@@ -27,6 +27,7 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from pex_assembler import modes, wheels
+from pex_assembler.archive_paths import from_os
 from pex_assembler.errors import AssemblerError
 from pex_assembler.inputs import InstalledTree
 from pex_assembler.wheels import RECORD_SUFFIX, Wheel, write_record
@@ -72,7 +73,7 @@ def tree_from_directory(directory: Path) -> InstalledTree:
     tree = InstalledTree(str(root))
     for path in sorted(root.rglob("*")):
         if path.is_file():
-            tree.files[path.relative_to(root).as_posix()] = path
+            tree.files[from_os(path.relative_to(root).as_posix())] = path
     return tree
 
 
@@ -100,9 +101,9 @@ def _members(tree: InstalledTree, dist_info: str) -> List[Tuple[str, Path]]:
             if not row:
                 continue
             name = row[0]
-            # Scripts and data installed outside site-packages and bytecode are not part of
-            # the importable distribution.
-            if name.startswith(("../", "/")) or name.endswith(".pyc") or name == record_path:
+            # Bytecode is not part of the distribution; what was installed outside the tree
+            # (scripts, data: `../../bin/x`) is in no tree's files.
+            if name.endswith(".pyc") or name == record_path:
                 continue
             if name in tree.files:
                 members[name] = tree.files[name]

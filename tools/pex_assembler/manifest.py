@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pex_assembler.archive_paths import from_os
 from pex_assembler.errors import AssemblerError
 from pex_assembler.writer import EXECUTION_MODES, LAYOUTS
 
@@ -68,7 +69,7 @@ def parse_input(spec: str, origin: str) -> Tuple[str, Path]:
         raise AssemblerError(
             origin, f"input {spec!r} is not SHORT_PATH=PATH", "pass --input SHORT_PATH=PATH"
         )
-    return short_path, Path(path)
+    return from_os(short_path), Path(path)
 
 
 def _input(spec: str, workspace_name: str, origin: str) -> InputFile:

@@ -322,6 +322,19 @@ def test_a_file_installed_outside_its_scheme_directory_is_refused_naming_the_whe
     assert os.listdir(output.parent) == []
 
 
+def test_a_directory_added_with_its_own_mode_takes_files(tmp_path):
+    with (tmp_path / "spool").open("w+b") as spool:
+        layer = venv_layer.Layer(spool)
+        layer.add("v/private", venv_layer.Entry(mode=0o700))
+        layer.add("v/private/f", venv_layer.Entry(mode=0o600, data=b"f"))
+        layer.write(tmp_path / "layer.tar")
+    assert _members(tmp_path / "layer.tar") == {
+        "v": (tarfile.DIRTYPE, 0o755, None),
+        "v/private": (tarfile.DIRTYPE, 0o700, None),
+        "v/private/f": (tarfile.REGTYPE, 0o600, b"f"),
+    }
+
+
 def test_a_path_under_a_link_or_over_a_directory_is_refused(tmp_path):
     with (tmp_path / "spool").open("w+b") as spool:
         layer = venv_layer.Layer(spool)

@@ -132,6 +132,17 @@ def test_a_requirements_line_without_a_hash_is_refused(tmp_path):
         read_lock(lock).requirements_for(LINUX)
 
 
+def test_an_error_names_the_first_physical_line_of_its_requirement(tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        "six==1.17.0 \\\n    --hash=sha256:47 \\\n    --hash=sha256:48\n"
+        "msgpack>=1.1.0 \\\n    --hash=sha256:49 \\\n    --hash=sha256:50\n"
+    )
+    with pytest.raises(AssemblerError) as caught:
+        read_lock(lock).requirements_for(LINUX)
+    assert caught.value.subject == f"{lock}:4"
+
+
 FORKED_UV_LOCK = """\
 version = 1
 requires-python = ">=3.9"

@@ -91,3 +91,11 @@ def test_a_member_the_record_lists_without_a_hash_is_refused(tmp_path):
     wheel = write_wheel(tmp_path, FILES, record=record)
     with pytest.raises(AssemblerError, match=r"'evil/data\.txt', which its RECORD does not list"):
         wheels.read_wheel(wheel)
+
+
+def test_a_record_row_out_of_form_is_named_by_its_line(tmp_path):
+    wheel = write_wheel(
+        tmp_path, FILES, record=lambda text: text.replace("\n", "\nevil/x.py,sha256=x\n", 1)
+    )
+    with pytest.raises(AssemblerError, match=f"has line 2 of {RECORD} with 2 fields"):
+        wheels.read_wheel(wheel)

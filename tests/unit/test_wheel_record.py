@@ -44,6 +44,22 @@ def test_a_record_reads_back_as_the_check_found_it(tmp_path):
     assert wheels.from_record(wheel, _record(wheel)) == expected
 
 
+@pytest.mark.parametrize("purelib, root", [(True, "purelib"), (False, "platlib")])
+def test_the_files_install_by_scheme_as_the_wheel_says(tmp_path, purelib, root):
+    """Root-Is-Purelib picks the root's scheme; `.data/<scheme>/` files name their own."""
+    wheel_text = f"Wheel-Version: 1.0\nRoot-Is-Purelib: {str(purelib).lower()}\nTag: py3-none-any\n"
+    files = wheels.read_wheel(_checked(tmp_path, wheel_text=wheel_text)).contents.files
+    assert files == (
+        ("data", "share/evil/x.txt"),
+        (root, "evil-1.0.dist-info/METADATA"),
+        (root, "evil-1.0.dist-info/RECORD"),
+        (root, "evil-1.0.dist-info/WHEEL"),
+        (root, "evil-1.0.dist-info/entry_points.txt"),
+        (root, "evil/__init__.py"),
+        ("scripts", "evil-tool"),
+    )
+
+
 @pytest.mark.parametrize(
     "stale",
     [

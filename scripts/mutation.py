@@ -72,11 +72,13 @@ def pins() -> List[str]:
 
 
 def stage(work: Path, modules: List[str], fresh: bool) -> None:
-    """Stages the code and tests. The tool's own directory (`mutants/`) is kept unless `fresh`:
-    it re-tests only the functions whose text changed, and `retry` re-tests what was not
-    killed, so a run after an edit costs minutes where the first costs an hour."""
+    """Stages the code and tests. The tool's verdicts (`mutants/`) are kept unless `fresh`: it
+    re-tests only the functions whose text changed, and `retry` what nobody has explained, so
+    a run after an edit costs minutes where the first costs an hour. Which tests reach which
+    function is always traced again: a function new since the last run has no tests yet."""
     if fresh and work.exists():
         shutil.rmtree(work)
+    (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     for staged in ("src", "tests", "e2e"):
         if (work / staged).exists():
             shutil.rmtree(work / staged)
@@ -138,15 +140,19 @@ def _mark_messages(path: Path) -> None:
 
 
 def retry(work: Path) -> None:
-    """Forgets the verdicts on mutants that were not killed, so that the tests as they are now
-    meet them again (a test added since may kill them)."""
+    """Forgets the verdicts on unexplained mutants that were not killed, so that the tests as
+    they are now meet them again (a test added since may kill them). An explained survivor
+    stays one until its function changes, when the tool tests it again anyway."""
     from mutmut.stats import status_by_exit_code
 
+    explanations = Explanations(UNOBSERVABLE)
     for meta in (work / "mutants" / "src").rglob("*.meta"):
         data = json.loads(meta.read_text())
         codes = data["exit_code_by_key"]
         for mutant, code in codes.items():
-            if code is not None and status_by_exit_code[code] in NOT_KILLED:
+            if code is None or status_by_exit_code[code] not in NOT_KILLED:
+                continue
+            if explanations.reason(mutant, diff_of(work, mutant)) is None:
                 codes[mutant] = None
         meta.write_text(json.dumps(data, indent=4))
 

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -46,9 +47,17 @@ def test_a_record_reads_back_as_the_check_found_it(tmp_path):
 
 @pytest.mark.parametrize("purelib, root", [(True, "purelib"), (False, "platlib")])
 def test_the_files_install_by_scheme_as_the_wheel_says(tmp_path, purelib, root):
-    """Root-Is-Purelib picks the root's scheme; `.data/<scheme>/` files name their own."""
+    """Root-Is-Purelib picks the root's scheme; `.data/<scheme>/` files name their own; a
+    directory entry (old wheel builders write them) installs nothing of its own."""
     wheel_text = f"Wheel-Version: 1.0\nRoot-Is-Purelib: {str(purelib).lower()}\nTag: py3-none-any\n"
-    files = wheels.read_wheel(_checked(tmp_path, wheel_text=wheel_text)).contents.files
+    wheel = _checked(tmp_path, wheel_text=wheel_text)
+    with zipfile.ZipFile(wheel) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("evil/", b"")
+        for info, data in members:
+            archive.writestr(info, data)
+    files = wheels.read_wheel(wheel).contents.files
     assert files == (
         ("data", "share/evil/x.txt"),
         (root, "evil-1.0.dist-info/METADATA"),
@@ -117,3 +126,10 @@ def test_a_file_changed_within_the_clock_tick_is_bound_every_time(tmp_path, monk
     wheel = _checked(tmp_path)
     ctime = wheel.stat().st_ctime_ns
     assert _crc_reads(monkeypatch, wheel, _record(wheel), ctime + wheels.SETTLED_NS) == 2
+
+
+def test_a_script_name_is_what_comes_before_the_equals_sign(tmp_path):
+    """As importlib.metadata reads entry points: `=` is the only delimiter, so a name may
+    hold a colon (a file name on Linux and macOS; the Windows check refuses it)."""
+    wheel = _checked(tmp_path, entry_points="[console_scripts]\nevil:cli = evil:main\n")
+    assert wheels.read_wheel(wheel).contents.scripts == ("evil:cli",)

@@ -184,21 +184,25 @@ def read_record(path: Path, record_name: str, text: str) -> Dict[str, Tuple[str,
     return rows
 
 
+_ENTRY_POINTS_FORM = "an INI file of [section] and name = module:attr lines, each name once"
+
+
 def entry_point_scripts(path: Path, dist_info: str, raw: Optional[bytes]) -> Tuple[str, ...]:
     """The console and gui script names of `entry_points.txt` (`raw`, None if absent)."""
     if raw is None:
         return ()
     where = f"{dist_info}/entry_points.txt"
-    expected = "an INI file of [section] and name = module:attr lines, each name once"
     try:
         parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=True)
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         parser.read_string(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise problem(path, f"has a {where} that is not UTF-8", expected) from exc
+        raise problem(path, f"has a {where} that is not UTF-8", _ENTRY_POINTS_FORM) from exc
     except configparser.Error as exc:
         first = str(exc).splitlines()[0]
-        raise problem(path, f"has a {where} that does not parse ({first})", expected) from exc
+        raise problem(
+            path, f"has a {where} that does not parse ({first})", _ENTRY_POINTS_FORM
+        ) from exc
     scripts: List[str] = []
     seen: Set[str] = set()
     for section in _SCRIPT_SECTIONS:

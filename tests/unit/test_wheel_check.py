@@ -99,3 +99,92 @@ def test_a_record_row_out_of_form_is_named_by_its_line(tmp_path):
     )
     with pytest.raises(AssemblerError, match=f"has line 2 of {RECORD} with 2 fields"):
         wheels.read_wheel(wheel)
+
+
+@pytest.mark.parametrize(
+    "files, problem",
+    [
+        pytest.param(
+            {"evil/a/b": b"x", "evil/a/b/c/d.py": b""},
+            "has 'evil/a/b' both as a file and as the directory of 'evil/a/b/c/d.py'",
+            id="file-above-a-deeper-file",
+        ),
+        pytest.param(
+            {"evil/" + "m" * 253 + ".py": b""},
+            "whose name 'mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm'... is longer than 255 bytes",
+            id="component-of-256-bytes",
+        ),
+        pytest.param(
+            {"evil/" + "\u00e9" * 128 + "/a.py": b""},
+            "is longer than 255 bytes",
+            id="directory-of-256-utf8-bytes",
+        ),
+    ],
+)
+def test_the_wheel_check_refuses_paths_no_file_system_holds(tmp_path, files, problem):
+    """check-wheel, the action run once per wheel, refuses these itself: the build's file
+    system check would refuse them later, for each PEX."""
+    with pytest.raises(AssemblerError) as caught:
+        wheels.read_wheel(write_wheel(tmp_path, {**FILES, **files}))
+    assert problem in caught.value.problem
+
+
+def test_a_component_of_255_bytes_is_accepted(tmp_path):
+    wheels.read_wheel(write_wheel(tmp_path, {**FILES, "evil/" + "m" * 252 + ".py": b""}))
+
+
+@pytest.mark.parametrize(
+    "dist_info, accepted",
+    [
+        pytest.param("my-pkg-1.0.dist-info", True, id="dashes-as-pip-accepts"),
+        pytest.param("my_pkg-1.0-x.dist-info", False, id="no-version"),
+        pytest.param("my_pkg-2.0.dist-info", False, id="another-version"),
+    ],
+)
+def test_the_dist_info_directory_must_be_the_wheels_own(tmp_path, dist_info, accepted):
+    wheel = write_wheel(
+        tmp_path, {"my_pkg/__init__.py": b""}, project="my_pkg", dist_info=dist_info
+    )
+    if accepted:
+        assert wheels.read_wheel(wheel).name == "my-pkg"
+        return
+    with pytest.raises(AssemblerError, match=f"has the metadata directory '{dist_info}'"):
+        wheels.read_wheel(wheel)
+
+
+@pytest.mark.parametrize(
+    "entry_points, problem",
+    [
+        pytest.param(
+            "[console_scripts]\nx = evil:ma%in\n",
+            "points the script 'x' in evil-1.0.dist-info/entry_points.txt at 'evil:ma%in'",
+            id="percent-is-no-interpolation",
+        ),
+        pytest.param(
+            "[console_scripts]\nx = evil:main\n[gui_scripts]\nx = evil:main\n",
+            "names the script 'x' twice",
+            id="console-and-gui-script-of-one-name",
+        ),
+    ],
+)
+def test_entry_points_are_read_as_importlib_metadata_reads_them(tmp_path, entry_points, problem):
+    with pytest.raises(AssemblerError) as caught:
+        wheels.read_wheel(write_wheel(tmp_path, FILES, entry_points=entry_points))
+    assert problem in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param({"evil/__init__.py": b""}, id="no-dist-info"),
+        pytest.param({"evil-1.0.dist-info/WHEEL": b"x"}, id="no-metadata"),
+    ],
+)
+def test_a_wheel_without_its_metadata_is_refused_naming_it(tmp_path, files):
+    wheel = tmp_path / "evil-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(AssemblerError) as caught:
+        wheels.read_wheel(wheel)
+    assert caught.value.subject == str(wheel)

@@ -54,7 +54,8 @@ def test_the_files_install_by_scheme_as_the_wheel_says(tmp_path, purelib, root):
     with zipfile.ZipFile(wheel) as archive:
         members = [(info, archive.read(info)) for info in archive.infolist()]
     with zipfile.ZipFile(wheel, "w") as archive:
-        archive.writestr("evil/", b"")
+        for directory in ("evil/", "evil-1.0.data/", "evil-1.0.data/scripts/"):
+            archive.writestr(directory, b"")
         for info, data in members:
             archive.writestr(info, data)
     files = wheels.read_wheel(wheel).contents.files

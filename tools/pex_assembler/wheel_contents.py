@@ -199,9 +199,10 @@ def entry_point_scripts(path: Path, dist_info: str, raw: Optional[bytes]) -> Tup
     except UnicodeDecodeError as exc:
         raise problem(path, f"has a {where} that is not UTF-8", _ENTRY_POINTS_FORM) from exc
     except configparser.Error as exc:
-        first = str(exc).splitlines()[0]
         raise problem(
-            path, f"has a {where} that does not parse ({first})", _ENTRY_POINTS_FORM
+            path,
+            f"has a {where} that does not parse ({str(exc).splitlines()[0]})",
+            _ENTRY_POINTS_FORM,
         ) from exc
     scripts: List[str] = []
     seen: Set[str] = set()
@@ -216,7 +217,7 @@ def entry_point_scripts(path: Path, dist_info: str, raw: Optional[bytes]) -> Tup
                     f"names the script {script!r} in {where}, which {reason}",
                     "a script's name is one plain file name",
                 )
-            if not _ENTRY_POINT_VALUE.match(value or ""):
+            if not _ENTRY_POINT_VALUE.match(value):
                 raise problem(
                     path,
                     f"points the script {script!r} in {where} at {value!r}",

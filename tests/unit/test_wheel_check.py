@@ -188,3 +188,33 @@ def test_a_wheel_without_its_metadata_is_refused_naming_it(tmp_path, files):
     with pytest.raises(AssemblerError) as caught:
         wheels.read_wheel(wheel)
     assert caught.value.subject == str(wheel)
+
+
+@pytest.mark.parametrize(
+    "project, metadata",
+    [
+        pytest.param("xxxx", "Metadata-Version: 2.1\nVersion: 1.0\n", id="no-name"),
+        pytest.param("evil", "Metadata-Version: 2.1\nName: evil\n", id="no-version"),
+        pytest.param("evil", "Metadata-Version: 2.1\nName: evil\nVersion: 1.x\n", id="bad-version"),
+    ],
+)
+def test_metadata_must_name_the_wheels_project_and_version(tmp_path, project, metadata):
+    wheel = write_wheel(
+        tmp_path, {f"{project}/__init__.py": b""}, project=project, metadata=metadata
+    )
+    with pytest.raises(AssemblerError, match="but its METADATA says"):
+        wheels.read_wheel(wheel)
+
+
+def test_a_data_directory_spelled_as_the_file_name_but_not_the_dist_info_is_refused(tmp_path):
+    """pypa/installer finds the data directory by the file name's spelling, pip and pex by
+    the dist-info's: a wheel where the two differ must not install differently."""
+    wheel = write_wheel(
+        tmp_path,
+        {"Evil-1.0.data/scripts/tool": b"#!python\n"},
+        project="Evil",
+        dist_info="evil-1.0.dist-info",
+        metadata="Metadata-Version: 2.1\nName: Evil\nVersion: 1.0\n",
+    )
+    with pytest.raises(AssemblerError, match="starts like its data directory but is not in it"):
+        wheels.read_wheel(wheel)

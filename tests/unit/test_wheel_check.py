@@ -178,6 +178,10 @@ def test_entry_points_are_read_as_importlib_metadata_reads_them(tmp_path, entry_
     [
         pytest.param({"evil/__init__.py": b""}, id="no-dist-info"),
         pytest.param({"evil-1.0.dist-info/WHEEL": b"x"}, id="no-metadata"),
+        pytest.param(
+            {"evil-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"},
+            id="no-wheel-file",
+        ),
     ],
 )
 def test_a_wheel_without_its_metadata_is_refused_naming_it(tmp_path, files):

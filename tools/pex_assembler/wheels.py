@@ -185,7 +185,7 @@ def read_contents(archive: zipfile.ZipFile, path: Path) -> Tuple[Message, Conten
             path,
             f"is named {name} {version} but its METADATA says {meta_name} {meta_version}",
         )
-    name_stem = "-".join(path.name.split("-", 2)[:2])
+    name_stem = "-".join(path.name.split("-")[:2])
     data_dir = wheel_contents.check_layout(path, names, dist_info, name_stem, name, version)
     wheel_file = _headers(archive, f"{dist_info}/WHEEL", path)
     wheel_contents.check_wheel_version(path, wheel_file)

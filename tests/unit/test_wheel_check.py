@@ -222,3 +222,38 @@ def test_a_data_directory_spelled_as_the_file_name_but_not_the_dist_info_is_refu
     )
     with pytest.raises(AssemblerError, match="starts like its data directory but is not in it"):
         wheels.read_wheel(wheel)
+
+
+def test_a_vendored_dist_info_below_the_top_is_no_second_one(tmp_path):
+    """As setuptools' wheel vendors packaging-*.dist-info under setuptools/_vendor/."""
+    vendored = {"evil/_vendor/six-1.0.dist-info/METADATA": b"Name: six\nVersion: 1.0\n"}
+    assert wheels.read_wheel(write_wheel(tmp_path, {**FILES, **vendored})).name == "evil"
+
+
+class _Cp437Entry(zipfile.ZipInfo):
+    """An entry whose name is written in cp437, unflagged, as old zip tools write names."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("cp437"), self.flag_bits
+
+
+def test_a_name_beyond_ascii_not_flagged_as_utf8_is_refused(tmp_path):
+    wheel = write_wheel(tmp_path, FILES)
+    with zipfile.ZipFile(wheel, "a") as archive:
+        archive.writestr(_Cp437Entry("evil/caf\u00e9.py"), b"")
+    with pytest.raises(AssemblerError, match=r"is not valid UTF-8 \(the entry is not flagged"):
+        wheels.read_wheel(wheel)
+
+
+@pytest.mark.parametrize("spare, refused", [(0, False), (-1, True)])
+def test_the_declared_size_limit_is_inclusive(tmp_path, monkeypatch, spare, refused):
+    wheel = write_wheel(tmp_path, FILES)
+    with zipfile.ZipFile(wheel) as archive:
+        declared = sum(info.file_size for info in archive.infolist())
+    monkeypatch.setattr(wheels, "_MAX_EXPANSION", 0)
+    monkeypatch.setattr(wheels, "_EXPANSION_FLOOR", declared + spare)
+    if not refused:
+        wheels.read_wheel(wheel)
+        return
+    with pytest.raises(AssemblerError, match="a zip bomb"):
+        wheels.read_wheel(wheel)

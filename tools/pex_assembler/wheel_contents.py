@@ -83,7 +83,7 @@ def check_wheel_version(path: Path, wheel: Message) -> None:
 
 def dist_info_of(path: Path, names: Iterable[str]) -> str:
     """The wheel's one `.dist-info` directory, among its entry `names`."""
-    tops = {n.split("/", 1)[0] for n in names}
+    tops = {n.split("/")[0] for n in names}
     dist_infos = sorted(t for t in tops if t.endswith(".dist-info"))
     if len(dist_infos) != 1:
         raise problem(

@@ -438,14 +438,14 @@ def bench_member(work: Path) -> None:
 
 
 def bench_bazel(work: Path) -> None:
-    from bazel import BAZEL4, Bazel
+    from bazel import Bazel
 
     print("\nBazel (the e2e matrix: //app:all)", flush=True)
     workspace = work / "app"
     shutil.copytree(ROOT / "e2e" / "app", workspace, ignore=shutil.ignore_patterns("bazel-*"))
-    text = (workspace / "WORKSPACE").read_text()
-    (workspace / "WORKSPACE").write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
-    bazel = Bazel(workspace, work / "output_base", version=BAZEL4)
+    text = (workspace / "MODULE.bazel").read_text()
+    (workspace / "MODULE.bazel").write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
+    bazel = Bazel(workspace, work / "output_base")
     try:
         bazel.run("fetch", "//app:all")
         bazel.build("//app:all")
@@ -468,14 +468,21 @@ def bench_bazel(work: Path) -> None:
 
 
 def _workspace(directory: Path, body: str) -> None:
+    """A module using this checkout's crosspex, `body` appended to its MODULE.bazel."""
     directory.mkdir(parents=True)
-    (directory / "WORKSPACE").write_text(
-        f'workspace(name = "bench")\nlocal_repository(name = "crosspex", path = "{ROOT}")\n'
-        'load("@crosspex//py:repositories.bzl", "crosspex_dependencies", '
-        '"crosspex_register_toolchains", "pip_wheels")\n'
-        "crosspex_dependencies()\ncrosspex_register_toolchains()\n" + body
+    (directory / "MODULE.bazel").write_text(
+        'module(name = "bench")\nbazel_dep(name = "crosspex", version = "0.1.0")\n'
+        f'local_path_override(module_name = "crosspex", path = "{ROOT}")\n'
+        'bazel_dep(name = "rules_python", version = "1.7.0")\n'
+        'crosspex = use_extension("@crosspex//py:extensions.bzl", "crosspex")\n' + body
     )
     shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", directory / ".bazelrc")
+
+
+def _pip_wheels(name: str) -> str:
+    """MODULE.bazel lines for a pip_wheels repository `name` of //:requirements.txt."""
+    return (f'crosspex.pip_wheels(name = "{name}", lock = "//:requirements.txt", '
+            f'platforms = ["linux_x86_64"])\nuse_repo(crosspex, "{name}")\n')  # fmt: skip
 
 
 # The large app's dependencies in each form users hand them over.
@@ -495,17 +502,16 @@ def _large_workspace(wheels: List[Path], work: Path) -> Path:
     workspace = work / "large"
     names = {w.name: str(canonicalize_name(parse_wheel_filename(w.name)[0])).replace("-", "_")
              for w in wheels}  # fmt: skip
-    repositories = "".join(
-        f'installed_wheel(name = "pypi_{names[w.name]}", '
-        f'wheel = "@large//:cp311_linux_x86_64/{w.name}")\n'
-        for w in wheels
+    # rules_python's layout, from the example's module extension.
+    repositories = [f"pypi_{names[w.name]}" for w in wheels]
+    installed = 'installed = use_extension("//third_party:extensions.bzl", "installed_wheels")\n'
+    installed += "".join(
+        f'installed.wheel(name = "{name}", wheel = "@large//:cp311_linux_x86_64/{w.name}")\n'
+        for name, w in zip(repositories, wheels)
     )
-    pip_wheels = ('pip_wheels(name = "large", lock = "//:requirements.txt", '
-                  'platforms = ["linux_x86_64"])\n')  # fmt: skip
-    load = 'load("//:installed.bzl", "installed_wheel")\n'
-    _workspace(workspace, pip_wheels + load + repositories)
-    shutil.copy(ROOT / "e2e" / "app" / "third_party" / "rules_python_like.bzl",
-                workspace / "installed.bzl")  # fmt: skip
+    installed += f"use_repo(installed, {', '.join(map(json.dumps, repositories))})\n"
+    _workspace(workspace, _pip_wheels("large") + installed)
+    shutil.copytree(ROOT / "e2e" / "app" / "third_party", workspace / "third_party")
     lines = []
     for wheel in wheels:
         name, version, _, _ = parse_wheel_filename(wheel.name)
@@ -539,10 +545,10 @@ def bench_bazel_large(wheels: List[Path], work: Path) -> None:
     """A first-party edit of the large app, per form of its dependencies, against the floor:
     what Bazel itself spends on any build that rewrites this output (a no-op build, SHA-256
     of the output, and a plain copy of the wheel bytes), measured in the same run."""
-    from bazel import BAZEL4, Bazel
+    from bazel import Bazel
 
     workspace = _large_workspace(wheels, work)
-    bazel = Bazel(workspace, work / "large_output_base", version=BAZEL4)
+    bazel = Bazel(workspace, work / "large_output_base")
     copy_out = work / "large-wheels.out"
     size = sum(w.stat().st_size for w in wheels)
     print(f"\nlarge app in Bazel: {len(wheels)} wheels, {size / 2**20:.0f} MiB", flush=True)
@@ -616,7 +622,7 @@ def rebuild_phases(profile: Path) -> Dict[str, float]:
 
 def bench_analysis(work: Path) -> None:
     """Analysis of a py_pex_binary over a chain of N py_library targets, for two N."""
-    from bazel import BAZEL4, Bazel
+    from bazel import Bazel
 
     times = {}
     for count in (250, 1000):
@@ -629,11 +635,12 @@ def bench_analysis(work: Path) -> None:
             libs.append(f'py_library(name = "l{index}", srcs = ["m{index}.py"]{dep})')
         (workspace / "main.py").write_text("import m0\n")
         (workspace / "BUILD.bazel").write_text(
-            'load("@crosspex//py:defs.bzl", "py_pex_binary")\n' + "\n".join(libs) + "\n"
+            'load("@crosspex//py:defs.bzl", "py_pex_binary")\n'
+            'load("@rules_python//python:defs.bzl", "py_library")\n' + "\n".join(libs) + "\n"
             f'py_pex_binary(name = "pex", srcs = ["main.py"], main = "main.py", '
             f'deps = [":l{count - 1}"])\n'
         )
-        bazel = Bazel(workspace, work / f"graph{count}_output_base", version=BAZEL4)
+        bazel = Bazel(workspace, work / f"graph{count}_output_base")
         try:
             bazel.run("build", "--nobuild", "//:pex")
             (workspace / "BUILD.bazel").write_text((workspace / "BUILD.bazel").read_text() + "\n")
@@ -683,7 +690,7 @@ def bench_many(wheels: List[Path], work: Path) -> None:
 
     from packaging.utils import parse_wheel_filename
 
-    from bazel import BAZEL4, Bazel
+    from bazel import Bazel
 
     print("\nmany PEX targets: each its own main.py, the same two wheels, the default options",
           flush=True)  # fmt: skip
@@ -698,8 +705,7 @@ def bench_many(wheels: List[Path], work: Path) -> None:
     for count, own in ((1, False), (50, False), (500, False), (50, True)):
         key = f"{count}{' own' if own else ''}"
         workspace = work / f"many{count}{'_own' if own else ''}"
-        _workspace(workspace, 'pip_wheels(name = "small", lock = "//:requirements.txt", '
-                              'platforms = ["linux_x86_64"])\n')  # fmt: skip
+        _workspace(workspace, _pip_wheels("small"))
         (workspace / "requirements.txt").write_text("\n".join(lines) + "\n")
         targets = []
         for index in range(count):
@@ -712,8 +718,7 @@ def bench_many(wheels: List[Path], work: Path) -> None:
         build_file = workspace / "BUILD.bazel"
         build_file.write_text('load("@crosspex//py:defs.bzl", "py_pex_binary")\n'
                               + "\n".join(targets) + "\n")  # fmt: skip
-        bazel = Bazel(workspace, workspace.with_name(workspace.name + "_output_base"),
-                      version=BAZEL4)  # fmt: skip
+        bazel = Bazel(workspace, workspace.with_name(workspace.name + "_output_base"))
         try:
             bazel.run("fetch", "//:all")
             bazel.build("//:all")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what crosspex's demo and tests need on a Debian/Ubuntu host, besides the two
-# Bazels (scripts/bazel7.sh and scripts/bazel4.sh provide those). Safe to run again.
+# Installs what crosspex's demo and tests need on a Debian/Ubuntu host, besides Bazel
+# (scripts/bazel7.sh provides that). Safe to run again.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 

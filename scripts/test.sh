@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: linters, the assembler's tests, and real Bazel builds of e2e/ on
-# Bazel 7.7.1 (bzlmod) and Bazel 4.2.3 (WORKSPACE).
+# Bazel 7.7.1 with bzlmod.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup.sh"
-# The two Bazels the e2e tests run: 7.7.1 with bzlmod, and 4.2.3 in WORKSPACE mode.
-echo "--- bazel: $(bash "$root/scripts/bazel7.sh"), $(bash "$root/scripts/bazel4.sh")"
+echo "--- bazel: $(bash "$root/scripts/bazel7.sh")"
 cd "$root"
 
 echo "--- ruff"

@@ -1,8 +1,8 @@
 """Runs the real Bazel on a real workspace, each test session with its own output bases.
 
-Two Bazels: Debian's 7.7.1 with bzlmod (the primary one, `scripts/bazel7.sh`) and Debian 12's
-4.2.3 in WORKSPACE mode (`scripts/bazel4.sh`). Each script sets its Bazel up once and prints
-the command that runs it.
+The Bazel is Debian's 7.7.1 with bzlmod (the one `.bazelversion` names): `scripts/bazel7.sh`
+sets it up once and prints the command that runs it. What Bazel 8 and 9 change is covered by
+FORWARD_FLAGS.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set
 
 ROOT = Path(__file__).resolve().parents[1]
-BAZEL7 = "7.7.1"
-BAZEL4 = "4.2.3"
-
 # The flags Bazel 8 and 9 turn on, or that their removals amount to, as 7.7.1 knows them.
 FORWARD_FLAGS = (
     "--incompatible_auto_exec_groups",
@@ -33,14 +30,13 @@ _BUILD_COMMANDS = {"build", "run", "test", "cquery", "aquery"}
 
 
 @functools.lru_cache(maxsize=None)
-def bazel_command(version: str) -> str:
-    """The command that runs Bazel `version`, set up by its project script."""
-    script = {BAZEL7: "bazel7.sh", BAZEL4: "bazel4.sh"}[version]
+def bazel_command() -> str:
+    """The command that runs Bazel, set up by scripts/bazel7.sh."""
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / script)], capture_output=True, text=True, check=False
+        ["bash", str(ROOT / "scripts" / "bazel7.sh")], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        raise AssertionError(f"scripts/{script} failed:\n{done.stderr[-6000:]}")
+        raise AssertionError(f"scripts/bazel7.sh failed:\n{done.stderr[-6000:]}")
     return done.stdout.strip()
 
 
@@ -52,7 +48,6 @@ class Bazel:
     output_base: Path
     env: Optional[Dict[str, str]] = None
     umask: Optional[int] = None
-    version: str = BAZEL7
     flags: Sequence[str] = ()
 
     def command(self, *args: str) -> List[str]:
@@ -60,7 +55,7 @@ class Bazel:
         if args and args[0] in _BUILD_COMMANDS:
             args = (args[0], *self.flags, *args[1:])
         return [
-            bazel_command(self.version),
+            bazel_command(),
             f"--output_base={self.output_base}",
             "--max_idle_secs=300",
             *args,

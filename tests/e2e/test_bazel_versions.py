@@ -1,30 +1,22 @@
-"""The same example on the other Bazels and settings users have: Bazel 4.2.3 in WORKSPACE
-mode, and Bazel 7.7.1 with the flags Bazel 8 and 9 turn on. Each writes the very PEXes the
-primary build (Bazel 7.7.1, bzlmod) wrote, in another output base and workspace path: those
-of installed trees, packed into wheels by the build, among them; and the same precompiled
-virtualenv layer."""
+"""The same example with the flags Bazel 8 and 9 turn on, on Bazel 7.7.1: it writes the very
+PEXes the primary build wrote, in another output base and workspace path: those of installed
+trees, packed into wheels by the build, among them; and the same precompiled virtualenv
+layer."""
 
 from __future__ import annotations
 
-import pytest
-
-from bazel import BAZEL4, FORWARD_FLAGS, Bazel
+from bazel import FORWARD_FLAGS, Bazel
 from conftest import copy_of_app, matrix_names
 from support import find_python
 from test_app_workspace import EXPECTED_OUTPUT, run_pex
 
 ADAPTERS = ("//adapters:rules_python_installed_pex", "//adapters:pycross_pex")
 LAYER = "//layer:app_layer"
-LEGS = {
-    "bazel_4_workspace": {"version": BAZEL4},
-    "bazel_7_forward_flags": {"flags": FORWARD_FLAGS},
-}
 
 
-@pytest.mark.parametrize("leg", sorted(LEGS))
-def test_other_bazels_write_the_same_pexes(matrix, app_bazel, tmp_path, leg):
+def test_the_forward_flags_write_the_same_pexes(matrix, app_bazel, tmp_path):
     app_bazel.build(*ADAPTERS, LAYER)
-    bazel = Bazel(copy_of_app(tmp_path / "app"), tmp_path / "output_base", **LEGS[leg])
+    bazel = Bazel(copy_of_app(tmp_path / "app"), tmp_path / "output_base", flags=FORWARD_FLAGS)
     try:
         bazel.build("//app:all", "//packer:all", "//adapters:all", "//regression:app_pex", LAYER)
         for name in matrix_names():

@@ -1,6 +1,5 @@
-"""Fresh workspaces written from README.md's snippets, as a new user would write them: the
-bzlmod module on Bazel 7.7.1 with the flags that stand for Bazel 8 and 9, and the WORKSPACE
-one on Bazel 4.2.3."""
+"""A fresh module written from README.md's snippets, as a new user would write it, built on
+Bazel 7.7.1 with the flags that stand for Bazel 8 and 9."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bazel import BAZEL4, FORWARD_FLAGS, Bazel, pex_info
+from bazel import FORWARD_FLAGS, Bazel, pex_info
 from support import ROOT, readme_starlark_blocks
 
 # What the README's layout says requirements.in holds.
@@ -149,16 +148,3 @@ def test_a_changed_lock_is_fetched_again(locked_module):
 
 def test_the_readme_cross_binaries_build_under_their_names(locked_module):
     _check_cross_binaries(locked_module)
-
-
-def test_the_readme_workspace_builds_on_bazel_4(tmp_path):
-    workspace = _workspace_from_readme(
-        tmp_path / "workspace", "WORKSPACE", 'load("@crosspex//py:repositories.bzl"'
-    )
-    bazel = Bazel(workspace, tmp_path / "output_base", version=BAZEL4)
-    try:
-        _lock(bazel)
-        _check_cross_binaries(bazel)
-        bazel.build("//app:app_pex", platform="macos_arm64")
-    finally:
-        bazel.shutdown()

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from bazel import BAZEL7, Bazel, action_inputs, bazel_command, pex_info
+from bazel import Bazel, action_inputs, bazel_command, pex_info
 from support import E2E_REQUIREMENTS, ROOT, find_python
 from test_app_workspace import run_pex
 
@@ -94,7 +94,7 @@ def _requirements() -> str:
 
 @pytest.fixture(scope="module")
 def hub_bazel(tmp_path_factory):
-    sysroot = Path(bazel_command(BAZEL7)).parent / "root"
+    sysroot = Path(bazel_command()).parent / "root"
     cache = Path(os.environ.get("CROSSPEX_CACHE", ROOT / ".cache")) / "rules_python_0.22.1"
     distdir = cache / "distdir"
     distdir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,6 @@
 """What only Bazel 8 and 9 could show, checked statically: Bazel 9 has no builtin PyInfo and
 no native Python rules, so every use of them is loaded from rules_python, except in the one
-place that tells Bazel versions apart (py/private/compat.bzl) and in the stand-in for
-rules_python that Bazel 4.2.3 runs with (tools/bazel4/rules_python)."""
+place that tells Bazel versions apart (py/private/compat.bzl)."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from support import ROOT, readme_starlark_blocks
 
 RULES = ("py_binary", "py_library", "py_test", "py_runtime", "py_runtime_pair")
 ALLOWED = {ROOT / "py" / "private" / "compat.bzl"}
-STAND_IN = ROOT / "tools" / "bazel4" / "rules_python"
 LOADED = re.compile(r'load\(\s*"[^"]+"((?:\s*,\s*(?:\w+\s*=\s*)?"\w+")+)\s*,?\s*\)', re.S)
 
 
@@ -66,12 +64,6 @@ def test_generated_wheel_repository_loads_what_it_uses(tmp_path):
     )
     assert offences(text) == []
     assert "allow_empty = True" in text, "a lock with no wheel must not fail an empty glob"
-
-
-def test_the_stand_in_is_the_only_other_place():
-    stand_in = [(STAND_IN / "python" / n).read_text() for n in ("defs.bzl", "builtins.bzl")]
-    assert set(offences(stand_in[0])) >= {"native.py_library"}
-    assert offences(stand_in[1]) == ["PyInfo"]
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,0 @@
-"""Bazel's builtin PyInfo under another name: defs.bzl cannot read a global it redefines."""
-
-BUILTIN_PY_INFO = PyInfo

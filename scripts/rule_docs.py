@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLIC = ["py/defs.bzl", "py/toolchains.bzl", "py/repositories.bzl", "py/extensions.bzl"]
+PUBLIC = ["py/defs.bzl", "py/toolchains.bzl", "py/extensions.bzl"]
 DOCS = ROOT / "docs" / "rules.md"
 KINDS = ("rule", "repository_rule", "module_extension", "provider", "tag_class")
 
@@ -312,8 +312,8 @@ def _settings() -> Tuple[List[str], List[str]]:
         "",
         "### The exec Python",
         "",
-        "`CROSSPEX_PYTHON` names the CPython 3.8+ that runs the assembler (under bzlmod,"
-        " `--repo_env=CROSSPEX_PYTHON=/path/to/python3`); without it, `python3` on `PATH`.",
+        "`CROSSPEX_PYTHON` names the CPython 3.8+ that runs the assembler"
+        " (`--repo_env=CROSSPEX_PYTHON=/path/to/python3`); without it, `python3` on `PATH`.",
         "",
         "### Targets of a `pip_wheels` repository",
         "",

@@ -13,7 +13,7 @@ echo "--- ruff"
 echo "--- buildifier"
 # The project's own Starlark, not what benchmarks and Bazel leave in ignored directories.
 git ls-files -z --cached --others --exclude-standard -- \
-  '*.bzl' '*.bazel' '*BUILD' '*WORKSPACE' |
+  '*.bzl' '*.bazel' '*BUILD' |
   xargs -0 npx --yes @bazel/buildifier@8.2.1 --config=.buildifier.json --mode=check
 echo "--- pytest"
 .venv/bin/python -m pytest -q "$@"

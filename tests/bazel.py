@@ -91,9 +91,9 @@ class Bazel:
         return Path(bin_dir) / relative
 
     def external(self, name: str) -> Path:
-        """The directory of repository `name`, by its WORKSPACE name or its bzlmod one."""
+        """The directory of repository `name` of crosspex's module extension."""
         external = self.output_base / "external"
-        found = [p for p in external.glob(f"*{name}") if p.name in (name, *_bzlmod_names(name))]
+        found = [p for p in external.glob(f"*{name}") if p.name in _bzlmod_names(name)]
         if len(found) != 1:
             raise AssertionError(f"no single repository {name} in {external}: {found}")
         return found[0]

@@ -58,7 +58,7 @@ pex_assembler_toolchain = rule(
     implementation = _pex_assembler_toolchain_impl,
     doc = """The PEX assembler for one exec platform.
 
-`crosspex_dependencies()` defines one for the host; register another with
+crosspex's module extension defines one for the host; register another with
 `toolchain(toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
 exec_compatible_with = [...])` for remote executors.""",
     attrs = {

@@ -1,17 +1,27 @@
-"""The crosspex module extension: the same repositories WORKSPACE users get from macros."""
+"""The crosspex module extension: the repositories crosspex needs, and the pip_wheels ones."""
 
 load(":compat.bzl", "crosspex_compat")
 load(":exec_python.bzl", "crosspex_exec_python", "crosspex_toolchains", "crosspex_uv")
-load(":pip_wheels.bzl", "pip_wheels")
+load(":pip_wheels.bzl", "PIP_WHEELS_ATTRS", "pip_wheels")
 
 _pip_wheels_tag = tag_class(
-    doc = "A pip_wheels repository: hash-pinned wheels for several target platforms.",
-    attrs = {
-        "name": attr.string(mandatory = True, doc = "Repository name."),
-        "lock": attr.label(mandatory = True, doc = "A hash-pinned requirements file, uv.lock or pdm.lock."),
-        "platforms": attr.string_list(mandatory = True, doc = "@crosspex//py/platforms names."),
-        "python_versions": attr.string_list(default = ["3.11"], doc = "Target CPython versions."),
-    },
+    doc = """A repository of hash-pinned wheels for several target platforms, downloaded with pip.
+
+`lock` is a `uv.lock`, a `pdm.lock`, or a requirements file whose every line is
+`NAME==VERSION` with `--hash` options covering each platform's wheel: a `pip_lock` target
+(`bazel run //:lock`) writes one for the same platforms and versions, and so does
+`uv pip compile --universal --generate-hashes`. Resolvers that resolve for the host alone
+(plain `pip-compile`) leave out other platforms' wheels and packages. For each
+platform, the packages it needs are taken from the lock by their markers; pip downloads
+them (its own index configuration applies) and checks their hashes. Only wheels are
+accepted, so a platform without a wheel fails here, naming the package and the platform.
+
+The repository has one target per package, e.g. `@wheels//:pyyaml`, that selects the wheel
+for the target platform and Python version and carries the wheels it depends on there.""",
+    attrs = dict(
+        {"name": attr.string(mandatory = True, doc = "Repository name, for `use_repo`.")},
+        **PIP_WHEELS_ATTRS
+    ),
 )
 
 def _crosspex_impl(module_ctx):
@@ -26,6 +36,7 @@ def _crosspex_impl(module_ctx):
                 lock = tag.lock,
                 platforms = tag.platforms,
                 python_versions = tag.python_versions,
+                timeout = tag.timeout,
             )
 
 crosspex = module_extension(

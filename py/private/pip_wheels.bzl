@@ -67,35 +67,26 @@ def _pip_wheels_impl(rctx):
             fix = "fix what the message names; if pip ran out of time, raise timeout (now %d s)" % rctx.attr.timeout
         crosspex_fail("pip_wheels(%s)" % rctx.name, "fetching failed:\n" + problem, fix)
 
+# Shared with the module extension's pip_wheels tag, whose doc describes the repository.
+PIP_WHEELS_ATTRS = {
+    "lock": attr.label(
+        mandatory = True,
+        allow_single_file = True,
+        doc = "A hash-pinned requirements file, a `uv.lock` or a `pdm.lock` (by file name).",
+    ),
+    "platforms": attr.string_list(
+        mandatory = True,
+        doc = "Names of @crosspex//py/platforms platforms to fetch wheels for.",
+    ),
+    "python_versions": attr.string_list(
+        default = [DEFAULT_PYTHON_VERSION],
+        doc = "Target CPython versions, MAJOR.MINOR; the `@crosspex//py/config:python_version` flag selects among them.",
+    ),
+    "timeout": attr.int(default = 600, doc = "Seconds pip may take in all."),
+}
+
 pip_wheels = repository_rule(
     implementation = _pip_wheels_impl,
-    doc = """Downloads hash-pinned wheels for several target platforms with pip.
-
-`lock` is a `uv.lock`, a `pdm.lock`, or a requirements file whose every line is
-`NAME==VERSION` with `--hash` options covering each platform's wheel: a `pip_lock` target
-(`bazel run //:lock`) writes one for the same platforms and versions, and so does
-`uv pip compile --universal --generate-hashes`. Resolvers that resolve for the host alone
-(plain `pip-compile`) leave out other platforms' wheels and packages. For each
-platform, the packages it needs are taken from the lock by their markers; pip downloads
-them (its own index configuration applies) and checks their hashes. Only wheels are
-accepted, so a platform without a wheel fails here, naming the package and the platform.
-
-The repository has one target per package, e.g. `@wheels//:pyyaml`, that selects the wheel
-for the target platform and Python version and carries the wheels it depends on there.""",
-    attrs = {
-        "lock": attr.label(
-            mandatory = True,
-            allow_single_file = True,
-            doc = "A hash-pinned requirements file, a `uv.lock` or a `pdm.lock` (by file name).",
-        ),
-        "platforms": attr.string_list(
-            mandatory = True,
-            doc = "Names of @crosspex//py/platforms platforms to fetch wheels for.",
-        ),
-        "python_versions": attr.string_list(
-            default = [DEFAULT_PYTHON_VERSION],
-            doc = "Target CPython versions, MAJOR.MINOR; the `@crosspex//py/config:python_version` flag selects among them.",
-        ),
-        "timeout": attr.int(default = 600, doc = "Seconds pip may take in all."),
-    },
+    doc = "Downloads hash-pinned wheels for several target platforms with pip: see crosspex.pip_wheels.",
+    attrs = PIP_WHEELS_ATTRS,
 )

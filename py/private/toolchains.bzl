@@ -5,11 +5,6 @@ load(":target_toolchain.bzl", "pex_target_toolchain")
 
 _TOOLCHAIN_TYPE = "@crosspex//py/toolchains:target_toolchain_type"
 
-# In registration order: the fallback matches any platform, so it must come last.
-TARGET_TOOLCHAINS = ["@crosspex//py/toolchains:%s_toolchain" % name for name in sorted(PLATFORMS.keys())] + [
-    "@crosspex//py/toolchains:unknown_platform_toolchain",
-]
-
 def declare_target_toolchains():
     """Called from py/toolchains/BUILD.bazel."""
     for name in sorted(PLATFORMS.keys()):

@@ -28,13 +28,13 @@ PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 
 
 def copy_of_workspace(source: Path, destination: Path, *ignore: str) -> Path:
-    """An e2e workspace copied to `destination`, still using this checkout's crosspex (in
-    MODULE.bazel for bzlmod, in WORKSPACE for Bazel 4.2.3)."""
+    """An e2e workspace copied to `destination`, its MODULE.bazel still using this checkout's
+    crosspex."""
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns("bazel-*", *ignore))
-    for name in ("MODULE.bazel", "WORKSPACE"):
-        text = (destination / name).read_text()
-        assert 'path = "../.."' in text, name
-        (destination / name).write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
+    module = destination / "MODULE.bazel"
+    text = module.read_text()
+    assert 'path = "../.."' in text
+    module.write_text(text.replace('path = "../.."', f'path = "{ROOT}"'))
     return destination
 
 

@@ -37,13 +37,13 @@ def _snippet(marker: str) -> str:
     return block
 
 
-def _workspace_from_readme(directory: Path, entry: str, marker: str) -> Path:
-    """The README's `entry` file (MODULE.bazel or WORKSPACE, the snippet holding `marker`)
-    and its app/BUILD.bazel, as printed, with the lock and the sources they name."""
+def _module_from_readme(directory: Path) -> Path:
+    """The README's MODULE.bazel and app/BUILD.bazel, as printed, with the lock and the
+    sources they name."""
     (directory / "app").mkdir(parents=True)
-    text = _snippet(marker)
+    text = _snippet('bazel_dep(name = "crosspex"')
     assert 'path = "third_party/crosspex"' in text
-    (directory / entry).write_text(text.replace("third_party/crosspex", str(ROOT)))
+    (directory / "MODULE.bazel").write_text(text.replace("third_party/crosspex", str(ROOT)))
     (directory / "BUILD.bazel").write_text(_snippet("pip_lock("))
     (directory / "requirements.in").write_text(REQUIREMENTS_IN)
     shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", directory / ".bazelrc")
@@ -77,7 +77,7 @@ def _check_cross_binaries(bazel: Bazel) -> None:
 @pytest.fixture(scope="module")
 def readme_module(tmp_path_factory):
     module = tmp_path_factory.mktemp("readme") / "module"
-    _workspace_from_readme(module, "MODULE.bazel", 'bazel_dep(name = "crosspex"')
+    _module_from_readme(module)
     # A target that is no PEX but resolves toolchains (the C++ one), so Bazel loads every
     # registered toolchain(), crosspex's among them.
     (module / "native").mkdir()
@@ -113,7 +113,7 @@ README_PLATFORMS = {
 
 
 def test_the_readme_lists_the_platforms_it_locks():
-    for marker in ("pip_lock(", "crosspex.pip_wheels(", "\npip_wheels("):
+    for marker in ("pip_lock(", "crosspex.pip_wheels("):
         text = _snippet(marker)
         assert f"platforms = {list(README_PLATFORMS)!r}".replace("'", '"') in text, text
         assert 'python_versions = ["3.11", "3.12"]' in text, text

@@ -1,4 +1,5 @@
-"""WORKSPACE and bzlmod register the same toolchains, in the same order."""
+"""crosspex's MODULE.bazel registers a target toolchain per built-in platform, the fallback
+last, and the assembler's."""
 
 from __future__ import annotations
 

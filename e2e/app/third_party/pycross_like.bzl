@@ -1,4 +1,4 @@
-"""Rules shaped like rules_pycross v1's, which do not load on Bazel 4.2.3.
+"""Rules shaped like rules_pycross v1's, so that the example needs no rules_pycross.
 
 `pycross_wheel` returns a provider with a `wheel_file` field (pycross' PycrossWheelInfo);
 `pycross_wheel_library` installs a wheel into a `site-packages` directory artifact and returns

@@ -1,10 +1,10 @@
 """A wheel repository laid out the way rules_python's whl_library lays it out (0.10+).
 
-rules_python itself does not load on Bazel 4.2.3, so the example, which both Bazels build,
-lays it out here: the wheel installed under `site-packages/` with its `*.dist-info` (RECORD
-kept, as rules_python 2.1+ keeps it), a `:pkg` py_library with `imports = ["site-packages"]`,
-and a `:whl` filegroup whose runfiles carry its deps' wheels. A real rules_python hub (0.22.1,
-Bazel 7.7.1) is built in tests/e2e/test_rules_python_hub.py.
+So that the example needs no rules_python pip hub, it lays the repository out here: the wheel
+installed under `site-packages/` with its `*.dist-info` (RECORD kept, as rules_python 2.1+
+keeps it), a `:pkg` py_library with `imports = ["site-packages"]`, and a `:whl` filegroup
+whose runfiles carry its deps' wheels. A real rules_python hub (0.22.1, Bazel 7.7.1) is built
+in tests/e2e/test_rules_python_hub.py.
 """
 
 _BUILD = """\

@@ -1,6 +1,5 @@
 """Runs the PEX assembler in an action: the one way every crosspex rule calls it."""
 
-load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
 load(":errors.bzl", "error_message")
 
 ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
@@ -90,5 +89,7 @@ def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_p
         progress_message = progress_message,
         # Everything it reads is an input: no network, in sandboxes that can block it.
         execution_requirements = requirements,
-        **ASSEMBLER_ACTION
+        # Where the interpreter and the assembler come from: with automatic exec groups
+        # (Bazel 8's default) the action runs on that toolchain's exec platform.
+        toolchain = Label(ASSEMBLER_TOOLCHAIN),
     )

@@ -27,7 +27,7 @@ for the target platform and Python version and carries the wheels it depends on 
 def _crosspex_impl(module_ctx):
     crosspex_exec_python(name = "crosspex_exec_python")
     crosspex_toolchains(name = "crosspex_toolchains")
-    crosspex_compat(name = "crosspex_compat", bzlmod = True)
+    crosspex_compat(name = "crosspex_compat")
     crosspex_uv(name = "crosspex_uv")
     for module in module_ctx.modules:
         for tag in module.tags.pip_wheels:

@@ -1,6 +1,5 @@
 """py_pex_cross_binary: one py_pex_binary built for another platform, under a name of its own."""
 
-load("@crosspex_compat//:defs.bzl", "ASSEMBLER_ACTION")
 load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "interpreter_command")
 load(":errors.bzl", "crosspex_fail")
 load(":providers.bzl", "PexBinaryInfo")
@@ -37,7 +36,7 @@ def _py_pex_cross_binary_impl(ctx):
             inputs = pex,
             outputs = [output],
             mnemonic = "PexCopy",
-            **ASSEMBLER_ACTION
+            toolchain = Label(ASSEMBLER_TOOLCHAIN),
         )
     else:
         output = ctx.actions.declare_file(ctx.label.name + ".pex")

@@ -1,6 +1,5 @@
 """py_pex_cross_binary: one py_pex_binary built for another platform, under a name of its own."""
 
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "interpreter_command")
 load(":errors.bzl", "crosspex_fail")
 load(":providers.bzl", "PexBinaryInfo")
 load(":python_version.bzl", "PYTHON_VERSION_FLAG", "fail_python_version_conflict")
@@ -17,8 +16,6 @@ for_platform = transition(
     outputs = ["//command_line_option:platforms", PYTHON_VERSION_FLAG],
 )
 
-_COPY_TREE = "import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], symlinks=True, dirs_exist_ok=True)"
-
 def _py_pex_cross_binary_impl(ctx):
     pex = ctx.attr.pex[0][DefaultInfo].files.to_list()
     if len(pex) != 1:
@@ -26,27 +23,18 @@ def _py_pex_cross_binary_impl(ctx):
     built_for = ctx.attr.pex[0][PexBinaryInfo].python_version if PexBinaryInfo in ctx.attr.pex[0] else None
     if ctx.attr.python_version and built_for and built_for != ctx.attr.python_version:
         fail_python_version_conflict(str(ctx.attr.pex[0].label), built_for, ctx.attr.python_version)
+
+    # A packed or loose PEX is a directory: its link must be declared as one.
     if pex[0].is_directory:
-        # Bazel 4 cannot symlink a directory output: copy it with the exec Python.
         output = ctx.actions.declare_directory(ctx.label.name + ".pex")
-        executable, interpreter = interpreter_command(ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler)
-        ctx.actions.run(
-            executable = executable,
-            arguments = interpreter + ["-S", "-c", _COPY_TREE, pex[0].path, output.path],
-            inputs = pex,
-            outputs = [output],
-            mnemonic = "PexCopy",
-            toolchain = Label(ASSEMBLER_TOOLCHAIN),
-        )
     else:
         output = ctx.actions.declare_file(ctx.label.name + ".pex")
-        ctx.actions.symlink(output = output, target_file = pex[0])
+    ctx.actions.symlink(output = output, target_file = pex[0])
     return [DefaultInfo(files = depset([output]), executable = output)]
 
 py_pex_cross_binary = rule(
     implementation = _py_pex_cross_binary_impl,
     executable = True,
-    toolchains = [ASSEMBLER_TOOLCHAIN],
     doc = """Builds a `py_pex_binary` for `platform` and puts it at `<name>.pex` in this package.
 
 The rule itself stays in the top-level configuration, so its output sits in `bazel-bin`

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Dict, Union
 
 import pytest
 from packaging.utils import parse_wheel_filename
@@ -74,6 +75,48 @@ def test_packed_and_pre_installed_pexes_run(app_bazel, matrix, tmp_path, name):
     info = pex_info(pex) if pex.is_file() else json.loads((pex / "PEX-INFO").read_text())
     assert info.get("deps_are_wheel_files", False) == (name == "app_packed")
     done = run_pex(find_python("3.11"), pex, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == EXPECTED_OUTPUT
+
+
+def _tree(root: Path) -> Dict[str, Union[bytes, str]]:
+    """Each file's bytes and each symbolic link's target under `root`, by relative path."""
+    found: Dict[str, Union[bytes, str]] = {}
+    for directory, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(directory) / name
+            key = str(path.relative_to(root))
+            if path.is_symlink():
+                found[key] = "-> " + os.readlink(path)
+            elif path.is_file():
+                found[key] = path.read_bytes()
+    return found
+
+
+def test_a_packed_cross_binary_is_the_packed_pex_for_its_platform(app_bazel, matrix, tmp_path):
+    """//app:app_packed_for_linux_aarch64: the directory `--platforms` writes for a packed
+    PEX, with aarch64 wheels, under the cross binary's name, and it runs under qemu."""
+    cross = app_bazel.output("app/app_packed_for_linux_aarch64.pex")
+    assert cross.is_dir()
+    built = _tree(cross)
+    info = json.loads(built["PEX-INFO"])
+    assert info["deps_are_wheel_files"]
+    native = [d for d in info["distributions"] if not d.endswith("-none-any.whl")]
+    assert len(native) == 2 and all(d.endswith("_aarch64.whl") for d in native), native
+    assert {f".deps/{d}" for d in info["distributions"]} <= built.keys()
+    try:
+        app_bazel.build("//app:app_packed", platform="linux_aarch64")
+        assert built == _tree(app_bazel.output("app/app_packed.pex"))
+    finally:
+        # The host's app_packed, which other tests run, back in bazel-bin.
+        app_bazel.build("//app:app_packed")
+    wrapper = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "aarch64-python.sh")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    done = run_pex(wrapper, cross, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
 

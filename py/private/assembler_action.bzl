@@ -65,8 +65,9 @@ def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_p
     requirements = {"block-network": ""}
     if not uses_pex:
         # pex keeps process-wide state (PEX_ROOT, caches): only pex-free commands reuse a
-        # process.
+        # process. It speaks the worker protocol's JSON form (tools/pex_assembler/worker.py).
         requirements["supports-workers"] = "1"
+        requirements["requires-worker-protocol"] = "json"
     executable, interpreter = interpreter_command(assembler)
     ctx.actions.run(
         executable = executable,

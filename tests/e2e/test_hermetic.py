@@ -213,6 +213,7 @@ def test_pex_free_actions_run_in_a_worker_and_write_what_the_sandbox_writes(tmp_
         for action in aquery["actions"]:
             info = {i["key"]: i.get("value", "") for i in action.get("executionInfo", [])}
             assert info.get("supports-workers") == "1", action["mnemonic"]
+            assert info.get("requires-worker-protocol") == "json", action["mnemonic"]
 
         bazel.run("clean")
         sandboxed = bazel.build(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -12,50 +13,77 @@ import pytest
 from pex_assembler import worker
 from support import ROOT
 
-
-def _request(arguments, request_id=0, extra=b""):
-    """A WorkRequest with `extra` fields appended, as a newer Bazel may send."""
-    data = worker.encode_request(arguments, request_id)
-    length, position = worker._read_varint(data, 0)
-    return worker._varint(length + len(extra)) + data[position:] + extra
+# Written by hand as Bazel's JSON protocol writes requests (protobuf's JSON mapping: no
+# whitespace, UTF-8, `=` escaped; one a line), so that encoder and parser cannot share a
+# mistake.
+BAZEL_REQUEST = (
+    '{"arguments":["build","--manifest\\u003dm.json","é"],'
+    '"inputs":[{"path":"a.py","digest":"/wA="}],"requestId":300,"verbosity":10,'
+    '"sandboxDir":"/s"}\n'
+).encode()
 
 
 def test_requests_skip_fields_they_do_not_use():
-    # Bazel also sends inputs (path and digest), verbosity and sandbox_dir.
-    an_input = b"\x0a\x03a.py\x12\x02\xff\x00"
-    extra = b"\x12" + bytes([len(an_input)]) + an_input + b"\x28\x0a" + b"\x32\x02/s"
-    data = _request(["build", "--manifest", "m.json", "é"], request_id=300, extra=extra)
-    request = worker.parse_request(data[1:])
-    assert request.arguments == ["build", "--manifest", "m.json", "é"]
+    request = worker.parse_request(BAZEL_REQUEST)
+    assert request.arguments == ["build", "--manifest=m.json", "é"]
     assert request.request_id == 300
 
 
-def test_messages_are_protobuf_as_bazel_writes_them():
-    # Written by hand from worker_protocol.proto, so encoder and parser cannot share a mistake.
-    response = b"\x08\x01\x12\x02ok\x18\x07"
-    assert worker.encode_response(1, "ok", 7) == bytes([len(response)]) + response
-    assert worker.parse_response(response) == (1, "ok", 7)
-    assert worker.encode_request(["a", "bc"], 2) == b"\x09\x0a\x01a\x0a\x02bc\x18\x02"
+def test_fields_left_out_hold_their_defaults():
+    # A singleplex request has requestId 0, which protobuf's JSON mapping leaves out.
+    assert worker.parse_request(b'{"arguments":["describe-target"]}\n') == worker.WorkRequest(
+        ["describe-target"], 0
+    )
+    assert worker.parse_request(b"{}\n") == worker.WorkRequest([], 0)
+    assert worker.parse_request(b'{"requestId":"7"}\n').request_id == 7
+    assert worker.encode_request(["a", "bc"]) == b'{"arguments":["a","bc"]}\n'
+    assert worker.encode_request(["a"], 2) == b'{"arguments":["a"],"requestId":2}\n'
 
 
-def test_truncated_request_is_an_error():
+def test_responses_are_one_json_object_a_line():
+    line = worker.encode_response(1, "ok\né", 7)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert json.loads(line) == {"exitCode": 1, "output": "ok\né", "requestId": 7}
+    assert worker.parse_response(line) == (1, "ok\né", 7)
+    # What Bazel accepts as a response may leave out any field too.
+    assert worker.parse_response(b'{"requestId":3}') == (0, "", 3)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"arguments":["a"\n',
+        b'["a"]\n',
+        b'{"arguments":"build"}\n',
+        b'{"arguments":[1]}\n',
+        b'{"requestId":true}\n',
+        b'{"requestId":4294967296}\n',
+        b'{"requestId":"x"}\n',
+    ],
+)
+def test_malformed_requests_are_errors(line):
     with pytest.raises(ValueError):
-        worker.parse_request(b"\x0a\x05ab")
+        worker.parse_request(line)
+
+
+def test_a_stream_cut_inside_a_request_is_an_error():
+    stream = io.BytesIO(b'{"arguments":["a"]}\n{"argu')
+    assert worker.read_message(stream) == b'{"arguments":["a"]}\n'
+    with pytest.raises(ValueError):
+        worker.read_message(stream)
+    assert worker.read_message(io.BytesIO(b"")) is None
 
 
 def test_worker_answers_each_request_then_exits_when_bazel_closes_its_stdin(tmp_path):
     env = {"PYTHONPATH": f"{ROOT / 'tools'}{os.pathsep}{os.pathsep.join(sys.path)}"}
-    requests = b"".join(
-        [
-            _request(
-                ["describe-target", "--os", "linux", "--arch", "x86_64", "--python-version", "3.11"]
-            ),
-            _request(["build", "--manifest", str(tmp_path / "missing.json")], request_id=7),
-            _request(["no-such-command"]),
-            _request(
-                ["describe-target", "--os", "macos", "--arch", "arm64", "--python-version", "3.12"]
-            ),
-        ]
+    describe = '"describe-target","--os","{}","--arch","{}","--python-version","{}"'
+    requests = (
+        b'{"arguments":[' + describe.format("linux", "x86_64", "3.11").encode() + b"]}\n"
+        b'{"arguments":["build","--manifest",'
+        + json.dumps(str(tmp_path / "missing.json")).encode()
+        + b'],"requestId":7}\n'
+        b'{"arguments":["no-such-command"],"verbosity":10}\n'
+        b'{"arguments":[' + describe.format("macos", "arm64", "3.12").encode() + b"]}\n"
     )
     done = subprocess.run(
         [sys.executable, "-m", "pex_assembler", "--persistent_worker"],
@@ -65,11 +93,9 @@ def test_worker_answers_each_request_then_exits_when_bazel_closes_its_stdin(tmp_
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    stream, responses = done.stdout, []
-    while stream:
-        length, position = worker._read_varint(stream, 0)
-        responses.append(worker.parse_response(stream[position : position + length]))
-        stream = stream[position + length :]
+    lines = done.stdout.splitlines(keepends=True)
+    assert all(line.endswith(b"\n") for line in lines)
+    responses = [worker.parse_response(line) for line in lines]
     assert len(responses) == 4, responses
 
     # What a command prints travels in its response, never around the protocol.

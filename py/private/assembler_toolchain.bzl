@@ -48,7 +48,7 @@ def _pex_assembler_toolchain_impl(ctx):
         bytecode_interpreters = ctx.attr.bytecode_interpreters,
         files = depset(assembler_files + library_files),
         files_without_pex = depset(assembler_files + packaging),
-        # Only files_to_run counts as a tool on Bazel 4: plain files would be mere inputs.
+        # The assembler's files_to_run: its files key the persistent worker.
         worker_tools = [ctx.attr.assembler[DefaultInfo].files_to_run],
         python_path = [_python_path_entry(assembler_files, "pex_assembler/__init__.py"), site],
     )

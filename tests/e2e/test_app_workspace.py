@@ -231,10 +231,9 @@ def test_a_platform_crosspex_does_not_know_fails_with_the_fix(app_bazel):
         "//platforms:hello_pex", "--platforms=//platforms:freebsd_x86_64", check=False
     )
     assert done.returncode != 0
-    # Bazel 7 prints main-repository labels as @@//..., Bazel 4 as //...
     assert re.search(
-        r"crosspex: (@@)?//platforms:hello_pex: the target platform is none crosspex knows, so "
-        r"it has no wheel tags for it\n  fix: set complete_platform on (@@)?//platforms:hello_pex",
+        r"crosspex: @@//platforms:hello_pex: the target platform is none crosspex knows, so "
+        r"it has no wheel tags for it\n  fix: set complete_platform on @@//platforms:hello_pex",
         done.stderr,
     ), done.stderr[-3000:]
 

@@ -73,8 +73,7 @@ def buildgrid(tmp_path):
 
 
 def _cache_hit(spawn) -> bool:
-    # Bazel 4's execution log says remoteCacheHit, Bazel 7's cacheHit.
-    return bool(spawn.get("remoteCacheHit") or spawn.get("cacheHit"))
+    return bool(spawn.get("cacheHit"))
 
 
 def test_second_checkout_gets_every_pex_from_the_cache(buildgrid, tmp_path):

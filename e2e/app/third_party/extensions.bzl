@@ -1,4 +1,4 @@
-"""The example's module extension (Bazel 7+): rules_python-shaped wheel repositories."""
+"""The example's module extension: rules_python-shaped wheel repositories."""
 
 load(":rules_python_like.bzl", "installed_wheel")
 

@@ -602,11 +602,11 @@ def bench_bazel_large(wheels: List[Path], work: Path) -> None:
         bazel.shutdown()
 
 
-# Where a rebuild's time goes, by the names of Bazel 4's profile events.
+# Where a rebuild's time goes, by the names of Bazel 7's profile events.
 PHASES = {
     "Bazel's scan for changed files": "handleDiffs",
     "removing the old PEX": "action.prepare",
-    "the PexAssemble action": "ActionContinuation.execute",
+    "the PexAssemble action": "Action.execute",
     "Bazel's digest of the new PEX": "actuallyCompleteAction",
 }
 

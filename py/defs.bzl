@@ -20,11 +20,11 @@ load(
     _py_pex_cross_binary = "py_pex_cross_binary",
 )
 load(
-    "//py/private:py_venv_layer.bzl",
+    "//py/private:py_venv_cross_layer.bzl",
     _py_venv_cross_layer = "py_venv_cross_layer",
-    _py_venv_layer = "py_venv_layer",
     _py_venv_layers = "py_venv_layers",
 )
+load("//py/private:py_venv_layer.bzl", _py_venv_layer = "py_venv_layer")
 
 py_pex_binary = _py_pex_binary
 py_pex_cross_binary = _py_pex_cross_binary

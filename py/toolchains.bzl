@@ -1,11 +1,9 @@
 """Toolchain rules, to teach crosspex other platforms or exec environments.
 
 - `pex_target_toolchain`: what a Bazel target platform means for wheel selection (OS, CPU,
-  libc or macOS version). Register it with `toolchain(toolchain_type =
-  "@crosspex//py/toolchains:target_toolchain_type", target_compatible_with = [...])`.
+  libc or macOS version), registered with `target_compatible_with`.
 - `pex_assembler_toolchain`: the Python that runs the assembler on an exec platform, e.g. a
-  remote executor. Register it with `toolchain(toolchain_type =
-  "@crosspex//py/toolchains:assembler_toolchain_type", exec_compatible_with = [...])`.
+  remote executor, registered with `exec_compatible_with`.
 """
 
 load("//py/private:assembler_toolchain.bzl", _pex_assembler_toolchain = "pex_assembler_toolchain")

@@ -16,11 +16,11 @@ output_user_root="$cache/output_user_root"
 # One command per checkout, as it binds that checkout: checkouts may share the cache.
 wrapper="$cache/bazel7-$(printf '%s' "$root" | md5sum | cut -c1-12)"
 # Bump when the recipe below changes: the next run then rebuilds the root.
-recipe=1
+recipe=2
 
 packages=(
   bazel-bootstrap bazel-rules-python bazel-platforms bazel-skylib bazel-lib bazel-rules-cc
-  bazel-rules-java bazel-features bazel-rules-shell bazel-java-tools
+  bazel-rules-java bazel-features bazel-rules-shell bazel-java-tools bazel-stardoc
   python3 python3-pip python3-venv git strace
 )
 
@@ -100,7 +100,23 @@ common --repository_disable_download
 common --lockfile_mode=off
 # Bazel 7 gives each sandbox an empty /tmp, which would hide sources that live under /tmp
 # here (a checkout there, local_path_override into it): keep the host's.
-build --sandbox_add_mount_pair=/tmp"
+build --sandbox_add_mount_pair=/tmp
+# Debian packages stardoc (docs/rules.md) without a line in its own rc; overriding a module a
+# workspace does not use is an error, so only --config=stardoc does. Its renderer runs on the
+# root's JDK, with Debian's java_tools.
+common:stardoc --override_module=stardoc=/usr/share/bazel/tools/stardoc
+build --java_runtime_version=local_jdk"
+  local java_tools
+  java_tools="$(cd "$sysroot" && echo usr/lib/*/bazel/java_tools)"
+  # rules_java runs Java tools on its JDK 21, which it would download: the root's JDK instead.
+  mkdir -p "$sysroot$offline/jdk"
+  : >"$sysroot$offline/jdk/REPO.bazel"
+  echo 'java_runtime(name = "jdk", java_home = "/usr/lib/jvm/default-java", visibility = ["//visibility:public"])' \
+    >"$sysroot$offline/jdk/BUILD.bazel"
+  rc+="
+common --override_repository=rules_java~~toolchains~remote_java_tools=/$java_tools
+common --override_repository=rules_java~~toolchains~remote_java_tools_linux=/$java_tools
+common --override_repository=rules_java~~toolchains~remotejdk21_linux=$offline/jdk"
   local module
   for module in protobuf zlib buildozer apple_support; do
     mkdir -p "$sysroot$offline/$module"

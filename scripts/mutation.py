@@ -50,11 +50,9 @@ MODULES = {
 # Unit tests that read the repository (README, BUILD files, the assembler's source text) or
 # only start the assembler as a command: the tool's tracer sees neither calling a function.
 NOT_STAGED = [
-    "test_docs.py",
     "test_error_form.py",
     "test_fetch_modules.py",
     "test_forward_compat.py",
-    "test_registration.py",
     "test_worker.py",
     "test_write_failures.py",
 ]

@@ -1,8 +1,7 @@
 """Runs the PEX assembler in an action: the one way every crosspex rule calls it."""
 
 load(":errors.bzl", "error_message")
-
-ASSEMBLER_TOOLCHAIN = "@crosspex//py/toolchains:assembler_toolchain_type"
+load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN")
 
 def shell_quote(text):
     """`text` as one word of a POSIX shell command.
@@ -92,5 +91,5 @@ def run_assembler(ctx, args, inputs, outputs, mnemonic, progress_message, uses_p
         execution_requirements = requirements,
         # Where the interpreter and the assembler come from: with automatic exec groups
         # (Bazel 8's default) the action runs on that toolchain's exec platform.
-        toolchain = Label(ASSEMBLER_TOOLCHAIN),
+        toolchain = ASSEMBLER_TOOLCHAIN,
     )

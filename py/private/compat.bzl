@@ -41,7 +41,7 @@ def _crosspex_compat_impl(rctx):
         lines.append("PY_INFOS = [_PyInfo] + ([PyInfo] if PyInfo != _PyInfo else [])")
     else:
         lines.append("PY_INFOS = [_PyInfo]")
-    rctx.file("BUILD.bazel", "")
+    rctx.file("BUILD.bazel", 'exports_files(["defs.bzl"])\n')
     rctx.file("defs.bzl", "\n".join(lines) + "\n")
 
 crosspex_compat = repository_rule(

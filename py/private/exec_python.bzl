@@ -8,6 +8,7 @@ fetched only when a build actually runs the assembler.
 
 load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "PYTHON_VERSIONS")
+load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN")
 
 _MIN_VERSION = (3, 8)
 
@@ -126,7 +127,7 @@ def _crosspex_exec_python_impl(rctx):
 
     rctx.file("interpreter_path.txt", executable + "\n")
     rctx.file("BUILD.bazel", """\
-load("@crosspex//py/private:assembler_toolchain.bzl", "pex_assembler_toolchain")
+load("{assembler_toolchain}", "pex_assembler_toolchain")
 
 package(default_visibility = ["//visibility:public"])
 
@@ -154,6 +155,7 @@ pex_assembler_toolchain(
     libraries = ":libraries",
 )
 """.format(
+        assembler_toolchain = str(Label("//py/private:assembler_toolchain.bzl")),
         executable = executable,
         bytecode_interpreters = repr(_bytecode_interpreters(rctx, executable, "%s.%s" % (major, minor))),
     ))
@@ -172,9 +174,9 @@ toolchain(
     name = "assembler_toolchain",
     exec_compatible_with = {constraints},
     toolchain = "@crosspex_exec_python//:assembler",
-    toolchain_type = "@crosspex//py/toolchains:assembler_toolchain_type",
+    toolchain_type = "{toolchain_type}",
 )
-""".format(constraints = repr(_host_constraints(rctx))))
+""".format(constraints = repr(_host_constraints(rctx)), toolchain_type = str(ASSEMBLER_TOOLCHAIN)))
 
 crosspex_toolchains = repository_rule(
     implementation = _crosspex_toolchains_impl,

@@ -1,8 +1,8 @@
 """What a pip_wheels package resolves to where it has no wheel: an error naming the build."""
 
 load(":errors.bzl", "crosspex_fail")
-load(":pex_skeleton.bzl", "TARGET_TOOLCHAIN")
-load(":python_version.bzl", "PythonVersionInfo")
+load(":providers.bzl", "PythonVersionInfo")
+load(":toolchain_types.bzl", "TARGET_TOOLCHAIN")
 
 def _missing_wheel_impl(ctx):
     # A select()'s no_match_error is fixed text; a rule can name the platform and version.

@@ -20,8 +20,9 @@ Every `.whl` file added along the way is checked in its own action.
 """
 
 load("@crosspex_compat//:defs.bzl", "PY_INFOS")
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
+load(":assembler_action.bzl", "run_assembler")
 load(":providers.bzl", "PexInputsInfo", "PexWheelInfo")
+load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN")
 
 # Attributes through which a known kind of target takes in what it adds to a PEX.
 _ATTRS = ("deps", "data", "srcs", "actual")

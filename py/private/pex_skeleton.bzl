@@ -7,49 +7,10 @@ takes it from one target, `//py/private:default_skeleton`, built once per config
 (platform and Python version); any other option set gets a skeleton of its own.
 """
 
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
-load(":python_version.bzl", "PythonVersionInfo")
-
-TARGET_TOOLCHAIN = "@crosspex//py/toolchains:target_toolchain_type"
-
-# The manifest fields the skeleton depends on, at the defaults of py_pex_binary's attributes.
-SHARED_SKELETON_OPTIONS = {
-    "python_shebang": None,
-    "interpreter_constraints": [],
-    "inject_env": {},
-    "inject_args": [],
-    "inherit_path": "false",
-    "compress": True,
-    "strip_pex_env": True,
-    "layout": "zipapp",
-    "execution_mode": "zipapp",
-    "sh_boot": False,
-    "pre_install_wheels": False,
-    "max_install_jobs": -1,
-}
-
-def write_skeleton(ctx, manifest, inputs, output, progress_message):
-    """Declares the PexSkeleton action writing `output` for `manifest`.
-
-    Args:
-      ctx: the rule context; the rule must declare ASSEMBLER_TOOLCHAIN.
-      manifest: the manifest file: the target and the options.
-      inputs: list of File: the manifest and any file it names (a complete platform).
-      output: the skeleton file to write.
-      progress_message: what Bazel shows while it runs.
-    """
-    args = ctx.actions.args()
-    args.add("skeleton")
-    args.add("--manifest", manifest)
-    args.add("--output", output)
-    run_assembler(
-        ctx,
-        args = args,
-        inputs = depset(inputs),
-        outputs = [output],
-        mnemonic = "PexSkeleton",
-        progress_message = progress_message,
-    )
+load(":pex_options.bzl", "DEFAULT_PEX_OPTIONS")
+load(":providers.bzl", "PythonVersionInfo")
+load(":rule_helpers.bzl", "write_manifest", "write_skeleton")
+load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN", "TARGET_TOOLCHAIN")
 
 def _pex_skeleton_impl(ctx):
     spec = ctx.toolchains[TARGET_TOOLCHAIN].pex_target.spec
@@ -59,13 +20,8 @@ def _pex_skeleton_impl(ctx):
         return [DefaultInfo(files = depset())]
     version = ctx.attr._python_version[PythonVersionInfo].version
     output = ctx.actions.declare_file(ctx.label.name + ".pex_skeleton")
-    manifest = ctx.actions.declare_file(ctx.label.name + ".pex_manifest.json")
-    fields = {
-        "output": output.path,
-        "target": {"platform": spec, "python_version": version},
-    }
-    fields.update(SHARED_SKELETON_OPTIONS)
-    ctx.actions.write(manifest, json.encode(fields))
+    target = {"platform": spec, "python_version": version}
+    manifest = write_manifest(ctx, "pex", output, target, DEFAULT_PEX_OPTIONS)
     write_skeleton(
         ctx,
         manifest,

@@ -1,9 +1,9 @@
 """pex_wheel: one .whl file, and the wheels it depends on."""
 
 load("@crosspex_compat//:defs.bzl", "PY_INFOS")
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN")
 load(":pex_inputs.bzl", "check_wheels")
 load(":providers.bzl", "PexWheelInfo")
+load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN")
 
 def _pex_wheel_impl(ctx):
     # Checked once here (RECORD hashes, entries, metadata), in an action Bazel caches: a PEX

@@ -1,8 +1,9 @@
 """pip_lock: a `bazel run` target that writes the hash-pinned lock `pip_wheels` reads."""
 
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "shell_quote")
+load(":assembler_action.bzl", "shell_quote")
 load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "check_targets", "platform_spec")
+load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN")
 
 def _runfiles_path(exec_path):
     # From the main repository's runfiles directory, where `bazel run` starts, an external

@@ -51,3 +51,8 @@ PexInputsInfo = provider(
                  "installed trees packed as wheels (directories of wheels and records).",
     },
 )
+
+PythonVersionInfo = provider(
+    doc = "The value of the python_version build setting.",
+    fields = {"version": "str: MAJOR.MINOR"},
+)

@@ -1,13 +1,12 @@
 """py_venv_layer: a virtualenv for the target platform as a tar layer, for container images."""
 
-load(":assembler_action.bzl", "ASSEMBLER_TOOLCHAIN", "run_assembler")
+load(":assembler_action.bzl", "run_assembler")
+load(":attributes.bzl", "PEX_CONTENT_ATTRS")
 load(":errors.bzl", "crosspex_fail")
 load(":pex_inputs.bzl", "input_arg")
-load(":pex_skeleton.bzl", "TARGET_TOOLCHAIN")
-load(":providers.bzl", "PexBinaryInfo")
-load(":py_pex_binary.bzl", "PEX_CONTENT_ATTRS", "dep_files", "manifest_target")
-load(":py_pex_cross_binary.bzl", "declare_cross_targets", "for_platform")
-load(":python_version.bzl", "fail_python_version_conflict", "set_python_version")
+load(":rule_helpers.bzl", "built_for", "check_entry_point", "dep_files", "manifest_target", "write_manifest")
+load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN", "TARGET_TOOLCHAIN")
+load(":transitions.bzl", "set_python_version")
 
 def _absolute(ctx, name, value):
     parts = value.split("/")
@@ -19,8 +18,7 @@ def _absolute(ctx, name, value):
         )
 
 def _py_venv_layer_impl(ctx):
-    if ctx.attr.main and ctx.attr.entry_point:
-        crosspex_fail(ctx.label, "sets both main and entry_point", "keep one of them")
+    check_entry_point(ctx)
     python_version, target_info, target = manifest_target(ctx)
     interpreter = ctx.attr.interpreter or "/usr/bin/python" + python_version
     _absolute(ctx, "prefix", ctx.attr.prefix)
@@ -29,14 +27,7 @@ def _py_venv_layer_impl(ctx):
     output = ctx.actions.declare_file(ctx.label.name + ".tar")
     files, imports = dep_files(ctx, ctx.attr.deps + ctx.attr.data)
     inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [files])
-    manifest = ctx.actions.declare_file(ctx.label.name + ".venv_manifest.json")
-    ctx.actions.write(manifest, json.encode({
-        "output": output.path,
-        "target": target,
-        "workspace_name": ctx.workspace_name,
-        "main": ctx.file.main.short_path if ctx.file.main else None,
-        "entry_point": ctx.attr.entry_point or None,
-    }))
+    manifest = write_manifest(ctx, "venv", output, target)
     args = ctx.actions.args()
     args.add("venv-layer")
     args.add("--manifest", manifest)
@@ -73,8 +64,7 @@ def _py_venv_layer_impl(ctx):
         progress_message = "Writing virtualenv layer %s for %s" % (output.short_path, target_info.name),
         uses_pex = False,
     )
-    built_for = PexBinaryInfo(python_version = None if ctx.file.complete_platform else python_version)
-    return [DefaultInfo(files = depset([output])), built_for]
+    return [DefaultInfo(files = depset([output])), built_for(ctx, python_version)]
 
 py_venv_layer = rule(
     implementation = _py_venv_layer_impl,
@@ -115,47 +105,3 @@ container starts. The tar is deterministic: sorted members, mtime 0, owner 0:0 w
 modes 0755 or 0644. Every wheel is checked against the target's tags, as for a PEX; Windows
 targets fail (a POSIX virtualenv only).""",
 )
-
-def _py_venv_cross_layer_impl(ctx):
-    layer = ctx.attr.layer[0]
-    built_for = layer[PexBinaryInfo].python_version
-    if ctx.attr.python_version and built_for and built_for != ctx.attr.python_version:
-        fail_python_version_conflict(str(layer.label), built_for, ctx.attr.python_version)
-    (tar,) = layer[DefaultInfo].files.to_list()
-    output = ctx.actions.declare_file(ctx.label.name + ".tar")
-    ctx.actions.symlink(output = output, target_file = tar)
-    return [DefaultInfo(files = depset([output]))]
-
-py_venv_cross_layer = rule(
-    implementation = _py_venv_cross_layer_impl,
-    doc = """Builds a `py_venv_layer` for `platform` and puts it at `<name>.tar` in this package,
-so one build writes every platform's layer side by side.""",
-    attrs = {
-        "layer": attr.label(
-            mandatory = True,
-            cfg = for_platform,
-            providers = [PexBinaryInfo],
-            doc = "The py_venv_layer to build.",
-        ),
-        "platform": attr.label(mandatory = True, doc = "The target platform, e.g. @crosspex//py/platforms:linux_aarch64."),
-        "python_version": attr.string(doc = "Target CPython version, MAJOR.MINOR; empty keeps the current one. A py_venv_layer pinned to another version fails the build."),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
-    },
-)
-
-def py_venv_layers(name, layer, platforms, python_versions = [], **kwargs):
-    """One py_venv_cross_layer per platform (and Python version), and a filegroup of them all.
-
-    Targets are named `<name>_<platform>` (`<name>_<platform>_py<XY>` with python_versions),
-    each writing `<target name>.tar`, as py_pex_cross_binaries names its PEXes.
-
-    Args:
-      name: prefix of the generated targets, and the name of the filegroup holding them all.
-      layer: the py_venv_layer to build for each platform.
-      platforms: platform labels, e.g. ["@crosspex//py/platforms:linux_aarch64"].
-      python_versions: CPython versions to build each platform for; empty: the current one.
-      **kwargs: common attributes (tags, visibility, ...) for every generated target.
-    """
-    declare_cross_targets(py_venv_cross_layer, name, {"layer": layer}, platforms, python_versions, kwargs)

@@ -1,0 +1,53 @@
+"""The transitions of crosspex rules: the target Python version, and another platform."""
+
+load(":errors.bzl", "crosspex_fail")
+load(":platforms.bzl", "DEFAULT_PYTHON_VERSION")
+
+PYTHON_VERSION_FLAG = str(Label("//py/config:python_version"))
+
+def fail_python_version_conflict(name, pinned, asked):
+    """Fails a target pinned to one Python version and built for another.
+
+    Args:
+      name: the pinned target, for the message.
+      pinned: its python_version.
+      asked: the version the build asks for.
+    """
+    crosspex_fail(
+        name,
+        ("python_version = \"%s\" pins CPython %s, but this build asks for CPython %s (by " +
+         "--@crosspex//py/config:python_version or a py_pex_cross_binary's python_version)") %
+        (pinned, pinned, asked),
+        "drop python_version from %s to build it for every version asked for, or ask only for %s" %
+        (name, pinned),
+    )
+
+def _set_python_version_impl(settings, attr):
+    asked = settings[PYTHON_VERSION_FLAG]
+    pinned = attr.python_version
+
+    # A pin wins over the flag's default; over any other version asked for, it would write a
+    # PEX for another Python than the name or flag promises.
+    if pinned and asked != pinned and asked != DEFAULT_PYTHON_VERSION:
+        fail_python_version_conflict(attr.name, pinned, asked)
+    return {PYTHON_VERSION_FLAG: pinned or asked}
+
+# A no-op when the attribute is empty or equal to the flag: outputs then stay in bazel-bin.
+set_python_version = transition(
+    implementation = _set_python_version_impl,
+    inputs = [PYTHON_VERSION_FLAG],
+    outputs = [PYTHON_VERSION_FLAG],
+)
+
+def _for_platform_impl(settings, attr):
+    return {
+        "//command_line_option:platforms": [str(attr.platform)],
+        PYTHON_VERSION_FLAG: attr.python_version or settings[PYTHON_VERSION_FLAG],
+    }
+
+# The platform (and Python version) a cross rule builds its target for.
+for_platform = transition(
+    implementation = _for_platform_impl,
+    inputs = [PYTHON_VERSION_FLAG],
+    outputs = ["//command_line_option:platforms", PYTHON_VERSION_FLAG],
+)

@@ -1,0 +1,1 @@
+print("crosspex analysis tests never run this")

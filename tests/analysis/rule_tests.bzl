@@ -1,0 +1,159 @@
+"""Analysis tests of crosspex's rules: their failures, their actions and their transitions.
+
+Each test analyses a target under test in a configuration of its own (the platform or Python
+version it sets), without building anything.
+"""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
+
+_PLATFORMS = "//command_line_option:platforms"
+_PYTHON_VERSION = str(Label("//py/config:python_version"))
+
+def _failure_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, ctx.attr.message)
+    return analysistest.end(env)
+
+def _failure_test(config_settings = {}):
+    return analysistest.make(
+        _failure_test_impl,
+        expect_failure = True,
+        attrs = {"message": attr.string(mandatory = True, doc = "A part of the error.")},
+        config_settings = config_settings,
+    )
+
+# A target's analysis fails with `message`.
+failure_test = _failure_test()
+failure_on_freebsd_test = _failure_test({_PLATFORMS: str(Label(":freebsd_x86_64"))})
+failure_for_python_27_test = _failure_test({_PYTHON_VERSION: "2.7"})
+failure_without_bytecode_test = _failure_test({
+    "//command_line_option:extra_toolchains": [str(Label(":no_bytecode_toolchain"))],
+})
+
+def _action(env, mnemonic):
+    found = [a for a in analysistest.target_actions(env) if a.mnemonic == mnemonic]
+    asserts.equals(env, 1, len(found), "%s actions" % mnemonic)
+    return found[0] if found else None
+
+def _written(env, suffix):
+    """The JSON content of the file the target writes whose name ends in `suffix`."""
+    for action in analysistest.target_actions(env):
+        if action.mnemonic == "FileWrite" and action.outputs.to_list()[0].path.endswith(suffix):
+            return json.decode(action.content)
+    asserts.true(env, False, "no written file ends in " + suffix)
+    return {}
+
+def _assembler_argv(env, action):
+    """The assembler's own arguments: what follows `-m pex_assembler`, with the param file."""
+    argv = action.argv
+    asserts.equals(env, ["/bin/sh", "-c"], argv[:2], "the interpreter is checked by /bin/sh")
+    asserts.true(env, argv[3].startswith("/"), "the exec interpreter is an absolute path")
+    asserts.equals(env, ["-B", "-s", "-S", "-m", "pex_assembler"], argv[4:9])
+    return argv[9:]
+
+def _flag(argv, name):
+    return argv[argv.index(name) + 1] if name in argv else None
+
+def _pex_action_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    action = _action(env, "PexAssemble")
+    if not action:
+        return analysistest.end(env)
+    argv = _assembler_argv(env, action)
+    asserts.equals(env, "build", argv[0])
+    asserts.true(env, _flag(argv, "--manifest").endswith(".pex_manifest.json"))
+    skeleton = _flag(argv, "--skeleton")
+    if ctx.attr.shared_skeleton:
+        asserts.true(env, skeleton.endswith("py/private/default_skeleton.pex_skeleton"), skeleton)
+        asserts.equals(env, [], [a for a in analysistest.target_actions(env) if a.mnemonic == "PexSkeleton"])
+    elif ctx.attr.own_skeleton:
+        asserts.true(env, skeleton.endswith(ctx.attr.own_skeleton), skeleton)
+        _action(env, "PexSkeleton")
+    else:
+        asserts.equals(env, None, skeleton, "pex writes this layout whole")
+
+    # The target's description is the target platform's, while the interpreter is the exec
+    # platform's: nothing target-configured runs.
+    manifest = _written(env, ".pex_manifest.json")
+    asserts.equals(env, json.decode(ctx.attr.target_spec), manifest["target"])
+    for name, value in ctx.attr.options.items():
+        asserts.equals(env, json.decode(value), manifest[name], name)
+    asserts.equals(env, "0", action.env["PYTHONHASHSEED"])
+    return analysistest.end(env)
+
+_PEX_ACTION_ATTRS = {
+    "target_spec": attr.string(mandatory = True, doc = "The manifest's target, as JSON."),
+    "options": attr.string_dict(doc = "Manifest options and their values, as JSON."),
+    "shared_skeleton": attr.bool(doc = "The zipapp is completed from the shared skeleton."),
+    "own_skeleton": attr.string(doc = "The zipapp is completed from a skeleton of its own."),
+}
+
+# The PexAssemble action of a py_pex_binary built for macOS on arm64, CPython 3.12.
+pex_action_on_macos_test = analysistest.make(
+    _pex_action_test_impl,
+    attrs = _PEX_ACTION_ATTRS,
+    config_settings = {
+        _PLATFORMS: str(Label("//py/platforms:macos_arm64")),
+        _PYTHON_VERSION: "3.12",
+    },
+)
+
+def _layer_action_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    action = _action(env, "PexVenvLayer")
+    if not action:
+        return analysistest.end(env)
+    argv = _assembler_argv(env, action)
+    asserts.equals(env, "venv-layer", argv[0])
+    asserts.equals(env, ctx.attr.prefix, _flag(argv, "--prefix"))
+    asserts.equals(env, ctx.attr.interpreter, _flag(argv, "--interpreter"))
+    asserts.equals(env, ctx.attr.invalidation_mode or None, _flag(argv, "--invalidation-mode"))
+    manifest = _written(env, ".venv_manifest.json")
+    asserts.equals(env, json.decode(ctx.attr.target_spec), manifest["target"])
+    return analysistest.end(env)
+
+# The PexVenvLayer action of a py_venv_layer built for Linux on aarch64.
+layer_action_on_linux_aarch64_test = analysistest.make(
+    _layer_action_test_impl,
+    attrs = {
+        "target_spec": attr.string(mandatory = True),
+        "prefix": attr.string(mandatory = True),
+        "interpreter": attr.string(mandatory = True),
+        "invalidation_mode": attr.string(),
+    },
+    config_settings = {_PLATFORMS: str(Label("//py/platforms:linux_aarch64"))},
+)
+
+def _cross_files_test_impl(ctx):
+    """The cross macros' filegroup holds one output per platform and version."""
+    env = analysistest.begin(ctx)
+    files = analysistest.target_under_test(env)[DefaultInfo].files.to_list()
+    asserts.equals(env, ctx.attr.basenames, [f.basename for f in files])
+    return analysistest.end(env)
+
+cross_files_test = analysistest.make(
+    _cross_files_test_impl,
+    attrs = {"basenames": attr.string_list(mandatory = True)},
+)
+
+def _cross_link_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    links = [a for a in analysistest.target_actions(env) if a.mnemonic == "Symlink"]
+    asserts.equals(env, 1, len(links))
+    if links:
+        (source,) = links[0].inputs.to_list()
+        (link,) = links[0].outputs.to_list()
+        asserts.equals(env, ctx.attr.basename, link.basename)
+
+        # The linked PEX was built in the platform's configuration, not the link's.
+        asserts.true(env, source.root.path != link.root.path, source.root.path)
+        asserts.equals(env, ctx.attr.directory, source.is_directory)
+    return analysistest.end(env)
+
+cross_link_test = analysistest.make(
+    _cross_link_test_impl,
+    attrs = {
+        "basename": attr.string(mandatory = True),
+        "directory": attr.bool(),
+    },
+)

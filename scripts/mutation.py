@@ -51,7 +51,6 @@ MODULES = {
 # only start the assembler as a command: the tool's tracer sees neither calling a function.
 NOT_STAGED = [
     "test_error_form.py",
-    "test_fetch_modules.py",
     "test_forward_compat.py",
     "test_worker.py",
     "test_write_failures.py",

@@ -195,6 +195,8 @@ def pex_reference(
     info.inject_args = []
     info.strip_pex_env = True
     info.interpreter_constraints = InterpreterConstraints.parse("CPython==3.11.*")
+    # A manifest without it means py_pex_binary's default: pex decides.
+    info.max_install_jobs = options.get("max_install_jobs", -1)
     if options.get("execution_mode") == "venv":
         info.venv = info.includes_tools = True
     builder.info = info

@@ -4,45 +4,19 @@ load(":errors.bzl", "crosspex_fail")
 load(":exec_python.bzl", "watched_path")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "check_targets", "platform_spec")
 
-_FETCH_MODULES = [
-    "__init__.py",
-    "__main__.py",
-    "archive_paths.py",
-    "build.py",
-    "bytecode.py",
-    "cli.py",
-    "compat.py",
-    "errors.py",
-    "filesystems.py",
-    "inputs.py",
-    "installed.py",
-    "locks.py",
-    "manifest.py",
-    "modes.py",
-    "pip_lock.py",
-    "pyc_worker.py",
-    "requirements.py",
-    "target.py",
-    "venv_layer.py",
-    "wheel_contents.py",
-    "wheelhouse.py",
-    "wheels.py",
-    "worker.py",
-    "writer.py",
-    "zipapp.py",
-    "zips.py",
-]
-
 def _pip_wheels_impl(rctx):
     check_targets("pip_wheels(%s)" % rctx.name, rctx.attr.platforms, rctx.attr.python_versions)
     interpreter_file = watched_path(rctx, Label("@crosspex_exec_python//:interpreter_path.txt"))
     interpreter = rctx.read(interpreter_file).strip()
     site = "%s/site" % interpreter_file.dirname
 
-    # Each module it runs is looked up by label, so a change to one refetches the wheels.
-    for module in _FETCH_MODULES:
-        watched_path(rctx, Label("//tools/pex_assembler:%s" % module))
-    tools = rctx.path(Label("//tools/pex_assembler:__init__.py")).dirname.dirname
+    # A change to any module of the assembler it runs refetches the wheels; its __pycache__,
+    # which tests beside the build may write, does not.
+    package = rctx.path(Label("//tools/pex_assembler:__init__.py")).dirname
+    for module in package.readdir(watch = "no"):
+        if module.basename.endswith(".py"):
+            rctx.watch(module)
+    tools = package.dirname
     result = rctx.execute(
         [
             interpreter,

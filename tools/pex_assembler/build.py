@@ -13,31 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from pex_assembler import compat, errors, inputs, installed, target, wheels, zipapp
+from pex_assembler import compat, errors, inputs, installed, wheels, zipapp
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import Manifest
-from pex_assembler.target import Target
-from pex_assembler.writer import PexOptions, write_pex, write_skeleton
-
-
-def resolve_target(spec: dict) -> Target:
-    """The target a manifest names: a complete-platform file, or a platform spec + Python."""
-    name = spec.get("name", "")
-    complete_platform = spec.get("complete_platform")
-    if isinstance(complete_platform, str) and complete_platform and isinstance(name, str):
-        return target.from_complete_platform(Path(complete_platform), name)
-    platform, version = spec.get("platform"), spec.get("python_version")
-    if not (
-        isinstance(platform, dict)
-        and all(isinstance(v, str) for v in platform.values())
-        and isinstance(version, str)
-    ):
-        raise AssemblerError(
-            "manifest target",
-            "names neither a complete_platform file nor a platform spec and python_version",
-            "set complete_platform, or register a target toolchain for the platform",
-        )
-    return target.from_spec(platform, version)
+from pex_assembler.writer import Resolved, write_pex, write_skeleton
 
 
 def entry_point_of(manifest: Manifest, sources: dict) -> Optional[str]:
@@ -62,31 +41,21 @@ def entry_point_of(manifest: Manifest, sources: dict) -> Optional[str]:
     return entry_point
 
 
-def _options(manifest: Manifest, the_target: Target, sources: dict) -> PexOptions:
-    entry_point = entry_point_of(manifest, sources)
-    version = the_target.python_version
-    full = the_target.markers.get("python_full_version", version + ".0").split(".")
+def _resolved(manifest: Manifest, sources: dict) -> Resolved:
+    """The entry point, and the shebang and constraints for the target's Python version."""
+    version = manifest.target.python_version
+    full = manifest.target.markers.get("python_full_version", version + ".0").split(".")
     # rules_py's placeholders, for users who bring their constraints along.
     placeholders = {"{major}": full[0], "{minor}": full[1], "{patch}": full[2]}
     constraints = []
-    for constraint in manifest.interpreter_constraints:
+    for constraint in manifest.options.interpreter_constraints:
         for placeholder, value in placeholders.items():
             constraint = constraint.replace(placeholder, value)
         constraints.append(constraint)
-    return PexOptions(
-        entry_point=entry_point,
-        shebang=manifest.python_shebang or f"#!/usr/bin/env python{version}",
+    return Resolved(
+        entry_point=entry_point_of(manifest, sources),
+        shebang=manifest.options.python_shebang or f"#!/usr/bin/env python{version}",
         interpreter_constraints=constraints or [f"CPython=={version}.*"],
-        inject_env=manifest.inject_env,
-        inject_args=manifest.inject_args,
-        inherit_path=manifest.inherit_path,
-        compress=manifest.compress,
-        strip_pex_env=manifest.strip_pex_env,
-        layout=manifest.layout,
-        execution_mode=manifest.execution_mode,
-        sh_boot=manifest.sh_boot,
-        pre_install_wheels=manifest.pre_install_wheels,
-        max_install_jobs=manifest.max_install_jobs,
         zip64_importable=tuple(int(p) for p in version.split(".")) >= (3, 13),
     )
 
@@ -151,7 +120,7 @@ def _discard(output: Path) -> None:
 
 def skeleton(manifest: Manifest, output: Path) -> Path:
     """Writes pex's zipapp for the manifest's options and target, without code or wheels."""
-    if manifest.layout != "zipapp" or manifest.pre_install_wheels:
+    if manifest.options.layout != "zipapp" or manifest.options.pre_install_wheels:
         raise AssemblerError(
             str(output),
             "is a skeleton for a zipapp of embedded wheels, which this manifest does not ask for",
@@ -161,8 +130,8 @@ def skeleton(manifest: Manifest, output: Path) -> Path:
         with _workdir(output) as workdir, _confined_to(workdir):
             # No code, so no main: the entry point goes into PEX-INFO with the code.
             codeless = dataclasses.replace(manifest, main=None, entry_point=None)
-            options = _options(codeless, resolve_target(dict(manifest.target)), {})
-            write_skeleton(output, manifest.output.name, options, workdir)
+            resolved = _resolved(codeless, {})
+            write_skeleton(output, manifest.output.name, manifest.options, resolved, workdir)
     except BaseException:
         _discard(output)
         raise
@@ -198,13 +167,11 @@ def _read_wheels(paths: List[Path], records: Dict[str, dict]) -> List[wheels.Whe
         return list(pool.map(read, paths))
 
 
-def _checked(
-    manifest: Manifest, workdir: Path, merged: bool
-) -> Tuple[Target, inputs.SortedInputs, list]:
-    """The target, the sorted inputs, and every wheel checked against the target (installed
-    trees packed into wheels in `workdir` first); `merged` when everything installs into one
+def _checked(manifest: Manifest, workdir: Path, merged: bool) -> Tuple[inputs.SortedInputs, list]:
+    """The sorted inputs, and every wheel checked against the target (installed trees packed
+    into wheels in `workdir` first); `merged` when everything installs into one
     virtualenv."""
-    the_target = resolve_target(dict(manifest.target))
+    the_target = manifest.target
     sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
     wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
     for tree in sorted_inputs.trees.values():
@@ -215,31 +182,32 @@ def _checked(
         records[record.get("wheel")] = record
     dists = compat.check_wheels(_read_wheels(wheel_paths, records), the_target)
     compat.check_file_system(the_target, sorted_inputs.sources, dists, merged)
-    return the_target, sorted_inputs, dists
+    return sorted_inputs, dists
 
 
 def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) -> None:
     with _workdir(output) as workdir:
-        merged = manifest.execution_mode == "venv"
-        the_target, sorted_inputs, dists = _checked(manifest, workdir, merged)
-        options = _options(manifest, the_target, sorted_inputs.sources)
-        if options.entry_point and not manifest.main:
-            _check_entry_point(options.entry_point, sorted_inputs.sources, dists)
+        options = manifest.options
+        merged = options.execution_mode == "venv"
+        sorted_inputs, dists = _checked(manifest, workdir, merged)
+        resolved = _resolved(manifest, sorted_inputs.sources)
+        if resolved.entry_point and not manifest.main:
+            _check_entry_point(resolved.entry_point, sorted_inputs.sources, dists)
         if options.layout != "zipapp" or options.pre_install_wheels:
             with _confined_to(workdir):
-                write_pex(output, sorted_inputs.sources, dists, options, workdir)
+                write_pex(output, sorted_inputs.sources, dists, options, resolved, workdir)
             return
         if given_skeleton is None:
             given_skeleton = workdir / "skeleton.pex"
             with _confined_to(workdir):
-                write_skeleton(given_skeleton, output.name, options, workdir)
+                write_skeleton(given_skeleton, output.name, options, resolved, workdir)
         zipapp.write_zipapp(
             output,
             given_skeleton,
-            options.entry_point,
+            resolved.entry_point,
             sorted_inputs.sources,
             dists,
-            zip64_importable=options.zip64_importable,
+            zip64_importable=resolved.zip64_importable,
             compress=options.compress,
             staged=workdir / output.name,
         )
@@ -262,7 +230,8 @@ def venv_layer(
     output = manifest.output
     try:
         with _workdir(output) as workdir:
-            the_target, sorted_inputs, dists = _checked(manifest, workdir, merged=True)
+            the_target = manifest.target
+            sorted_inputs, dists = _checked(manifest, workdir, merged=True)
             if the_target.markers.get("sys_platform") == "win32":
                 raise AssemblerError(
                     name,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from pex_assembler import build, errors, installed, manifest, wheels, worker
+from pex_assembler import build, errors, installed, manifest, target, wheels, worker
 from pex_assembler.bytecode import INVALIDATION_MODES
 from pex_assembler.errors import AssemblerError
 
@@ -171,9 +171,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "libc_version": args.libc_version,
                 "os_version": args.os_version,
             }
-            the_target = build.resolve_target(
-                {"platform": spec, "python_version": args.python_version}
-            )
+            the_target = target.from_spec(spec, args.python_version)
             json.dump(the_target.to_complete_platform(), sys.stdout, indent=2)
             sys.stdout.write("\n")
     except AssemblerError as exc:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
+from pex_assembler import options, target
 from pex_assembler.archive_paths import from_os
 from pex_assembler.errors import AssemblerError
-from pex_assembler.writer import EXECUTION_MODES, LAYOUTS
-
-INHERIT_PATH_VALUES = ("false", "fallback", "prefer")
+from pex_assembler.options import PexOptions
+from pex_assembler.target import Target
 
 
 @dataclass(frozen=True)
@@ -35,24 +35,13 @@ class InputFile:
 @dataclass(frozen=True)
 class Manifest:
     output: Path
-    target: Mapping[str, Any]
+    target: Target
     inputs: Tuple[InputFile, ...] = ()
     wheels: Tuple[Path, ...] = ()
     import_roots: Tuple[str, ...] = ()
     main: Optional[str] = None
     entry_point: Optional[str] = None
-    python_shebang: Optional[str] = None
-    interpreter_constraints: Tuple[str, ...] = ()
-    inject_env: Mapping[str, str] = field(default_factory=dict)
-    inject_args: Tuple[str, ...] = ()
-    inherit_path: str = "false"
-    compress: bool = True
-    strip_pex_env: bool = True
-    layout: str = "zipapp"
-    execution_mode: str = "zipapp"
-    sh_boot: bool = False
-    pre_install_wheels: bool = False
-    max_install_jobs: int = 1
+    options: PexOptions = field(default_factory=PexOptions)
 
 
 def runfiles_path(short_path: str, workspace_name: str) -> str:
@@ -95,11 +84,24 @@ def _strings(data: Mapping[str, Any], key: str, origin: str) -> Tuple[str, ...]:
     return tuple(value)
 
 
-def _string_dict(data: Mapping[str, Any], key: str, origin: str) -> Dict[str, str]:
-    value = _field(data, key, dict, {}, origin)
-    if not all(isinstance(v, str) for v in value.values()):
-        raise AssemblerError(origin, f"{key!r} must map strings to strings", f"fix {key!r}")
-    return dict(value)
+def _target(spec: Mapping[str, Any]) -> Target:
+    """The target a manifest names: a complete-platform file, or a platform spec + Python."""
+    name = spec.get("name", "")
+    complete_platform = spec.get("complete_platform")
+    if isinstance(complete_platform, str) and complete_platform and isinstance(name, str):
+        return target.from_complete_platform(Path(complete_platform), name)
+    platform, version = spec.get("platform"), spec.get("python_version")
+    if not (
+        isinstance(platform, dict)
+        and all(isinstance(v, str) for v in platform.values())
+        and isinstance(version, str)
+    ):
+        raise AssemblerError(
+            "manifest target",
+            "names neither a complete_platform file nor a platform spec and python_version",
+            "set complete_platform, or register a target toolchain for the platform",
+        )
+    return target.from_spec(platform, version)
 
 
 def _sources(data: Mapping[str, Any], origin: str) -> List[InputFile]:
@@ -139,60 +141,24 @@ def load(
     if not isinstance(data, dict):
         raise AssemblerError(origin, "is not a JSON object", "pass the manifest the rule wrote")
     output = _field(data, "output", str, "", origin)
-    target = _field(data, "target", dict, None, origin)
-    if not output or target is None:
+    spec = _field(data, "target", dict, None, origin)
+    if not output or spec is None:
         raise AssemblerError(origin, "needs an 'output' path and a 'target'", "add them")
     workspace_name = _field(data, "workspace_name", str, "", origin)
     inputs = _sources(data, origin) + [
-        _input(spec, workspace_name, origin) for spec in extra_inputs
+        _input(flag, workspace_name, origin) for flag in extra_inputs
     ]
-    inherit_path = _field(data, "inherit_path", str, "false", origin).lower()
-    if inherit_path not in INHERIT_PATH_VALUES:
-        raise AssemblerError(
-            origin,
-            f"inherit_path {inherit_path!r} is not one of {INHERIT_PATH_VALUES}",
-            "pick one of them",
-        )
     main = _field(data, "main", str, "", origin)
     entry_point = _field(data, "entry_point", str, "", origin)
     if main and entry_point:
         raise AssemblerError(origin, "sets both main and entry_point", "set only one of them")
     return Manifest(
         output=Path(output),
-        target=target,
+        target=_target(spec),
         inputs=tuple(inputs),
         wheels=tuple(Path(w) for w in _strings(data, "wheels", origin)),
         import_roots=_strings(data, "import_roots", origin) + tuple(extra_import_roots),
         main=runfiles_path(main, workspace_name) if main else None,
         entry_point=entry_point or None,
-        python_shebang=_field(data, "python_shebang", str, "", origin) or None,
-        interpreter_constraints=_strings(data, "interpreter_constraints", origin),
-        inject_env=_string_dict(data, "inject_env", origin),
-        inject_args=_strings(data, "inject_args", origin),
-        inherit_path=inherit_path,
-        compress=_field(data, "compress", bool, True, origin),
-        strip_pex_env=_field(data, "strip_pex_env", bool, True, origin),
-        layout=_choice(data, "layout", LAYOUTS, origin),
-        execution_mode=_choice(data, "execution_mode", EXECUTION_MODES, origin),
-        sh_boot=_field(data, "sh_boot", bool, False, origin),
-        pre_install_wheels=_field(data, "pre_install_wheels", bool, False, origin),
-        max_install_jobs=_max_install_jobs(data, origin),
+        options=options.parse(data, origin),
     )
-
-
-def _max_install_jobs(data: Mapping[str, Any], origin: str) -> int:
-    value = _field(data, "max_install_jobs", int, 1, origin)
-    if isinstance(value, bool) or value < -1:
-        raise AssemblerError(
-            origin,
-            f"max_install_jobs {value!r} is not -1, 0 or a number of jobs",
-            "set -1 (pex decides), 0 (one per core), 1 (one at a time) or more",
-        )
-    return value
-
-
-def _choice(data: Mapping[str, Any], key: str, choices: Sequence[str], origin: str) -> str:
-    value = _field(data, key, str, choices[0], origin)
-    if value not in choices:
-        raise AssemblerError(origin, f"{key} {value!r} is not one of {choices}", "pick one")
-    return value

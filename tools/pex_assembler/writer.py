@@ -11,34 +11,23 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from pex_assembler import modes
+from pex_assembler.options import PexOptions
 from pex_assembler.wheels import Wheel
 from pex_assembler.zipapp import check_zipimport
 
-LAYOUTS = ("zipapp", "packed", "loose")
-EXECUTION_MODES = ("zipapp", "venv")
-
 
 @dataclass(frozen=True)
-class PexOptions:
+class Resolved:
+    """What the target and the sources settle: how the PEX starts, and where it can run."""
+
     entry_point: Optional[str]
     shebang: str
     interpreter_constraints: Sequence[str]
-    inject_env: Mapping[str, str]
-    inject_args: Sequence[str]
-    inherit_path: str
-    compress: bool
-    strip_pex_env: bool
-    layout: str = "zipapp"
-    execution_mode: str = "zipapp"
-    sh_boot: bool = False
+    # CPython 3.13 and later import zipapps past zipimport's old limits.
     zip64_importable: bool = False
-    pre_install_wheels: bool = False
-    # pex's first-run install of the embedded wheels: 1 one at a time, N in N processes, 0 one
-    # per core, -1 as pex's heuristic decides.
-    max_install_jobs: int = 1
 
 
-def _builder(options: PexOptions, workdir: Path):
+def _builder(options: PexOptions, resolved: Resolved, workdir: Path):
     """pex's PEXBuilder in `workdir`, with the options set and nothing added yet."""
     # pex reads PEX_ROOT when first imported; the caller has pointed it into `workdir`.
     from pex.inherit_path import InheritPath
@@ -60,18 +49,18 @@ def _builder(options: PexOptions, workdir: Path):
     if options.max_install_jobs != 1:
         # pex's default, 1, is written as nothing at all: the PEX-INFO of every PEX before.
         info.max_install_jobs = options.max_install_jobs
-    info.interpreter_constraints = InterpreterConstraints.parse(*options.interpreter_constraints)
+    info.interpreter_constraints = InterpreterConstraints.parse(*resolved.interpreter_constraints)
     if options.execution_mode == "venv":
         info.venv = True
         info.includes_tools = True
     builder.info = info
-    if options.entry_point:
-        builder.set_entry_point(options.entry_point)
-    builder.set_shebang(options.shebang)
+    if resolved.entry_point:
+        builder.set_entry_point(resolved.entry_point)
+    builder.set_shebang(resolved.shebang)
     return builder
 
 
-def _build(builder, staged: Path, pex_name: str, options: PexOptions) -> None:
+def _build(builder, staged: Path, pex_name: str, options: PexOptions, resolved: Resolved) -> None:
     from pex.layout import Layout
     from pex.pex_builder import Check
     from pex.targets import Targets
@@ -84,7 +73,7 @@ def _build(builder, staged: Path, pex_name: str, options: PexOptions) -> None:
         builder.set_sh_boot_script(
             pex_name=pex_name,
             targets=Targets(),
-            python_shebang=options.shebang,
+            python_shebang=resolved.shebang,
             layout=layout,
         )
     builder.build(
@@ -97,15 +86,17 @@ def _build(builder, staged: Path, pex_name: str, options: PexOptions) -> None:
     )
 
 
-def write_skeleton(output: Path, pex_name: str, options: PexOptions, workdir: Path) -> None:
+def write_skeleton(
+    output: Path, pex_name: str, options: PexOptions, resolved: Resolved, workdir: Path
+) -> None:
     """The zipapp pex builds with these options and no code: what `zipapp` completes.
 
     `pex_name` is the name of the PEX to be written from it (a sh_boot header holds it).
     """
     staged = workdir / "skeleton.pex"
     # The entry point is the app's, written into PEX-INFO with the code.
-    skeleton = dataclasses.replace(options, entry_point=None)
-    _build(_builder(skeleton, workdir), staged, pex_name, skeleton)
+    skeleton = dataclasses.replace(resolved, entry_point=None)
+    _build(_builder(options, skeleton, workdir), staged, pex_name, options, skeleton)
     os.replace(staged, output)
 
 
@@ -114,13 +105,14 @@ def write_pex(
     sources: Mapping[str, Path],
     wheels: Sequence[Wheel],
     options: PexOptions,
+    resolved: Resolved,
     workdir: Path,
 ) -> None:
     """Builds the PEX with pex alone in `workdir`; moves it to `output` in one rename.
 
     For packed and loose PEXes, and PEXes whose wheels are installed at build time.
     """
-    builder = _builder(options, workdir)
+    builder = _builder(options, resolved, workdir)
     for archive_path in sorted(sources):
         builder.add_source(str(sources[archive_path]), archive_path)
     for wheel in wheels:
@@ -137,11 +129,11 @@ def write_pex(
         else:
             builder.add_dist_location(str(wheel.path), fingerprint=wheel.fingerprint)
     staged = workdir / output.name
-    _build(builder, staged, output.name, options)
+    _build(builder, staged, output.name, options, resolved)
     if staged.is_file():
         with zipfile.ZipFile(staged) as archive:
             count = len(archive.infolist())
-        check_zipimport(output, count, staged.stat().st_size, options.zip64_importable)
+        check_zipimport(output, count, staged.stat().st_size, resolved.zip64_importable)
     elif output.is_dir():
         # Bazel creates a directory output before the action runs: replace it whole.
         shutil.rmtree(output)

@@ -84,6 +84,14 @@ PEX_OPTIONS = {
         "`-1` pex decides from the wheels' sizes (in parallel when they average 1 MB " +
         "or more). Chosen by measurement: see docs/performance.md.",
     ),
+    "exclude": _option(
+        "string_list",
+        [],
+        "Requirements whose distributions stay out of the PEX, with every distribution only " +
+        "they require (pex --exclude), e.g. `[\"torch\"]` for an image whose Python has it. " +
+        "The PEX starts without them: give it an interpreter that provides them " +
+        "(`inherit_path`).",
+    ),
 }
 
 _ATTR_KINDS = {

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from pex_assembler import compat, errors, inputs, installed, wheels, zipapp
+from pex_assembler import compat, errors, exclusion, inputs, installed, wheels, zipapp
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import Manifest
 from pex_assembler.writer import Resolved, write_pex, write_skeleton
@@ -190,6 +190,7 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
         options = manifest.options
         merged = options.execution_mode == "venv"
         sorted_inputs, dists = _checked(manifest, workdir, merged)
+        dists = exclusion.kept(dists, options.exclude, manifest.target)
         resolved = _resolved(manifest, sorted_inputs.sources)
         if resolved.entry_point and not manifest.main:
             _check_entry_point(resolved.entry_point, sorted_inputs.sources, dists)

@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Tuple
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from pex_assembler.errors import AssemblerError
 
 LAYOUTS = ("zipapp", "packed", "loose")
@@ -33,6 +35,8 @@ class PexOptions:
     # pex's first-run install of the embedded wheels: 1 one at a time, N in N processes, 0 one
     # per core, -1 as pex's heuristic decides.
     max_install_jobs: int = -1
+    # Requirements whose distributions stay out of the PEX (exclusion.py).
+    exclude: Tuple[str, ...] = ()
 
 
 # The options that take one of a few values.
@@ -91,4 +95,13 @@ def parse(data: Mapping[str, Any], origin: str) -> PexOptions:
             f"max_install_jobs {options.max_install_jobs!r} is not -1, 0 or a number of jobs",
             "set -1 (pex decides), 0 (one per core), 1 (one at a time) or more",
         )
+    for text in options.exclude:
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            raise AssemblerError(
+                origin,
+                f"exclude {text!r} is not a requirement ({exc})",
+                "name a project, optionally with versions, e.g. 'torch' or 'torch>=2'",
+            ) from exc
     return options

@@ -30,6 +30,7 @@ class Resolved:
 def _builder(options: PexOptions, resolved: Resolved, workdir: Path):
     """pex's PEXBuilder in `workdir`, with the options set and nothing added yet."""
     # pex reads PEX_ROOT when first imported; the caller has pointed it into `workdir`.
+    from pex.dist_metadata import Requirement
     from pex.inherit_path import InheritPath
     from pex.interpreter import PythonIdentity, PythonInterpreter
     from pex.interpreter_constraints import InterpreterConstraints
@@ -50,6 +51,8 @@ def _builder(options: PexOptions, resolved: Resolved, workdir: Path):
         # pex's default, 1, is written as nothing at all: the PEX-INFO of every PEX before.
         info.max_install_jobs = options.max_install_jobs
     info.interpreter_constraints = InterpreterConstraints.parse(*resolved.interpreter_constraints)
+    for requirement in options.exclude:
+        info.add_exclude(Requirement.parse(requirement))
     if options.execution_mode == "venv":
         info.venv = True
         info.includes_tools = True

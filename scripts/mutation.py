@@ -182,10 +182,17 @@ def function_of(mutant: str) -> str:
     return mutant.rsplit("__mutmut_", 1)[0]
 
 
+def _one_replaced(line: str, old: str, new: str) -> List[str]:
+    """`line` with one occurrence of `old` replaced by `new`, for each occurrence: the tool
+    changes one at a time, so a line that holds two gives two mutants."""
+    starts = [i for i in range(len(line)) if line.startswith(old, i)] if old else []
+    return [line[:i] + new + line[i + len(old) :] for i in starts]
+
+
 class Explanations:
     """unobservable.toml: `[[mutant]]` entries name one survivor by its function and mutated
-    line; `[[rule]]` entries a change (`removed` becomes `added` in a line) that no input can
-    observe wherever it is made; `[[case]]` entries a change of letter case only, in a line
+    line; `[[rule]]` entries a change (one `removed` becomes `added` in a line) that no input
+    can observe wherever it is made; `[[case]]` entries a change of letter case only, in a line
     that holds `where` (a call that ignores case)."""
 
     def __init__(self, path: Path) -> None:
@@ -201,7 +208,7 @@ class Explanations:
         if own is not None or len(removed) != 1 or len(added) != 1:
             return own
         for rule in self.rules:
-            if removed[0].replace(rule["removed"], rule["added"]) == added[0] != removed[0]:
+            if added[0] in _one_replaced(removed[0], rule["removed"], rule["added"]):
                 return rule["reason"]
         if removed[0] != added[0] and removed[0].lower() == added[0].lower():
             for case in self.cases:

@@ -3,10 +3,15 @@ shape that is refused next to the nearest one that is not."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from pex_assembler import archive_paths
 from pex_assembler.archive_paths import unsafe_reason
+from pex_assembler.errors import AssemblerError
+from pex_assembler.inputs import check_archive_path
+from pex_assembler.manifest import parse_input
 from support import in_ascii_locale
 
 REFUSED = [
@@ -69,3 +74,12 @@ def test_names_from_the_os_are_read_as_utf8_whatever_the_locale():
     )
     assert in_ascii_locale(code, "pkg/café.py=/x") == f"{'pkg/café.py'!a}\n"
     assert archive_paths.from_os("pkg/café.py") == "pkg/café.py"
+
+
+def test_a_name_from_the_os_that_is_not_utf8_is_refused_by_the_path_rule():
+    """An input's name keeps its bytes, a stray one as a surrogate, for the path rule to
+    refuse: decoding it strictly would stop the build with a traceback instead."""
+    short_path, path = parse_input(os.fsdecode(b"pkg/caf\xe9.py") + "=/x", "test")
+    assert short_path.encode("utf-8", "surrogateescape") == b"pkg/caf\xe9.py"
+    with pytest.raises(AssemblerError, match=r"'pkg/caf\\udce9\.py', which is not valid UTF-8"):
+        check_archive_path(short_path, str(path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 from typing import Dict, List, Mapping
@@ -197,6 +198,39 @@ def test_a_tree_without_record_holding_two_distributions_is_refused(tmp_path):
         installed.write_wheels(installed.tree_from_directory(site), tmp_path / "out")
     assert caught.value.subject == f"{site}/one-1.0.dist-info"
     assert caught.value.problem.startswith("has no RECORD")
+
+
+@pytest.mark.parametrize(
+    "name, record, reason",
+    [
+        pytest.param(
+            "pkg/a\nb.py", False, "holds a control character or a line break", id="line-break"
+        ),
+        pytest.param("pkg/a\\b.py", False, "holds a backslash", id="backslash"),
+        pytest.param(
+            "pkg/" + os.fsdecode(b"caf\xe9.py"), False, "is not valid UTF-8", id="not-utf8"
+        ),
+        pytest.param(
+            "demo-1.0.dist-info/a\x01",
+            True,
+            "holds a control character or a line break",
+            id="in-dist-info-beside-record",
+        ),
+    ],
+)
+def test_a_file_name_no_wheel_may_hold_is_refused_naming_it(tmp_path, name, record, reason):
+    """The wheel check refuses such an entry, and a build trusts a repacked wheel's record
+    without that check; a name that is not UTF-8 could not be written into a zip at all."""
+    site = tmp_path / "site-packages"
+    _write_tree(site, {**MODULES, name: b"", **_dist_info("demo", record=record)})
+    output = tmp_path / "out"
+    with pytest.raises(AssemblerError) as caught:
+        installed.write_wheels(installed.tree_from_directory(site), output)
+    assert (caught.value.subject, caught.value.problem) == (
+        f"{site}/demo-1.0.dist-info",
+        f"holds {name!r}, which {reason}",
+    )
+    assert not any(output.iterdir())
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from pex_assembler import modes, wheels
-from pex_assembler.archive_paths import from_os
+from pex_assembler.archive_paths import from_os, unsafe_reason
 from pex_assembler.errors import AssemblerError
 from pex_assembler.inputs import InstalledTree
 from pex_assembler.wheels import RECORD_SUFFIX, Wheel, write_record
@@ -221,6 +221,16 @@ def repack(
             )
             target = workdir / filename
             members = _members(tree, dist_info)
+            # What the wheel check refuses in an entry's name is refused here: a build trusts
+            # the repacked wheel's record without reading the wheel again.
+            for name, _ in members:
+                reason = unsafe_reason(name)
+                if reason:
+                    raise AssemblerError(
+                        origin,
+                        f"holds {name!r}, which {reason}",
+                        "install the distribution from a wheel, unchanged",
+                    )
             _write_wheel(target, members, f"{dist_info}/RECORD", level, pool, 2 * jobs)
             wheels.append((dist_info, target))
     return wheels

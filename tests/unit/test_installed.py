@@ -233,6 +233,20 @@ def test_a_file_name_no_wheel_may_hold_is_refused_naming_it(tmp_path, name, reco
     assert not any(output.iterdir())
 
 
+def test_a_record_names_a_file_exactly_a_carriage_return_included(tmp_path):
+    """RECORD is read as csv asks, without newline translation: the quoted name is the file's
+    own, refused for its carriage return, not taken for another name and left out."""
+    site = tmp_path / "site-packages"
+    files = {**MODULES, "pkg/a\rb.py": b"", **_dist_info("demo")}
+    files["demo-1.0.dist-info/RECORD"] = b'pkg/__init__.py,,\n"pkg/a\rb.py",,\n'
+    _write_tree(site, files)
+    with pytest.raises(AssemblerError) as caught:
+        installed.write_wheels(installed.tree_from_directory(site), tmp_path / "out")
+    assert caught.value.problem == (
+        "holds 'pkg/a\\rb.py', which holds a control character or a line break"
+    )
+
+
 @pytest.mark.parametrize(
     "roots, chosen",
     [

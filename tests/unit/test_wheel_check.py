@@ -138,6 +138,7 @@ def test_a_component_of_255_bytes_is_accepted(tmp_path):
     [
         pytest.param("my-pkg-1.0.dist-info", True, id="dashes-as-pip-accepts"),
         pytest.param("my_pkg-1.0-x.dist-info", False, id="no-version"),
+        pytest.param("my_pkg-x.dist-info", False, id="a-version-that-does-not-parse"),
         pytest.param("my_pkg-2.0.dist-info", False, id="another-version"),
     ],
 )

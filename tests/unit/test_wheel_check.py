@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 import zipfile
 from pathlib import Path
 from typing import Dict
@@ -232,18 +233,73 @@ def test_a_vendored_dist_info_below_the_top_is_no_second_one(tmp_path):
 
 
 class _Cp437Entry(zipfile.ZipInfo):
-    """An entry whose name is written in cp437, unflagged, as old zip tools write names."""
+    """An entry whose name is written in cp437, unflagged, as old zip tools write names, with
+    the flags `more_flags` besides."""
+
+    more_flags = 0
 
     def _encodeFilenameFlags(self):
-        return self.filename.encode("cp437"), self.flag_bits
+        return self.filename.encode("cp437"), self.flag_bits | self.more_flags
 
 
-def test_a_name_beyond_ascii_not_flagged_as_utf8_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    "more_flags",
+    [pytest.param(0, id="no-other-flag"), pytest.param(0x1, id="flagged-encrypted-too")],
+)
+def test_a_name_beyond_ascii_not_flagged_as_utf8_is_refused(tmp_path, more_flags):
+    """Only the UTF-8 flag is read: another flag set beside it (here encryption's) does not
+    let the name by."""
+    wheel = write_wheel(tmp_path, FILES)
+    entry = _Cp437Entry("evil/caf\u00e9.py")
+    entry.more_flags = more_flags
+    with zipfile.ZipFile(wheel, "a") as archive:
+        archive.writestr(entry, b"")
+    with pytest.raises(AssemblerError) as caught:
+        wheels.read_wheel(wheel)
+    assert caught.value.problem.startswith(
+        "has the entry 'evil/caf\u00e9.py', which is not valid UTF-8 (the entry is not flagged "
+        "as UTF-8): "
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
+def test_an_entry_held_twice_is_refused_even_with_the_same_bytes(tmp_path):
+    """Readers differ in which of the two they take. The same bytes twice pass the RECORD
+    check, so only this check sees the second."""
     wheel = write_wheel(tmp_path, FILES)
     with zipfile.ZipFile(wheel, "a") as archive:
-        archive.writestr(_Cp437Entry("evil/caf\u00e9.py"), b"")
-    with pytest.raises(AssemblerError, match=r"is not valid UTF-8 \(the entry is not flagged"):
+        archive.writestr("evil/data.txt", FILES["evil/data.txt"])
+    with pytest.raises(AssemblerError, match=r"holds the entry 'evil/data\.txt' twice"):
         wheels.read_wheel(wheel)
+
+
+def _declare_compressed_size(wheel: Path, member: str, size: int) -> None:
+    """Rewrites the compressed size of `member` in the central directory, where zipfile
+    reads it (the local header keeps the true one)."""
+    data = bytearray(wheel.read_bytes())
+    (offset,) = struct.unpack_from("<I", data, data.rindex(b"PK\x05\x06") + 16)
+    while data[offset : offset + 4] == b"PK\x01\x02":
+        name, extra, comment = struct.unpack_from("<HHH", data, offset + 28)
+        if data[offset + 46 : offset + 46 + name] == member.encode():
+            struct.pack_into("<I", data, offset + 20, size)
+        offset += 46 + name + extra + comment
+    wheel.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("beyond, refused", [(0, False), (1, True)])
+def test_the_compressed_size_limit_is_the_whole_file_inclusive(tmp_path, beyond, refused):
+    """An entry cannot hold more than the file it is in. A smaller lie changes nothing read:
+    zipfile reads an entry to its uncompressed size and checks its CRC-32."""
+    wheel = write_wheel(tmp_path, FILES)
+    _declare_compressed_size(wheel, "evil/data.txt", wheel.stat().st_size + beyond)
+    if not refused:
+        assert wheels.read_wheel(wheel).name == "evil"
+        return
+    with pytest.raises(AssemblerError) as caught:
+        wheels.read_wheel(wheel)
+    assert caught.value.problem == (
+        "declares 'evil/data.txt' larger than the whole file: truncated?"
+    )
 
 
 @pytest.mark.parametrize("spare, refused", [(0, False), (-1, True)])
@@ -253,6 +309,26 @@ def test_the_declared_size_limit_is_inclusive(tmp_path, monkeypatch, spare, refu
         declared = sum(info.file_size for info in archive.infolist())
     monkeypatch.setattr(wheels, "_MAX_EXPANSION", 0)
     monkeypatch.setattr(wheels, "_EXPANSION_FLOOR", declared + spare)
+    if not refused:
+        wheels.read_wheel(wheel)
+        return
+    with pytest.raises(AssemblerError, match="a zip bomb"):
+        wheels.read_wheel(wheel)
+
+
+@pytest.mark.parametrize("short, refused", [(0, False), (1, True)])
+def test_past_the_floor_the_declared_size_limit_grows_with_the_file(
+    tmp_path, monkeypatch, short, refused
+):
+    """The limit is _MAX_EXPANSION times the file's size: a wheel of a large file may declare
+    more than the floor."""
+    wheel = write_wheel(tmp_path, {**FILES, "evil/zeros.txt": bytes(100_000)})
+    with zipfile.ZipFile(wheel) as archive:
+        declared = sum(info.file_size for info in archive.infolist())
+    size = wheel.stat().st_size
+    monkeypatch.setattr(wheels, "_EXPANSION_FLOOR", 0)
+    # The least factor that lets the declared bytes by, or one less.
+    monkeypatch.setattr(wheels, "_MAX_EXPANSION", -(-declared // size) - short)
     if not refused:
         wheels.read_wheel(wheel)
         return

@@ -102,6 +102,13 @@ def test_a_record_row_out_of_form_is_named_by_its_line(tmp_path):
         wheels.read_wheel(wheel)
 
 
+def test_a_record_with_carriage_return_line_ends_is_read(tmp_path):
+    """As pip's installer reads RECORD (str.splitlines): csv takes a lone CR for a line end
+    only when the text is read without newline translation."""
+    wheel = write_wheel(tmp_path, FILES, record=lambda text: text.replace("\n", "\r"))
+    assert wheels.read_wheel(wheel).name == "evil"
+
+
 @pytest.mark.parametrize(
     "files, problem",
     [

@@ -85,70 +85,21 @@ make_root() {
 }
 
 write_rc() {
-  # Offline bzlmod: Debian's bazelrc points the common modules at its packaged copies; an
-  # empty local registry and empty modules answer for the rest, and nothing is downloaded.
-  local offline=/opt/crosspex-offline
-  mkdir -p "$sysroot$offline/registry"
-  echo '{}' >"$sysroot$offline/registry/bazel_registry.json"
-  local rc="# Written by crosspex's scripts/bazel7.sh: Bazel 7 with bzlmod, offline.
-# Output bases in the cache, which the host sees at the same path.
-startup --output_user_root=$output_user_root
-common --registry=file://$offline/registry
-common --noenable_workspace
-common --repository_disable_download
-# Module resolution here depends on the overrides above, not on a lock file in the workspace.
-common --lockfile_mode=off
-# Bazel 7 gives each sandbox an empty /tmp, which would hide sources that live under /tmp
-# here (a checkout there, local_path_override into it): keep the host's.
-build --sandbox_add_mount_pair=/tmp
-# Debian packages stardoc (docs/rules.md) without a line in its own rc; overriding a module a
-# workspace does not use is an error, so only --config=stardoc does. Its renderer runs on the
-# root's JDK, with Debian's java_tools.
-common:stardoc --override_module=stardoc=/usr/share/bazel/tools/stardoc
-build --java_runtime_version=local_jdk"
-  local java_tools
-  java_tools="$(cd "$sysroot" && echo usr/lib/*/bazel/java_tools)"
-  # rules_java runs Java tools on its JDK 21, which it would download: the root's JDK instead.
-  mkdir -p "$sysroot$offline/jdk"
-  : >"$sysroot$offline/jdk/REPO.bazel"
-  echo 'java_runtime(name = "jdk", java_home = "/usr/lib/jvm/default-java", visibility = ["//visibility:public"])' \
-    >"$sysroot$offline/jdk/BUILD.bazel"
-  rc+="
-common --override_repository=rules_java~~toolchains~remote_java_tools=/$java_tools
-common --override_repository=rules_java~~toolchains~remote_java_tools_linux=/$java_tools
-common --override_repository=rules_java~~toolchains~remotejdk21_linux=$offline/jdk"
-  local module
-  for module in protobuf zlib buildozer apple_support; do
-    mkdir -p "$sysroot$offline/$module"
-    echo "module(name = \"$module\")" >"$sysroot$offline/$module/MODULE.bazel"
-    echo "" >"$sysroot$offline/$module/BUILD.bazel"
-    rc+="
-common --override_module=$module=$offline/$module"
-  done
-  # rules_java and rules_cc ask buildozer for its binary's repository.
-  cat >>"$sysroot$offline/buildozer/MODULE.bazel" <<'MODULE'
-buildozer_binary = use_extension("//:extension.bzl", "buildozer_binary")
-MODULE
-  cat >"$sysroot$offline/buildozer/extension.bzl" <<'BZL'
-def _empty_repository_impl(rctx):
-    rctx.file("BUILD.bazel", "")
-
-_empty_repository = repository_rule(implementation = _empty_repository_impl)
-
-def _buildozer_binary_impl(_module_ctx):
-    _empty_repository(name = "buildozer_binary")
-
-buildozer_binary = module_extension(
-    implementation = _buildozer_binary_impl,
-    tag_classes = {"buildozer": tag_class(attrs = {"version": attr.string(), "sha256": attr.string_dict()})},
-)
-BZL
+  # The offline setup is files in the repository (scripts/bazel7/): copied into the root, with
+  # the rc's paths filled in.
+  local offline=/opt/crosspex-offline java_tools
+  # Copied over in place: a running build may be reading them.
+  mkdir -p "$sysroot$offline"
+  cp -rT "$root/scripts/bazel7/offline" "$sysroot$offline"
+  java_tools="/$(cd "$sysroot" && echo usr/lib/*/bazel/java_tools)"
+  sed -e "s|@OUTPUT_USER_ROOT@|$output_user_root|g" -e "s|@OFFLINE@|$offline|g" \
+    -e "s|@JAVA_TOOLS@|$java_tools|g" "$root/scripts/bazel7/bazelrc" \
+    >"$sysroot/etc/bazel.bazelrc.new"
   # Debian's own rc names the tools' JDK with an option that warns on every command: the
   # current spelling of the same choice.
   sed -i 's|^build --host_javabase=@local_jdk//:jdk$|build --tool_java_runtime_version=local_jdk|' \
     "$sysroot/etc/bazel/bazelrc"
   # Replaced by a rename: a Bazel client may be reading it.
-  printf '%s\n' "$rc" >"$sysroot/etc/bazel.bazelrc.new"
   mv "$sysroot/etc/bazel.bazelrc.new" "$sysroot/etc/bazel.bazelrc"
   mkdir -p "$output_user_root"
 }

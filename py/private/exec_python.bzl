@@ -126,39 +126,11 @@ def _crosspex_exec_python_impl(rctx):
     )
 
     rctx.file("interpreter_path.txt", executable + "\n")
-    rctx.file("BUILD.bazel", """\
-load("{assembler_toolchain}", "pex_assembler_toolchain")
-
-package(default_visibility = ["//visibility:public"])
-
-exports_files(["interpreter_path.txt"])
-
-filegroup(
-    name = "libraries",
-    # Only what writing a PEX from wheels needs: pex's vendored pip (for resolving) and its
-    # docs stay out, sparing each action ~450 inputs. Labels cannot name files with spaces.
-    srcs = glob(
-        ["site/**"],
-        exclude = [
-            "site/**/* *",
-            "site/**/__pycache__/**",
-            "site/pex/docs/**",
-            "site/pex/vendor/_vendored/pip/**",
-        ],
-    ),
-)
-
-pex_assembler_toolchain(
-    name = "assembler",
-    bytecode_interpreters = {bytecode_interpreters},
-    interpreter_path = "{executable}",
-    libraries = ":libraries",
-)
-""".format(
-        assembler_toolchain = str(Label("//py/private:assembler_toolchain.bzl")),
-        executable = executable,
-        bytecode_interpreters = repr(_bytecode_interpreters(rctx, executable, "%s.%s" % (major, minor))),
-    ))
+    rctx.template("BUILD.bazel", Label("//py/private:exec_python.BUILD.tpl"), {
+        "{ASSEMBLER_TOOLCHAIN}": str(Label("//py/private:assembler_toolchain.bzl")),
+        "{BYTECODE_INTERPRETERS}": repr(_bytecode_interpreters(rctx, executable, "%s.%s" % (major, minor))),
+        "{EXECUTABLE}": executable,
+    })
 
 crosspex_exec_python = repository_rule(
     implementation = _crosspex_exec_python_impl,
@@ -169,14 +141,10 @@ crosspex_exec_python = repository_rule(
 )
 
 def _crosspex_toolchains_impl(rctx):
-    rctx.file("BUILD.bazel", """\
-toolchain(
-    name = "assembler_toolchain",
-    exec_compatible_with = {constraints},
-    toolchain = "@crosspex_exec_python//:assembler",
-    toolchain_type = "{toolchain_type}",
-)
-""".format(constraints = repr(_host_constraints(rctx)), toolchain_type = str(ASSEMBLER_TOOLCHAIN)))
+    rctx.template("BUILD.bazel", Label("//py/private:assembler_toolchain.BUILD.tpl"), {
+        "{EXEC_COMPATIBLE_WITH}": repr(_host_constraints(rctx)),
+        "{TOOLCHAIN_TYPE}": str(ASSEMBLER_TOOLCHAIN),
+    })
 
 crosspex_toolchains = repository_rule(
     implementation = _crosspex_toolchains_impl,

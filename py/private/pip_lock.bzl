@@ -35,26 +35,17 @@ def _pip_lock_impl(ctx):
     ] + ["--python-version=%s" % v for v in ctx.attr.python_versions]
     python_path = ":".join(["$here/" + _runfiles_path(p) for p in assembler.python_path])
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.write(
-        script,
+    ctx.actions.expand_template(
+        template = ctx.file._script_template,
+        output = script,
+        substitutions = {
+            "{REQUIREMENTS_IN}": ctx.file.requirements_in.short_path,
+            "{OUTPUT}": output,
+            "{TARGET}": target,
+            "{PYTHON_PATH}": python_path,
+            "{COMMAND}": " \\\n  ".join(command),
+        },
         is_executable = True,
-        content = """\
-#!/bin/sh
-# Resolves {requirements_in} with uv and writes {output} into the source tree.
-set -eu
-if [ -z "${{BUILD_WORKSPACE_DIRECTORY:-}}" ]; then
-  echo "crosspex: {target} writes into the source tree: run it with bazel run {target}" >&2
-  exit 2
-fi
-here="$(pwd)"
-PYTHONPATH="{python_path}" exec {command} -- "$@"
-""".format(
-            requirements_in = ctx.file.requirements_in.short_path,
-            output = output,
-            target = target,
-            python_path = python_path,
-            command = " \\\n  ".join(command),
-        ),
     )
     runfiles = ctx.runfiles(
         files = [ctx.file.requirements_in, ctx.file._uv],
@@ -110,6 +101,10 @@ Give it the same `platforms` and `python_versions` as the `pip_wheels` repositor
             default = Label("@crosspex_uv//:site/bin/uv"),
             allow_single_file = True,
             cfg = "exec",
+        ),
+        "_script_template": attr.label(
+            default = Label("//py/private:pip_lock.sh.tpl"),
+            allow_single_file = True,
         ),
     },
 )

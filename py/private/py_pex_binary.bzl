@@ -86,9 +86,10 @@ def _py_pex_binary_impl(ctx):
 
     # A directory PEX runs through its __main__.py; Bazel needs a file to execute.
     launcher = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.write(
-        launcher,
-        _LAUNCHER.format(pex = "%s/%s" % (ctx.workspace_name, output.short_path)),
+    ctx.actions.expand_template(
+        template = ctx.file._launcher_template,
+        output = launcher,
+        substitutions = {"{PEX}": "%s/%s" % (ctx.workspace_name, output.short_path)},
         is_executable = True,
     )
     return [
@@ -100,11 +101,6 @@ def _py_pex_binary_impl(ctx):
         info,
     ]
 
-_LAUNCHER = """\
-#!/bin/sh
-exec "$0.runfiles/{pex}/__main__.py" "$@"
-"""
-
 PY_PEX_BINARY_ATTRS = dict(PEX_CONTENT_ATTRS, **dict(PEX_OPTION_ATTRS, **{
     "interpreter_only": attr.bool(
         doc = "A PEX with neither `main` nor `entry_point`: it starts a Python interpreter " +
@@ -112,6 +108,10 @@ PY_PEX_BINARY_ATTRS = dict(PEX_CONTENT_ATTRS, **dict(PEX_OPTION_ATTRS, **{
               "binary with neither fails the build.",
     ),
     "_default_skeleton": attr.label(default = Label("//py/private:default_skeleton")),
+    "_launcher_template": attr.label(
+        default = Label("//py/private:pex_launcher.sh.tpl"),
+        allow_single_file = True,
+    ),
 }))
 
 py_pex_binary = rule(

@@ -157,3 +157,20 @@ cross_link_test = analysistest.make(
         "directory": attr.bool(),
     },
 )
+
+def _lock_script_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    (script,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "TemplateExpand"]
+    substitutions = script.substitutions
+    asserts.equals(env, "//tests/analysis:lock", substitutions["{TARGET}"])
+    asserts.equals(env, "tests/analysis/requirements.txt", substitutions["{OUTPUT}"])
+    command = substitutions["{COMMAND}"]
+    for part in ctx.attr.command_parts:
+        asserts.true(env, part in command, "the command has %s: %s" % (part, command))
+    return analysistest.end(env)
+
+# pip_lock's `bazel run` script: what it resolves, for which targets, and where it writes.
+lock_script_test = analysistest.make(
+    _lock_script_test_impl,
+    attrs = {"command_parts": attr.string_list(mandatory = True)},
+)

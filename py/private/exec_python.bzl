@@ -36,12 +36,6 @@ def _host_constraints(rctx):
         )
     return [os_constraint, "@platforms//cpu:" + cpu]
 
-def _getenv(rctx, name):
-    # rctx.getenv (Bazel 7.1+) also makes the repository depend on the variable.
-    if hasattr(rctx, "getenv"):
-        return rctx.getenv(name)
-    return rctx.os.environ.get(name)
-
 def watched_path(rctx, label):
     """The path of a file; the repository is fetched again when that file changes.
 
@@ -105,7 +99,8 @@ def _bytecode_interpreters(rctx, executable, version):
     return found
 
 def _crosspex_exec_python_impl(rctx):
-    candidate = _getenv(rctx, "CROSSPEX_PYTHON") or rctx.which("python3")
+    # rctx.getenv makes the repository depend on the variable.
+    candidate = rctx.getenv("CROSSPEX_PYTHON") or rctx.which("python3")
     if not candidate:
         _fail("no python3 on PATH")
 
@@ -136,8 +131,8 @@ crosspex_exec_python = repository_rule(
     implementation = _crosspex_exec_python_impl,
     doc = "Finds the host's Python (CROSSPEX_PYTHON or python3 on PATH) and installs pex for " +
           "the assembler; the host's pythonX.Y on PATH compile .pyc for venv layers.",
-    # For Bazel before 7.1, which has no rctx.getenv.
-    environ = ["CROSSPEX_PYTHON", "PATH"],
+    # Where python3 is found, and the pythonX.Y that compile bytecode.
+    environ = ["PATH"],
 )
 
 def _crosspex_toolchains_impl(rctx):

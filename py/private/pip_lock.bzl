@@ -2,8 +2,9 @@
 
 load(":assembler_action.bzl", "shell_quote")
 load(":errors.bzl", "crosspex_fail")
-load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "check_targets", "platform_spec")
+load(":platforms.bzl", "check_targets", "platform_spec")
 load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN")
+load(":wheel_targets.bzl", "WHEEL_TARGET_ATTRS")
 
 def _runfiles_path(exec_path):
     # From the main repository's runfiles directory, where `bazel run` starts, an external
@@ -79,7 +80,7 @@ pip_lock(
 ```
 
 Give it the same `platforms` and `python_versions` as the `pip_wheels` repository.""",
-    attrs = {
+    attrs = dict(WHEEL_TARGET_ATTRS, **{
         "requirements_in": attr.label(
             mandatory = True,
             allow_single_file = True,
@@ -88,14 +89,6 @@ Give it the same `platforms` and `python_versions` as the `pip_wheels` repositor
         "lock": attr.string(
             default = "requirements.txt",
             doc = "The file name of the lock written into this package; `pip_wheels`' `lock` label names it.",
-        ),
-        "platforms": attr.string_list(
-            mandatory = True,
-            doc = "Names of @crosspex//py/platforms platforms every package needs a wheel for.",
-        ),
-        "python_versions": attr.string_list(
-            default = [DEFAULT_PYTHON_VERSION],
-            doc = "Target CPython versions, MAJOR.MINOR, every package needs a wheel for.",
         ),
         "_uv": attr.label(
             default = Label("@crosspex_uv//:site/bin/uv"),
@@ -106,5 +99,5 @@ Give it the same `platforms` and `python_versions` as the `pip_wheels` repositor
             default = Label("//py/private:pip_lock.sh.tpl"),
             allow_single_file = True,
         ),
-    },
+    }),
 )

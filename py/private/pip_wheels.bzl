@@ -2,7 +2,8 @@
 
 load(":errors.bzl", "crosspex_fail")
 load(":exec_python.bzl", "watched_path")
-load(":platforms.bzl", "DEFAULT_PYTHON_VERSION", "check_targets", "platform_spec")
+load(":platforms.bzl", "check_targets", "platform_spec")
+load(":wheel_targets.bzl", "WHEEL_TARGET_ATTRS")
 
 def _pip_wheels_impl(rctx):
     check_targets("pip_wheels(%s)" % rctx.name, rctx.attr.platforms, rctx.attr.python_versions)
@@ -42,22 +43,14 @@ def _pip_wheels_impl(rctx):
         crosspex_fail("pip_wheels(%s)" % rctx.name, "fetching failed:\n" + problem, fix)
 
 # Shared with the module extension's pip_wheels tag, whose doc describes the repository.
-PIP_WHEELS_ATTRS = {
+PIP_WHEELS_ATTRS = dict(WHEEL_TARGET_ATTRS, **{
     "lock": attr.label(
         mandatory = True,
         allow_single_file = True,
         doc = "A hash-pinned requirements file, a `uv.lock` or a `pdm.lock` (by file name).",
     ),
-    "platforms": attr.string_list(
-        mandatory = True,
-        doc = "Names of @crosspex//py/platforms platforms to fetch wheels for.",
-    ),
-    "python_versions": attr.string_list(
-        default = [DEFAULT_PYTHON_VERSION],
-        doc = "Target CPython versions, MAJOR.MINOR; the `@crosspex//py/config:python_version` flag selects among them.",
-    ),
     "timeout": attr.int(default = 600, doc = "Seconds pip may take in all."),
-}
+})
 
 pip_wheels = repository_rule(
     implementation = _pip_wheels_impl,

@@ -71,6 +71,12 @@ def test_musllinux():
     ]
     assert names[:2] == ["cp311-cp311-linux_x86_64", "cp311-cp311-musllinux_1_2_x86_64"]
     assert not any("manylinux" in n for n in names)
+    # Every musl 1.x up to the target's, and nothing below 1.0.
+    assert [n for n in names if n.startswith("cp311-cp311-musllinux")] == [
+        "cp311-cp311-musllinux_1_2_x86_64",
+        "cp311-cp311-musllinux_1_1_x86_64",
+        "cp311-cp311-musllinux_1_0_x86_64",
+    ]
 
 
 def test_complete_platform_round_trip(tmp_path):
@@ -148,6 +154,9 @@ def _pip_debug_tags(platform_tag: str, version: str):
     [
         ({"os": "macos", "arch": "arm64", "os_version": "14.0"}, "macosx_14_0_arm64"),
         ({"os": "macos", "arch": "x86_64", "os_version": "14.0"}, "macosx_14_0_x86_64"),
+        # Not the built-in platforms' version: the spec's own is used.
+        ({"os": "macos", "arch": "x86_64", "os_version": "10.15"}, "macosx_10_15_x86_64"),
+        ({"os": "macos", "arch": "arm64", "os_version": "12.0"}, "macosx_12_0_arm64"),
         ({"os": "windows", "arch": "x86_64"}, "win_amd64"),
         ({"os": "windows", "arch": "arm64"}, "win_arm64"),
     ],

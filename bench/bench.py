@@ -8,6 +8,7 @@ compare ratios from one run, never figures from different runs.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -438,7 +439,7 @@ def bench_member(work: Path) -> None:
 
 
 def bench_bazel(work: Path) -> None:
-    from bazel import Bazel
+    from harness.bazel import Bazel
 
     print("\nBazel (the e2e matrix: //app:all)", flush=True)
     workspace = work / "app"
@@ -545,7 +546,7 @@ def bench_bazel_large(wheels: List[Path], work: Path) -> None:
     """A first-party edit of the large app, per form of its dependencies, against the floor:
     what Bazel itself spends on any build that rewrites this output (a no-op build, SHA-256
     of the output, and a plain copy of the wheel bytes), measured in the same run."""
-    from bazel import Bazel
+    from harness.bazel import Bazel
 
     workspace = _large_workspace(wheels, work)
     bazel = Bazel(workspace, work / "large_output_base")
@@ -622,7 +623,7 @@ def rebuild_phases(profile: Path) -> Dict[str, float]:
 
 def bench_analysis(work: Path) -> None:
     """Analysis of a py_pex_binary over a chain of N py_library targets, for two N."""
-    from bazel import Bazel
+    from harness.bazel import Bazel
 
     times = {}
     for count in (250, 1000):
@@ -690,7 +691,7 @@ def bench_many(wheels: List[Path], work: Path) -> None:
 
     from packaging.utils import parse_wheel_filename
 
-    from bazel import Bazel
+    from harness.bazel import Bazel
 
     print("\nmany PEX targets: each its own main.py, the same two wheels, the default options",
           flush=True)  # fmt: skip
@@ -758,6 +759,16 @@ def bench_many(wheels: List[Path], work: Path) -> None:
         f"heap after GC {heap['500']}")  # fmt: skip
 
 
+def import_harness() -> None:
+    """Makes the tests' shared code importable as `harness`, and nothing else of tests/."""
+    spec = importlib.util.spec_from_file_location(
+        "harness", ROOT / "tests" / "harness" / "__init__.py"
+    )
+    assert spec and spec.loader
+    sys.modules["harness"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sys.modules["harness"])
+
+
 SECTIONS = ("assembler", "layer", "member", "repack", "matrix", "large", "many", "analysis")
 
 
@@ -769,7 +780,7 @@ def main() -> None:
     args = parser.parse_args()
     sections = set(args.only or SECTIONS)
     # The tests' driver of real Bazel.
-    sys.path[:0] = [str(ROOT / "tests")]
+    import_harness()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
           f"Python {platform.python_version()}")  # fmt: skip
     work = CACHE / "work"

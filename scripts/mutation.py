@@ -85,8 +85,12 @@ def stage(work: Path, modules: List[str], fresh: bool) -> None:
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     (work / "tests" / "unit").mkdir(parents=True)
-    for name in ("conftest.py", "support.py"):
-        shutil.copy2(ROOT / "tests" / name, work / "tests" / name)
+    shutil.copy2(ROOT / "tests" / "conftest.py", work / "tests" / "conftest.py")
+    shutil.copytree(
+        ROOT / "tests" / "harness",
+        work / "tests" / "harness",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     for test in sorted((ROOT / "tests" / "unit").glob("test_*.py")):
         if test.name not in NOT_STAGED:
             shutil.copy2(test, work / "tests" / "unit" / test.name)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
+# The code the tests share, `harness`, and the assembler, for every test module to import.
 sys.path[:0] = [str(TESTS), str(TESTS.parent / "tools")]
 
+from harness.support import E2E_REQUIREMENTS, PLATFORMS  # noqa: E402
 from pex_assembler import wheelhouse  # noqa: E402
-from support import E2E_REQUIREMENTS, PLATFORMS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ from typing import Optional
 
 import pytest
 
-from bazel import Bazel
+from harness.bazel import Bazel
+from harness.support import ROOT
 from remote.service import Service
-from support import ROOT
 
 APP = ROOT / "e2e" / "app"
 

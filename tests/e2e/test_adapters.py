@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from bazel import pex_info
-from support import find_python
+from harness.bazel import pex_info
+from harness.support import find_python
 from test_app_workspace import run_pex
 
 DISTRIBUTIONS = [

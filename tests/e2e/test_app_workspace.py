@@ -12,10 +12,10 @@ from typing import Dict, Union
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from bazel import Bazel, deps_in, pex_info
 from conftest import CROSS_PLATFORMS, copy_of_app
+from harness.bazel import Bazel, deps_in, pex_info
+from harness.support import ROOT, find_python
 from pex_assembler import target
-from support import ROOT, find_python
 
 SPECS = {
     "linux_x86_64": {"os": "linux", "arch": "x86_64"},

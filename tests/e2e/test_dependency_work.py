@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
-from bazel import action_inputs, pex_info
-from support import find_python
+from harness.bazel import action_inputs, pex_info
+from harness.support import find_python
 from test_app_workspace import run_pex
 
 # sha256 of //app:app_pex (pex_wheel inputs, linux_x86_64, CPython 3.11) as the rules wrote

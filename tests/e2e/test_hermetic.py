@@ -11,9 +11,9 @@ from typing import Set
 
 import pytest
 
-from bazel import Bazel, action_inputs, action_outputs
 from conftest import copy_of_app
-from support import ROOT
+from harness.bazel import Bazel, action_inputs, action_outputs
+from harness.support import ROOT
 
 ACTION_ENV = {"PYTHONPATH", "PYTHONHASHSEED", "PYTHONUTF8", "LC_ALL"}
 

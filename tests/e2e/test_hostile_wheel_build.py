@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bazel import Bazel
-from support import ROOT, write_wheel
+from harness.bazel import Bazel
+from harness.support import ROOT, write_wheel
 
 MODULE = f"""\
 bazel_dep(name = "crosspex", version = "0.1.0")

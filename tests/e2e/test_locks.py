@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from bazel import Bazel, pex_info
 from conftest import copy_of_workspace
-from support import ROOT, find_python
+from harness.bazel import Bazel, pex_info
+from harness.support import ROOT, find_python
 from test_app_workspace import run_pex
 
 LOCKS = ROOT / "e2e" / "locks"

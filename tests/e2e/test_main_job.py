@@ -7,7 +7,7 @@ import re
 import subprocess
 
 from conftest import matrix_names
-from support import ROOT
+from harness.support import ROOT
 from test_app_workspace import EXPECTED_OUTPUT
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import shutil
 
-from bazel import Bazel, pex_info
-from support import ROOT, find_python, find_wheel
+from harness.bazel import Bazel, pex_info
+from harness.support import ROOT, find_python, find_wheel
 from test_app_workspace import run_pex
 
 RULES_PYTHON = {

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bazel import FORWARD_FLAGS, Bazel, pex_info
-from support import ROOT, readme_starlark_blocks
+from harness.bazel import FORWARD_FLAGS, Bazel, pex_info
+from harness.support import ROOT, readme_starlark_blocks
 
 # What the README's layout says requirements.in holds.
 REQUIREMENTS_IN = "click\nmsgpack\npyyaml\ntqdm\n"

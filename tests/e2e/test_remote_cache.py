@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from bazel import Bazel, pex_spawns
 from conftest import copy_of_app
+from harness.bazel import Bazel, pex_spawns
+from harness.support import ROOT
 from remote.service import free_port
-from support import ROOT
 
 CONFIG = """\
 description: A loopback cache for crosspex's tests.

@@ -19,10 +19,10 @@ from typing import Dict
 
 import pytest
 
-from bazel import PEX_MNEMONICS, Bazel, pex_spawns
 from conftest import copy_of_app, matrix_names, write_assembler_toolchain
+from harness.bazel import PEX_MNEMONICS, Bazel, pex_spawns
+from harness.support import ROOT
 from remote.service import Service
-from support import ROOT
 
 # The matrix, and the adapters' per-dependency actions (installed trees repacked).
 TARGETS = ["//app:all", "//packer:all", "//adapters:all"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bazel import Bazel
-from support import ROOT
+from harness.bazel import Bazel
+from harness.support import ROOT
 
 BUILD = """\
 load(":defs.bzl", "tree")

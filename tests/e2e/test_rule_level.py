@@ -15,8 +15,8 @@ from typing import List, Tuple
 
 import pytest
 
-from bazel import Bazel
-from support import ROOT
+from harness.bazel import Bazel
+from harness.support import ROOT
 
 # Their failures happen while fetching, which no analysis test reaches.
 _FETCH_TIME = ("exec_python.bzl", "pip_wheels.bzl", "errors.bzl")

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from bazel import Bazel, action_inputs, bazel_command, pex_info
-from support import E2E_REQUIREMENTS, ROOT, find_python
+from harness.bazel import Bazel, action_inputs, bazel_command, pex_info
+from harness.support import E2E_REQUIREMENTS, ROOT, find_python
 from test_app_workspace import run_pex
 
 # Versions that run on the Python of Debian's root, for what rules_python pins too old.

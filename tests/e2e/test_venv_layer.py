@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bazel import Bazel
 from conftest import copy_of_app, write_assembler_toolchain
-from support import ROOT, modules_loaded
+from harness.bazel import Bazel
+from harness.support import ROOT, modules_loaded
 from test_app_workspace import EXPECTED_OUTPUT
 
 

@@ -7,12 +7,12 @@ import os
 
 import pytest
 
+from harness.support import in_ascii_locale
 from pex_assembler import archive_paths
 from pex_assembler.archive_paths import unsafe_reason
 from pex_assembler.errors import AssemblerError
 from pex_assembler.inputs import check_archive_path
 from pex_assembler.manifest import parse_input
-from support import in_ascii_locale
 
 REFUSED = [
     ("", "is empty"),

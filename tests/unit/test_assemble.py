@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.support import PLATFORMS, find_python, find_wheel, pex_reference
 from pex_assembler import build, manifest
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, find_python, find_wheel, pex_reference
 
 
 def _repack_cli(site: Path, output: Path) -> int:

@@ -13,9 +13,9 @@ from typing import Dict
 
 import pytest
 
+from harness.support import find_python
 from pex_assembler import bytecode
 from pex_assembler.errors import AssemblerError
-from support import find_python
 
 # py_compile in the target's CPython, with the seed the compiler runs its workers with: the
 # .pyc of each source (by its path in the image) that compiles.

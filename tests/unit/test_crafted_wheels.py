@@ -31,8 +31,8 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, 
 
 import pytest
 
+from harness.support import FORMS, LAYER_PREFIX, ROOT, SOUND_WHEEL, Text, one_file_app, write_wheel
 from pex_assembler import cli
-from support import FORMS, LAYER_PREFIX, ROOT, SOUND_WHEEL, Text, one_file_app, write_wheel
 
 TIMEOUT = 30
 DATA = "evil-1.0.data"

@@ -13,8 +13,8 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
+from harness.support import ROOT
 from pex_assembler.errors import AssemblerError
-from support import ROOT
 
 ASSEMBLER = sorted((ROOT / "tools" / "pex_assembler").glob("*.py"))
 STARLARK = sorted((ROOT / "py").rglob("*.bzl"))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.support import PLATFORMS, find_python, find_wheel
 from pex_assembler import build, manifest
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, find_python, find_wheel
 
 # Imports only PyYAML: what the excluded distributions would have given is not needed.
 APP = "import yaml\nprint(yaml.safe_dump({'ok': 1}).strip())\n"

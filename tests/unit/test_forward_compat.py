@@ -10,8 +10,8 @@ from typing import List
 
 import pytest
 
+from harness.support import ROOT, readme_starlark_blocks
 from pex_assembler import wheelhouse
-from support import ROOT, readme_starlark_blocks
 
 RULES = ("py_binary", "py_library", "py_test", "py_runtime", "py_runtime_pair")
 ALLOWED = {ROOT / "py" / "private" / "compat.bzl"}

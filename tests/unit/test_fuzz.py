@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.support import find_wheel
 from pex_assembler import manifest, wheels
 from pex_assembler.errors import AssemblerError
-from support import find_wheel
 
 SETTINGS = settings(
     max_examples=150,

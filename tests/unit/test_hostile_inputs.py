@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.support import PLATFORMS, find_wheel, write_wheel
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, find_wheel, write_wheel
 
 
 def _manifest(tmp_path: Path, wheels=(), sources=None, **extra) -> Path:

@@ -13,10 +13,10 @@ from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 
+from harness.support import SOUND_WHEEL, in_ascii_locale, write_wheel
 from pex_assembler import installed, wheels
 from pex_assembler.errors import AssemblerError
 from pex_assembler.inputs import InstalledTree
-from support import SOUND_WHEEL, in_ascii_locale, write_wheel
 
 MODULES = {"pkg/__init__.py": b"", "pkg/mod.py": b"VALUE = 1\n"}
 

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pex_assembler import bytecode, venv_layer
-from pex_assembler.cli import main as cli_main
-from pex_assembler.errors import AssemblerError
-from support import (
+from harness.support import (
     LAYER_PREFIX,
     PLATFORMS,
     find_python,
@@ -28,6 +25,9 @@ from support import (
     run_in_layer,
     write_wheel,
 )
+from pex_assembler import bytecode, venv_layer
+from pex_assembler.cli import main as cli_main
+from pex_assembler.errors import AssemblerError
 
 PREFIX = LAYER_PREFIX
 INTERPRETER = "/usr/bin/python3.11"

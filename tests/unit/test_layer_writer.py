@@ -17,9 +17,9 @@ from typing import Dict, Optional, Tuple
 
 import pytest
 
+from harness.support import LAYER_PREFIX, record_line, run_in_layer, watch_replace, write_sources
 from pex_assembler import venv_layer
 from pex_assembler.errors import AssemblerError
-from support import LAYER_PREFIX, record_line, run_in_layer, watch_replace, write_sources
 
 PREFIX = LAYER_PREFIX
 INTERPRETER = "/usr/bin/python3.11"

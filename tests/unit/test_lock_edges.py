@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.support import PLATFORMS, in_ascii_locale
 from pex_assembler import target
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
-from support import PLATFORMS, in_ascii_locale
 
 LINUX = target.from_spec(PLATFORMS["linux_x86_64"], "3.11").markers
 WINDOWS = target.from_spec(PLATFORMS["windows_x86_64"], "3.11").markers

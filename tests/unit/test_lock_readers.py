@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
+from harness.support import PLATFORMS, ROOT
 from pex_assembler import target, wheelhouse
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
-from support import PLATFORMS, ROOT
 
 WINDOWS = target.from_spec(PLATFORMS["windows_x86_64"], "3.11").markers
 LINUX = target.from_spec(PLATFORMS["linux_x86_64"], "3.11").markers

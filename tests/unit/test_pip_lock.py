@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.support import PLATFORMS, in_ascii_locale, watch_replace, write_wheel
 from pex_assembler import pip_lock, target
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
 from pex_assembler.pip_lock import _Package, write_lock
-from support import PLATFORMS, in_ascii_locale, watch_replace, write_wheel
 
 UV = shutil.which("uv", path=str(Path(sys.executable).parent))
 FROZEN = ["--exclude-newer=2026-11-01T00:00:00Z"]

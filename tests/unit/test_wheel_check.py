@@ -12,9 +12,9 @@ from typing import Dict
 
 import pytest
 
+from harness.support import write_wheel
 from pex_assembler import wheels
 from pex_assembler.errors import AssemblerError
-from support import write_wheel
 
 FILES = {"evil/__init__.py": b"x = 1\n", "evil/data.txt": b"data\n"}
 RECORD = "evil-1.0.dist-info/RECORD"

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.support import one_file_app, write_wheel
 from pex_assembler.cli import main as cli_main
-from support import one_file_app, write_wheel
 
 SETTINGS = settings(
     max_examples=120,

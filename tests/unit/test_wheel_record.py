@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.support import write_wheel
 from pex_assembler import wheels
-from support import write_wheel
 
 FILES = {
     "evil/__init__.py": b"def main():\n    return 0\n",

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
+from harness.support import ROOT
 from pex_assembler import worker
-from support import ROOT
 
 # Written by hand as Bazel's JSON protocol writes requests (protobuf's JSON mapping: no
 # whitespace, UTF-8, `=` escaped; one a line), so that encoder and parser cannot share a

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT, find_wheel, one_file_app
+from harness.support import ROOT, find_wheel, one_file_app
 
 # Every form, and the wheel's own check, which writes a record.
 WRITERS = ["zipapp", "packed", "preinstalled", "layer", "check-wheel"]

@@ -16,9 +16,9 @@ from typing import Dict, List, Optional, Tuple
 
 import pytest
 
+from harness.support import PLATFORMS, pex_reference, write_sources, write_wheel
 from pex_assembler import build, manifest, wheels, zipapp, zips
 from pex_assembler.errors import AssemblerError
-from support import PLATFORMS, pex_reference, write_sources, write_wheel
 
 OLD_HASH = "5" * 40
 DATE = (1980, 1, 1, 0, 0, 0)

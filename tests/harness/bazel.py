@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # The flags Bazel 8 and 9 turn on, or that their removals amount to, as 7.7.1 knows them.
 FORWARD_FLAGS = (
     "--incompatible_auto_exec_groups",

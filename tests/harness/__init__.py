@@ -1,0 +1,1 @@
+"""Code the tests share: helpers, constants and the services they drive."""

@@ -27,12 +27,12 @@ case "$command" in
   start)
     [ $# -ge 2 ] || { echo "usage: $0 start DIR [WORKERS]" >&2; exit 2; }
     prepare
-    exec python3 "$root/tests/remote/service.py" start --dir "$2" \
+    exec python3 "$root/tests/harness/remote/service.py" start --dir "$2" \
       --bgd "$bgd" --root "$sysroot" --workers "${3:-4}"
     ;;
   stop)
     [ $# -ge 2 ] || { echo "usage: $0 stop DIR" >&2; exit 2; }
-    exec python3 "$root/tests/remote/service.py" stop --dir "$2"
+    exec python3 "$root/tests/harness/remote/service.py" stop --dir "$2"
     ;;
   *)
     echo "usage: $0 start DIR [WORKERS] | stop DIR | paths" >&2

@@ -10,8 +10,8 @@ from typing import Optional
 import pytest
 
 from harness.bazel import Bazel
+from harness.remote.service import Service
 from harness.support import ROOT
-from remote.service import Service
 
 APP = ROOT / "e2e" / "app"
 
@@ -102,7 +102,7 @@ def matrix(app_bazel, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def remote_service(tmp_path_factory):
-    """A Remote Execution API service on loopback (tests/remote/service.py): PostgreSQL,
+    """A Remote Execution API service on loopback (tests/harness/remote/service.py): PostgreSQL,
     BuildGrid and four workers, each running actions in the Debian root Bazel 7 lives in."""
     paths = subprocess.run(
         ["bash", str(ROOT / "scripts" / "remote-execution.sh"), "paths"],

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import copy_of_app
 from harness.bazel import Bazel, pex_spawns
+from harness.remote.service import free_port
 from harness.support import ROOT
-from remote.service import free_port
 
 CONFIG = """\
 description: A loopback cache for crosspex's tests.

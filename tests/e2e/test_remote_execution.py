@@ -1,6 +1,7 @@
 """Remote execution on a real Remote Execution API service: BuildGrid with PostgreSQL on
-loopback and four workers of tests/remote/worker.py, each running actions in a Debian root of
-its own (bubblewrap), where /usr/bin/python3 is the Python and no path of this machine exists.
+loopback and four workers of tests/harness/remote/worker.py, each running actions in a Debian
+root of its own (bubblewrap), where /usr/bin/python3 is the Python and no path of this machine
+exists.
 
 The client's own assembler toolchain names this machine's Python (CROSSPEX_PYTHON), which no
 worker has: only e2e/app's //remote:worker platform and its registered toolchain make the
@@ -21,8 +22,8 @@ import pytest
 
 from conftest import copy_of_app, matrix_names, write_assembler_toolchain
 from harness.bazel import PEX_MNEMONICS, Bazel, pex_spawns
+from harness.remote.service import Service
 from harness.support import ROOT
-from remote.service import Service
 
 # The matrix, and the adapters' per-dependency actions (installed trees repacked).
 TARGETS = ["//app:all", "//packer:all", "//adapters:all"]

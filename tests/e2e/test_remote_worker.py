@@ -1,5 +1,6 @@
-"""The test worker itself (tests/remote/worker.py), driven by Bazel 7 through BuildGrid: what an
-action sees in its root, what comes back of it, and a worker stopped in the middle of one."""
+"""The test worker itself (tests/harness/remote/worker.py), driven by Bazel 7 through
+BuildGrid: what an action sees in its root, what comes back of it, and a worker stopped in the
+middle of one."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """A Remote Execution API service on loopback: PostgreSQL, BuildGrid (Execution, Bots, CAS,
 ActionCache, ByteStream) and N workers (worker.py), each running actions in a root of its own.
 
-    python tests/remote/service.py start --dir DIR --bgd BGD --root ROOT [--workers N]
-    python tests/remote/service.py stop --dir DIR
+    python tests/harness/remote/service.py start --dir DIR --bgd BGD --root ROOT [--workers N]
+    python tests/harness/remote/service.py stop --dir DIR
 
 `start` prints the executor's address (grpc://127.0.0.1:PORT) and leaves the processes running;
 their ids go to DIR/pids, and `stop` ends them by id. scripts/remote-execution.sh installs what

@@ -10,9 +10,9 @@ import zipfile
 
 import pytest
 
+from harness.app import run_pex
 from harness.bazel import pex_info
 from harness.support import find_python
-from test_app_workspace import run_pex
 
 DISTRIBUTIONS = [
     "click-8.1.7-py3-none-any.whl",

@@ -12,34 +12,10 @@ from typing import Dict, Union
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from conftest import CROSS_PLATFORMS, copy_of_app
+from harness.app import CROSS_PLATFORMS, EXPECTED_OUTPUT, SPECS, copy_of_app, run_pex
 from harness.bazel import Bazel, deps_in, pex_info
 from harness.support import ROOT, find_python
 from pex_assembler import target
-
-SPECS = {
-    "linux_x86_64": {"os": "linux", "arch": "x86_64"},
-    "linux_aarch64": {"os": "linux", "arch": "aarch64"},
-    "linux_x86_64_musl": {"os": "linux", "arch": "x86_64", "libc": "musl", "libc_version": "1.2"},
-    "macos_arm64": {"os": "macos", "arch": "arm64"},
-    "macos_x86_64": {"os": "macos", "arch": "x86_64"},
-    "windows_x86_64": {"os": "windows", "arch": "x86_64"},
-}
-EXPECTED_OUTPUT = """\
-msgpack_bytes: 15
-msgpack_extension: msgpack._cmsgpack
-msgpack_roundtrip: true
-span:
-  days: 15
-  months: 1
-yaml_libyaml: true
-six: 1.17.0
-"""
-
-
-def run_pex(python: str, pex, tmp_path, *args: str) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
-    return subprocess.run([python, str(pex), *args], capture_output=True, text=True, env=env)
 
 
 @pytest.mark.parametrize("platform", CROSS_PLATFORMS)

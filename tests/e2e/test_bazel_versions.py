@@ -5,10 +5,9 @@ layer."""
 
 from __future__ import annotations
 
-from conftest import copy_of_app, matrix_names
+from harness.app import EXPECTED_OUTPUT, copy_of_app, matrix_names, run_pex
 from harness.bazel import FORWARD_FLAGS, Bazel
 from harness.support import find_python
-from test_app_workspace import EXPECTED_OUTPUT, run_pex
 
 ADAPTERS = ("//adapters:rules_python_installed_pex", "//adapters:pycross_pex")
 LAYER = "//layer:app_layer"

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON_VERSIONS
+from harness.app import EXPECTED_OUTPUT, PYTHON_VERSIONS, SPECS, run_pex
 from harness.bazel import action_inputs, pex_info
 from harness.binary_format import EXPECTED, binary_format
 from harness.support import ROOT, find_python
 from pex_assembler import target
-from test_app_workspace import EXPECTED_OUTPUT, SPECS, run_pex
 
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 TOP_LEVEL = [

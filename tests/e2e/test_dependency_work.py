@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 
+from harness.app import run_pex
 from harness.bazel import action_inputs, pex_info
 from harness.support import find_python
-from test_app_workspace import run_pex
 
 # sha256 of //app:app_pex (pex_wheel inputs, linux_x86_64, CPython 3.11) as the rules wrote
 # it before the per-dependency actions and max_install_jobs existed; the same PEX installing

@@ -11,7 +11,7 @@ from typing import Set
 
 import pytest
 
-from conftest import copy_of_app
+from harness.app import copy_of_app
 from harness.bazel import Bazel, action_inputs, action_outputs
 from harness.support import ROOT
 

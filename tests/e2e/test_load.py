@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from conftest import copy_of_app
+from harness.app import copy_of_app
 from harness.bazel import Bazel
 
 PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "macos_x86_64", "windows_x86_64"]

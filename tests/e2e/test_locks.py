@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from conftest import copy_of_workspace
+from harness.app import run_pex
 from harness.bazel import Bazel, pex_info
 from harness.support import ROOT, find_python
-from test_app_workspace import run_pex
+from harness.workspace import copy_of_workspace
 
 LOCKS = ROOT / "e2e" / "locks"
 COMMON = [

@@ -6,9 +6,8 @@ import os
 import re
 import subprocess
 
-from conftest import matrix_names
+from harness.app import EXPECTED_OUTPUT, matrix_names
 from harness.support import ROOT
-from test_app_workspace import EXPECTED_OUTPUT
 
 
 def _main_job_command() -> str:

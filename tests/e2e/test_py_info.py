@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import shutil
 
+from harness.app import run_pex
 from harness.bazel import Bazel, pex_info
 from harness.support import ROOT, find_python, find_wheel
-from test_app_workspace import run_pex
 
 RULES_PYTHON = {
     "MODULE.bazel": 'module(name = "rules_python", version = "1.7.0")\n',

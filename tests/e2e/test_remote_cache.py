@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import copy_of_app
+from harness.app import copy_of_app
 from harness.bazel import Bazel, pex_spawns
 from harness.remote.service import free_port
 from harness.support import ROOT

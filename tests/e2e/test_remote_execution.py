@@ -20,10 +20,11 @@ from typing import Dict
 
 import pytest
 
-from conftest import copy_of_app, matrix_names, write_assembler_toolchain
+from harness.app import copy_of_app, matrix_names
 from harness.bazel import PEX_MNEMONICS, Bazel, pex_spawns
 from harness.remote.service import Service
 from harness.support import ROOT
+from harness.workspace import write_assembler_toolchain
 
 # The matrix, and the adapters' per-dependency actions (installed trees repacked).
 TARGETS = ["//app:all", "//packer:all", "//adapters:all"]

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
+from harness.app import run_pex
 from harness.bazel import Bazel, action_inputs, bazel_command, pex_info
 from harness.support import E2E_REQUIREMENTS, ROOT, find_python
-from test_app_workspace import run_pex
 
 # Versions that run on the Python of Debian's root, for what rules_python pins too old.
 NEWER = {"pip": "25.3", "setuptools": "80.9.0"}

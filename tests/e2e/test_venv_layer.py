@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_of_app, write_assembler_toolchain
+from harness.app import EXPECTED_OUTPUT, copy_of_app
 from harness.bazel import Bazel
 from harness.support import ROOT, modules_loaded
-from test_app_workspace import EXPECTED_OUTPUT
+from harness.workspace import write_assembler_toolchain
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from packaging.utils import parse_wheel_filename
 
 from harness.app import CROSS_PLATFORMS, EXPECTED_OUTPUT, SPECS, copy_of_app, run_pex
 from harness.bazel import Bazel, deps_in, pex_info
-from harness.support import ROOT, find_python
+from harness.support import ROOT, aarch64_python, find_python
 from pex_assembler import target
 
 
@@ -86,13 +86,7 @@ def test_a_packed_cross_binary_is_the_packed_pex_for_its_platform(app_bazel, mat
     finally:
         # The host's app_packed, which other tests run, back in bazel-bin.
         app_bazel.build("//app:app_packed")
-    wrapper = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "aarch64-python.sh")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    done = run_pex(wrapper, cross, tmp_path)
+    done = run_pex(aarch64_python(), cross, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
 

@@ -15,7 +15,7 @@ import pytest
 from harness.app import EXPECTED_OUTPUT, PYTHON_VERSIONS, SPECS, run_pex
 from harness.bazel import action_inputs, pex_info
 from harness.binary_format import EXPECTED, binary_format
-from harness.support import ROOT, find_python
+from harness.support import aarch64_python, find_python
 from pex_assembler import target
 
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
@@ -58,13 +58,7 @@ def test_native_extensions_have_the_targets_binary_format(matrix, name, tmp_path
 
 def test_linux_aarch64_pex_runs_under_qemu(matrix, tmp_path):
     """Debian's arm64 CPython 3.11 under qemu-user imports the aarch64 C extensions."""
-    wrapper = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "aarch64-python.sh")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    done = run_pex(wrapper, matrix["app_linux_aarch64"], tmp_path)
+    done = run_pex(aarch64_python(), matrix["app_linux_aarch64"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT  # msgpack._cmsgpack and libyaml were loaded
 

@@ -17,7 +17,7 @@ import pytest
 
 from harness.app import EXPECTED_OUTPUT, copy_of_app
 from harness.bazel import Bazel
-from harness.support import ROOT, modules_loaded
+from harness.support import aarch64_python, modules_loaded
 from harness.workspace import write_assembler_toolchain
 
 
@@ -61,11 +61,7 @@ def test_the_x86_64_layer_runs_on_debian_12s_python(layers):
 
 def _arm64_root() -> Path:
     """scripts/aarch64-python.sh's root: Debian 12's arm64 CPython 3.11 and its libraries."""
-    wrapper = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "aarch64-python.sh")],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    return Path(wrapper).parents[2]
+    return Path(aarch64_python()).parents[2]
 
 
 def test_the_aarch64_layer_runs_under_qemu(layers):

@@ -56,6 +56,17 @@ def find_python(version: str) -> str:
     raise AssertionError(f"CPython {version} is not installed here (PATH or pyenv)")
 
 
+def aarch64_python() -> str:
+    """The path of a command that runs Debian's arm64 CPython 3.11 under qemu-user, set up by
+    scripts/aarch64-python.sh."""
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "aarch64-python.sh")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def readme_starlark_blocks() -> List[str]:
     """The Starlark snippets of README.md, as printed."""
     return re.findall(r"```starlark\n(.*?)```", (ROOT / "README.md").read_text(), re.S)

@@ -17,7 +17,10 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+if TYPE_CHECKING:
+    from pex_assembler.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_REQUIREMENTS = ROOT / "e2e" / "app" / "requirements.txt"
@@ -137,6 +140,58 @@ def write_wheel(
     return path
 
 
+# The main repository's name in a manifest's `workspace_name`, as Bazel with bzlmod sets it.
+WORKSPACE = "_main"
+
+
+@dataclass(frozen=True)
+class AssemblerInput:
+    """What Bazel hands the assembler: a manifest, and the files (`SHORT_PATH=PATH`) and
+    import roots it passes beside it as flags."""
+
+    manifest: Path
+    inputs: Tuple[str, ...] = ()
+    import_roots: Tuple[str, ...] = ()
+
+    def flags(self) -> List[str]:
+        """The flags of `build` and `venv-layer`: --manifest, each --input and --import-root."""
+        return [
+            "--manifest",
+            str(self.manifest),
+            *(f"--input={spec}" for spec in self.inputs),
+            *(f"--import-root={root}" for root in self.import_roots),
+        ]
+
+    def load(self) -> Manifest:
+        """The PEX manifest, as `build` reads it."""
+        from pex_assembler import manifest
+
+        return manifest.load(self.manifest, self.inputs, self.import_roots)
+
+
+def wheel_input(wheel: Path) -> str:
+    """A wheel as Bazel passes it: a file of a repository of its own."""
+    return f"../wheels/{wheel.name}={wheel}"
+
+
+def write_manifest(
+    path: Path,
+    document: Mapping[str, object],
+    files: Sequence[Tuple[str, Path]] = (),
+    wheels: Sequence[Path] = (),
+    import_roots: Sequence[str] = (),
+) -> AssemblerInput:
+    """Writes `document` at `path` as Bazel writes a manifest (of the main repository unless
+    it sets a `workspace_name`), for `files` ((short path, file) pairs: a file of the main
+    repository without import roots goes into the PEX at its short path) and `wheels`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"workspace_name": WORKSPACE, **document}))
+    inputs = [f"{short_path}={file}" for short_path, file in files]
+    return AssemblerInput(
+        path, tuple(inputs + [wheel_input(w) for w in wheels]), tuple(import_roots)
+    )
+
+
 @dataclass(frozen=True)
 class Form:
     """One output form: the assembler's command, the manifest options, the output's suffix."""
@@ -168,17 +223,14 @@ def one_file_app(
     main = work / "main.py"
     if not main.exists():
         main.write_text("print('hi')\n")
-    manifest = work / "manifest.json"
     document = {
         "output": str(output),
         "target": {"platform": PLATFORMS[target], "python_version": "3.11"},
-        "sources": [{"path": str(main), "archive_path": "main.py"}],
         "entry_point": "main",
-        "wheels": [str(w) for w in wheels],
         **spec.options,
     }
-    manifest.write_text(json.dumps(document))
-    args = [spec.command, "--manifest", str(manifest)]
+    app = write_manifest(work / "manifest.json", document, [("main.py", main)], wheels)
+    args = [spec.command, *app.flags()]
     if spec.command == "venv-layer":
         args += ["--prefix", LAYER_PREFIX, "--interpreter", "/usr/bin/python3.11", "--name", "app"]
     return args, output

@@ -12,8 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.support import PLATFORMS, find_python, find_wheel, pex_reference
-from pex_assembler import build, manifest
+from harness.support import (
+    PLATFORMS,
+    AssemblerInput,
+    find_python,
+    find_wheel,
+    pex_reference,
+    write_manifest,
+)
+from pex_assembler import build
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
 
@@ -103,21 +110,20 @@ print(dateutil.parser.isoparse("2024-02-29").day, msgpack.unpackb(msgpack.packb(
 """
 
 
-def _write_manifest(tmp_path: Path, wheels, platform="linux_x86_64", **extra) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "app").mkdir(exist_ok=True)
+def _write_manifest(
+    tmp_path: Path, wheels, platform="linux_x86_64", files=(), python="3.11", **extra
+) -> AssemblerInput:
+    """The app `app/main.py` with `wheels`, and `files` ((short path, file) pairs) beside it."""
+    (tmp_path / "app").mkdir(parents=True, exist_ok=True)
     (tmp_path / "app" / "main.py").write_text(APP)
     data = {
         "output": str(tmp_path / "out" / "app.pex"),
-        "target": {"platform": PLATFORMS[platform], "python_version": "3.11"},
-        "sources": [{"path": str(tmp_path / "app" / "main.py"), "archive_path": "app/main.py"}],
+        "target": {"platform": PLATFORMS[platform], "python_version": python},
         "entry_point": "app.main",
-        "wheels": [str(w) for w in wheels],
         **extra,
     }
-    path = tmp_path / "manifest.json"
-    path.write_text(json.dumps(data))
-    return path
+    files = [("app/main.py", tmp_path / "app" / "main.py"), *files]
+    return write_manifest(tmp_path / "manifest.json", data, files, wheels)
 
 
 def _app_wheels(wheel_dir: Path, platform: str):
@@ -140,8 +146,8 @@ def _run(pex: Path, tmp_path: Path) -> str:
 
 
 def test_linux_pex_runs_with_its_native_extensions(wheel_dir, tmp_path):
-    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"))
-    pex = build.assemble(manifest.load(path))
+    app = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"))
+    pex = build.assemble(app.load())
     assert _run(pex, tmp_path).split() == ["29", "[1]", "True", "True"]
     info = _pex_info(pex)
     assert info["deps_are_wheel_files"] is True
@@ -152,8 +158,7 @@ def test_linux_pex_runs_with_its_native_extensions(wheel_dir, tmp_path):
 
 def test_macos_pex_holds_the_macos_wheels(wheel_dir, tmp_path):
     wheels = _app_wheels(wheel_dir, "macos_arm64")
-    path = _write_manifest(tmp_path, wheels, platform="macos_arm64")
-    pex = build.assemble(manifest.load(path))
+    pex = build.assemble(_write_manifest(tmp_path, wheels, platform="macos_arm64").load())
     assert sorted(_pex_info(pex)["distributions"]) == sorted(w.name for w in wheels)
     with zipfile.ZipFile(pex) as archive:
         stored = {
@@ -168,18 +173,18 @@ def test_same_inputs_give_identical_bytes(wheel_dir, tmp_path):
     first.mkdir()
     second.mkdir(parents=True)
     wheels = _app_wheels(wheel_dir, "windows_x86_64")
-    pex_one = build.assemble(manifest.load(_write_manifest(first, wheels, "windows_x86_64")))
-    manifest_two = _write_manifest(second, wheels, "windows_x86_64")
+    pex_one = build.assemble(_write_manifest(first, wheels, "windows_x86_64").load())
+    app_two = _write_manifest(second, wheels, "windows_x86_64")
     # Sources years apart: no entry's date may come from the file's.
     os.utime(second / "app" / "main.py", (1e9, 1e9))
-    pex_two = build.assemble(manifest.load(manifest_two))
+    pex_two = build.assemble(app_two.load())
     assert pex_one.read_bytes() == pex_two.read_bytes()
 
 
 def test_wrong_platform_wheel_is_one_clear_error(wheel_dir, tmp_path, capsys):
     linux_yaml = find_wheel(wheel_dir, "linux_x86_64", "PyYAML")
-    path = _write_manifest(tmp_path, [linux_yaml], platform="macos_arm64")
-    assert cli_main(["build", "--manifest", str(path)]) == 1
+    app = _write_manifest(tmp_path, [linux_yaml], platform="macos_arm64")
+    assert cli_main(["build", *app.flags()]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"pex-assembler: error: {linux_yaml}: cannot run on target macos_arm64")
     assert "cp311-cp311-macosx_14_0_arm64" in err
@@ -205,17 +210,17 @@ def test_two_versions_of_one_distribution(wheel_dir, tmp_path):
         check=True,
     )
     (other,) = (tmp_path / "old").glob("six-1.16.0-*.whl")
-    path = _write_manifest(tmp_path, [six, other])
+    app = _write_manifest(tmp_path, [six, other])
     with pytest.raises(AssemblerError, match="is a second distribution of six"):
-        build.assemble(manifest.load(path))
+        build.assemble(app.load())
 
 
 def test_corrupt_wheel(tmp_path):
     broken = tmp_path / "six-1.17.0-py2.py3-none-any.whl"
     broken.write_bytes(b"PK\x03\x04 this is not a zip")
-    path = _write_manifest(tmp_path, [broken])
+    app = _write_manifest(tmp_path, [broken])
     with pytest.raises(AssemblerError, match="is not a readable zip archive") as caught:
-        build.assemble(manifest.load(path))
+        build.assemble(app.load())
     assert caught.value.subject == str(broken)
 
 
@@ -224,22 +229,20 @@ def test_wheel_named_unlike_its_metadata(wheel_dir, tmp_path):
     renamed = tmp_path / six.name.replace("six-1.17.0", "seven-1.17.0")
     shutil.copy(six, renamed)
     with pytest.raises(AssemblerError, match=r"its METADATA says six 1\.17\.0"):
-        build.assemble(manifest.load(_write_manifest(tmp_path, [renamed])))
+        build.assemble(_write_manifest(tmp_path, [renamed]).load())
 
 
 def test_archive_path_outside_the_pex(tmp_path):
-    path = _write_manifest(tmp_path, [])
-    data = json.loads(path.read_text())
-    data["sources"].append({"path": data["sources"][0]["path"], "archive_path": "../evil.py"})
-    path.write_text(json.dumps(data))
-    with pytest.raises(AssemblerError, match=r"which holds '\.' or '\.\.'"):
-        build.assemble(manifest.load(path))
+    evil = [("x/../../evil.py", tmp_path / "app" / "main.py")]
+    app = _write_manifest(tmp_path, [], files=evil)
+    with pytest.raises(AssemblerError, match=r"'x/\.\./\.\./evil\.py', which holds '\.' or '\.\.'"):
+        build.assemble(app.load())
 
 
 def test_missing_entry_point_module(tmp_path):
-    path = _write_manifest(tmp_path, [], entry_point="app.missing:run")
+    app = _write_manifest(tmp_path, [], entry_point="app.missing:run")
     with pytest.raises(AssemblerError, match=r"names module 'app\.missing'"):
-        build.assemble(manifest.load(path))
+        build.assemble(app.load())
 
 
 def _installed_tree_pex(tmp_path: Path, wheels, without_record: bool) -> Path:
@@ -256,21 +259,19 @@ def _installed_tree_pex(tmp_path: Path, wheels, without_record: bool) -> Path:
         (site / "__init__.py").write_text("")
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "main.py").write_text("import six\nprint(six.__version__, six.__file__)\n")
-    inputs = [f"app/main.py={tmp_path / 'app' / 'main.py'}"] + [
-        f"../{p.relative_to(tmp_path).as_posix()}={p}" for p in site.rglob("*") if p.is_file()
+    files = [("app/main.py", tmp_path / "app" / "main.py")] + [
+        (f"../{p.relative_to(tmp_path).as_posix()}", p) for p in site.rglob("*") if p.is_file()
     ]
-    path = tmp_path / "manifest.json"
-    path.write_text(
-        json.dumps(
-            {
-                "output": str(tmp_path / "out" / "app.pex"),
-                "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
-                "workspace_name": "ws",
-                "main": "app/main.py",
-            }
-        )
+    document = {
+        "output": str(tmp_path / "out" / "app.pex"),
+        "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
+        "workspace_name": "ws",
+        "main": "app/main.py",
+    }
+    app = write_manifest(
+        tmp_path / "manifest.json", document, files, import_roots=["pypi_six/site-packages"]
     )
-    return build.assemble(manifest.load(path, inputs, ["pypi_six/site-packages"]))
+    return build.assemble(app.load())
 
 
 @pytest.mark.parametrize("without_record", [False, True], ids=["with_record", "without_record"])
@@ -309,27 +310,25 @@ def test_complete_platform_from_pex3_interpreter_inspect(wheel_dir, tmp_path):
     ).stdout
     complete_platform = tmp_path / "host.json"
     complete_platform.write_text(inspected)
-    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"))
-    data = json.loads(path.read_text())
-    data["target"] = {"complete_platform": str(complete_platform), "name": "this host"}
-    path.write_text(json.dumps(data))
-    pex = build.assemble(manifest.load(path))
+    host = {"complete_platform": str(complete_platform), "name": "this host"}
+    app = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"), target=host)
+    pex = build.assemble(app.load())
     assert _run(pex, tmp_path).split() == ["29", "[1]", "True", "True"]
 
-    data["wheels"] = [str(find_wheel(wheel_dir, "windows_x86_64", "PyYAML"))]
-    path.write_text(json.dumps(data))
+    windows_yaml = find_wheel(wheel_dir, "windows_x86_64", "PyYAML")
+    app = _write_manifest(tmp_path, [windows_yaml], target=host)
     with pytest.raises(AssemblerError, match="cannot run on target this host"):
-        build.assemble(manifest.load(path))
+        build.assemble(app.load())
 
 
 def test_interpreter_constraint_placeholders(wheel_dir, tmp_path):
-    path = _write_manifest(
-        tmp_path, [], interpreter_constraints=["CPython>={major}.{minor}.{patch},<{major}.14"]
+    app = _write_manifest(
+        tmp_path,
+        [],
+        python="3.12.4",
+        interpreter_constraints=["CPython>={major}.{minor}.{patch},<{major}.14"],
     )
-    data = json.loads(path.read_text())
-    data["target"]["python_version"] = "3.12.4"
-    path.write_text(json.dumps(data))
-    pex = build.assemble(manifest.load(path))
+    pex = build.assemble(app.load())
     assert _pex_info(pex)["interpreter_constraints"] == ["CPython<3.14,>=3.12.4"]
 
 
@@ -345,8 +344,8 @@ def test_interpreter_constraint_placeholders(wheel_dir, tmp_path):
 )
 def test_layouts_and_execution_modes_run(wheel_dir, tmp_path, layout, execution_mode, sh_boot):
     extra = {"layout": layout, "execution_mode": execution_mode, "sh_boot": sh_boot}
-    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"), **extra)
-    pex = build.assemble(manifest.load(path))
+    app = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"), **extra)
+    pex = build.assemble(app.load())
     assert pex.is_dir() == (layout != "zipapp")
     main = pex / "__main__.py" if pex.is_dir() else pex
     first_line = main.read_bytes().split(b"\n", 1)[0]
@@ -364,8 +363,8 @@ def test_layouts_and_execution_modes_run(wheel_dir, tmp_path, layout, execution_
 @pytest.mark.parametrize("jobs", [0, 2])
 def test_parallel_first_run_install(wheel_dir, tmp_path, jobs):
     """max_install_jobs reaches PEX-INFO, which pex's first run reads, and the PEX runs."""
-    path = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"), max_install_jobs=jobs)
-    pex = build.assemble(manifest.load(path))
+    app = _write_manifest(tmp_path, _app_wheels(wheel_dir, "linux_x86_64"), max_install_jobs=jobs)
+    pex = build.assemble(app.load())
     assert _pex_info(pex)["max_install_jobs"] == jobs
     env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(tmp_path / "pex_root")}
     done = subprocess.run([str(pex)], capture_output=True, text=True, env=env, check=True)
@@ -375,35 +374,29 @@ def test_parallel_first_run_install(wheel_dir, tmp_path, jobs):
 
 @pytest.mark.parametrize("jobs", [-2, True, "4"])
 def test_max_install_jobs_must_be_a_number_of_jobs(tmp_path, jobs):
-    path = _write_manifest(tmp_path, [], max_install_jobs=jobs)
+    app = _write_manifest(tmp_path, [], max_install_jobs=jobs)
     with pytest.raises(AssemblerError, match="max_install_jobs"):
-        manifest.load(path)
+        app.load()
 
 
 def test_zipapp_too_large_for_zipimport_points_to_packed(tmp_path, capsys):
     sources = tmp_path / "many"
     sources.mkdir()
-    entries = []
+    files = []
     for index in range(66000):
         (sources / f"m{index}.py").write_bytes(b"")
-        entries.append({"path": str(sources / f"m{index}.py"), "archive_path": f"pkg/m{index}.py"})
-    path = _write_manifest(tmp_path, [])
-    data = json.loads(path.read_text())
-    data["sources"] += entries
-    path.write_text(json.dumps(data))
-    assert cli_main(["build", "--manifest", str(path)]) == 1
+        files.append((f"pkg/m{index}.py", sources / f"m{index}.py"))
+    app = _write_manifest(tmp_path, [], files=files)
+    assert cli_main(["build", *app.flags()]) == 1
     err = capsys.readouterr().err
     assert "which CPython before 3.13 cannot import" in err
     assert 'fix: set layout = "packed"' in err
     assert not (tmp_path / "out" / "app.pex").exists()
-    data["target"]["python_version"] = "3.13"
     (sources / "m65999.py").write_text("VALUE = 65999\n")
     (sources / "__init__.py").write_text("")
-    data["sources"].append(
-        {"path": str(sources / "__init__.py"), "archive_path": "pkg/__init__.py"}
-    )
-    path.write_text(json.dumps(data))
-    assert cli_main(["build", "--manifest", str(path)]) == 0, "3.13 imports ZIP64 zipapps"
+    files.append(("pkg/__init__.py", sources / "__init__.py"))
+    app = _write_manifest(tmp_path, [], files=files, python="3.13")
+    assert cli_main(["build", *app.flags()]) == 0, "3.13 imports ZIP64 zipapps"
     pex = tmp_path / "out" / "app.pex"
     with zipfile.ZipFile(pex) as archive:
         assert len(archive.infolist()) > 65535
@@ -441,13 +434,11 @@ def _entries(pex: Path):
 def test_zipapp_holds_what_pex_builder_writes(wheel_dir, tmp_path, monkeypatch, options):
     """pex's builder is the oracle: same header, entries, modes, contents and PEX-INFO."""
     wheels = _app_wheels(wheel_dir, "linux_x86_64")
-    path = _write_manifest(tmp_path, wheels, **options)
-    data = json.loads(path.read_text())
+    (tmp_path / "app").mkdir()
     for name in EXTRA_SOURCES:
         (tmp_path / name).write_bytes(name.encode())
-        data["sources"].append({"path": str(tmp_path / name), "archive_path": name})
-    path.write_text(json.dumps(data))
-    ours = build.assemble(manifest.load(path))
+    files = [(name, tmp_path / name) for name in EXTRA_SOURCES]
+    ours = build.assemble(_write_manifest(tmp_path, wheels, files=files, **options).load())
     monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
     sources = {n: tmp_path / n for n in ("app/main.py", *EXTRA_SOURCES)}
     reference = pex_reference(tmp_path, sources, wheels, **options)
@@ -459,7 +450,7 @@ def test_zipapp_holds_what_pex_builder_writes(wheel_dir, tmp_path, monkeypatch, 
 def test_skeleton_and_records_give_the_same_bytes(wheel_dir, tmp_path):
     """As in Bazel: a skeleton from its own action, and wheels checked once into records."""
     wheels = _app_wheels(wheel_dir, "linux_x86_64")
-    one_shot = build.assemble(manifest.load(_write_manifest(tmp_path / "one_shot", wheels)))
+    one_shot = build.assemble(_write_manifest(tmp_path / "one_shot", wheels).load())
     split_dir = tmp_path / "split"
     records = []
     for wheel in wheels:
@@ -467,10 +458,10 @@ def test_skeleton_and_records_give_the_same_bytes(wheel_dir, tmp_path):
         record.parent.mkdir(parents=True, exist_ok=True)
         assert cli_main(["check-wheel", "--wheel", str(wheel), "--output", str(record)]) == 0
         records.append(f"--input={record.name}={record}")
-    path = _write_manifest(split_dir, wheels)
+    app = _write_manifest(split_dir, wheels)
     skeleton = split_dir / "app.skeleton.pex"
-    assert cli_main(["skeleton", "--manifest", str(path), "--output", str(skeleton)]) == 0
-    build_args = ["build", "--manifest", str(path), "--skeleton", str(skeleton), *records]
+    assert cli_main(["skeleton", "--manifest", str(app.manifest), "--output", str(skeleton)]) == 0
+    build_args = ["build", *app.flags(), "--skeleton", str(skeleton), *records]
     assert cli_main(build_args) == 0
     split = split_dir / "out" / "app.pex"
     assert split.read_bytes() == one_shot.read_bytes()
@@ -491,14 +482,14 @@ def test_skeleton_and_records_give_the_same_bytes(wheel_dir, tmp_path):
     ],
 )
 def test_bad_skeleton_is_one_clear_error(tmp_path, capsys, entries, problem):
-    path = _write_manifest(tmp_path, [])
+    app = _write_manifest(tmp_path, [])
     skeleton = tmp_path / "skeleton.pex"
     skeleton.write_bytes(b"#!/bin/sh\nnot a zip")
     if entries is not None:
         with zipfile.ZipFile(skeleton, "w") as archive:
             for name, text in entries.items():
                 archive.writestr(name, text)
-    assert cli_main(["build", "--manifest", str(path), "--skeleton", str(skeleton)]) == 1
+    assert cli_main(["build", *app.flags(), "--skeleton", str(skeleton)]) == 1
     err = capsys.readouterr().err
     assert f"{skeleton}: {problem}" in err
     assert "fix: pass the zipapp `pex-assembler skeleton` wrote" in err
@@ -506,19 +497,16 @@ def test_bad_skeleton_is_one_clear_error(tmp_path, capsys, entries, problem):
 
 
 def test_source_at_a_path_the_pex_uses(tmp_path, capsys):
-    path = _write_manifest(tmp_path, [])
-    data = json.loads(path.read_text())
-    data["sources"].append({"path": str(tmp_path / "app" / "main.py"), "archive_path": "PEX-INFO"})
-    path.write_text(json.dumps(data))
-    assert cli_main(["build", "--manifest", str(path)]) == 1
+    app = _write_manifest(tmp_path, [], files=[("PEX-INFO", tmp_path / "app" / "main.py")])
+    assert cli_main(["build", *app.flags()]) == 1
     assert "PEX-INFO: is a path the PEX itself uses" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("layout", ["zipapp", "packed"])
 def test_pre_installed_wheels_run(wheel_dir, tmp_path, layout):
     wheels = _app_wheels(wheel_dir, "linux_x86_64")
-    path = _write_manifest(tmp_path, wheels, layout=layout, pre_install_wheels=True)
-    pex = build.assemble(manifest.load(path))
+    app = _write_manifest(tmp_path, wheels, layout=layout, pre_install_wheels=True)
+    pex = build.assemble(app.load())
     if layout == "zipapp":
         info = _pex_info(pex)
         with zipfile.ZipFile(pex) as archive:
@@ -533,9 +521,9 @@ def test_pre_installed_wheels_run(wheel_dir, tmp_path, layout):
 
 
 def test_skeleton_only_for_zipapps_of_embedded_wheels(tmp_path, capsys):
-    path = _write_manifest(tmp_path, [], pre_install_wheels=True)
+    app = _write_manifest(tmp_path, [], pre_install_wheels=True)
     out = tmp_path / "skeleton.pex"
-    assert cli_main(["skeleton", "--manifest", str(path), "--output", str(out)]) == 1
+    assert cli_main(["skeleton", "--manifest", str(app.manifest), "--output", str(out)]) == 1
     assert "is a skeleton for a zipapp of embedded wheels" in capsys.readouterr().err
     assert not out.exists()
 
@@ -564,15 +552,15 @@ def test_executable_bits_of_the_inputs_do_not_reach_the_pex(wheel_dir, tmp_path,
         root = tmp_path / ("flipped" if flipped else "plain")
         root.mkdir()
         wheels = [Path(shutil.copy(w, root)) for w in _app_wheels(wheel_dir, "linux_x86_64")]
-        path = _write_manifest(root, wheels, **options)
-        data = json.loads(path.read_text())
+        (root / "app").mkdir()
         (root / "app" / "table.csv").write_text("a,b\n")
-        data["sources"].append({"path": str(root / "app" / "table.csv"), "archive_path": "t.csv"})
-        path.write_text(json.dumps(data))
+        app = _write_manifest(
+            root, wheels, files=[("t.csv", root / "app" / "table.csv")], **options
+        )
         for file in root.rglob("*"):
             if file.is_file():
                 file.chmod(0o755 if flipped else 0o644)
-        built.append(_tree(build.assemble(manifest.load(path))))
+        built.append(_tree(build.assemble(app.load())))
     assert built[0] == built[1]
     entries = built[0][1] if isinstance(built[0], tuple) else built[0]
     # Wheels installed at build time keep the modes their own zip records.

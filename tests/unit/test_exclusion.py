@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.support import PLATFORMS, find_python, find_wheel
-from pex_assembler import build, manifest
+from harness.support import PLATFORMS, AssemblerInput, find_python, find_wheel, write_manifest
+from pex_assembler import build
 from pex_assembler.errors import AssemblerError
 
 # Imports only PyYAML: what the excluded distributions would have given is not needed.
@@ -19,19 +19,17 @@ APP = "import yaml\nprint(yaml.safe_dump({'ok': 1}).strip())\n"
 WHEELS = ("PyYAML", "msgpack", "python_dateutil", "six")
 
 
-def _manifest(tmp_path: Path, wheel_dir: Path, **options) -> Path:
+def _manifest(tmp_path: Path, wheel_dir: Path, **options) -> AssemblerInput:
     (tmp_path / "main.py").write_text(APP)
     data = {
         "output": str(tmp_path / "out" / "app.pex"),
         "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
-        "sources": [{"path": str(tmp_path / "main.py"), "archive_path": "app/main.py"}],
         "entry_point": "app.main",
-        "wheels": [str(find_wheel(wheel_dir, "linux_x86_64", w)) for w in WHEELS],
         **options,
     }
-    path = tmp_path / "manifest.json"
-    path.write_text(json.dumps(data))
-    return path
+    files = [("app/main.py", tmp_path / "main.py")]
+    wheels = [find_wheel(wheel_dir, "linux_x86_64", w) for w in WHEELS]
+    return write_manifest(tmp_path / "manifest.json", data, files, wheels)
 
 
 def _pex_info(pex: Path) -> dict:
@@ -52,8 +50,8 @@ def _run(pex: Path, tmp_path: Path) -> str:
 @pytest.mark.parametrize("layout", ["zipapp", "packed"])
 def test_an_excluded_distribution_leaves_with_what_only_it_requires(wheel_dir, tmp_path, layout):
     """python-dateutil is the only one requiring six: both stay out, and PEX-INFO says why."""
-    path = _manifest(tmp_path, wheel_dir, exclude=["python-dateutil"], layout=layout)
-    pex = build.assemble(manifest.load(path))
+    app = _manifest(tmp_path, wheel_dir, exclude=["python-dateutil"], layout=layout)
+    pex = build.assemble(app.load())
     info = _pex_info(pex)
     assert sorted(info["distributions"]) == [
         "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
@@ -67,8 +65,7 @@ def test_an_excluded_distribution_leaves_with_what_only_it_requires(wheel_dir, t
 def test_a_dependency_excluded_under_a_kept_distribution_does_not_stop_the_pex(wheel_dir, tmp_path):
     """python-dateutil stays and requires six, which is left out: pex starts the PEX all the
     same, because PEX-INFO lists six as excluded."""
-    path = _manifest(tmp_path, wheel_dir, exclude=["six"])
-    pex = build.assemble(manifest.load(path))
+    pex = build.assemble(_manifest(tmp_path, wheel_dir, exclude=["six"]).load())
     info = _pex_info(pex)
     assert "python_dateutil-2.9.0.post0-py2.py3-none-any.whl" in info["distributions"]
     assert not [d for d in info["distributions"] if d.startswith("six-")]
@@ -77,12 +74,12 @@ def test_a_dependency_excluded_under_a_kept_distribution_does_not_stop_the_pex(w
 
 
 def test_an_exclusion_for_other_versions_keeps_the_distribution(wheel_dir, tmp_path):
-    path = _manifest(tmp_path, wheel_dir, exclude=["six<1.17", "msgpack; sys_platform == 'win32'"])
-    pex = build.assemble(manifest.load(path))
+    app = _manifest(tmp_path, wheel_dir, exclude=["six<1.17", "msgpack; sys_platform == 'win32'"])
+    pex = build.assemble(app.load())
     assert len(_pex_info(pex)["distributions"]) == 4
 
 
 def test_an_exclusion_that_is_no_requirement_is_refused(wheel_dir, tmp_path):
-    path = _manifest(tmp_path, wheel_dir, exclude=["six >= >= 1"])
+    app = _manifest(tmp_path, wheel_dir, exclude=["six >= >= 1"])
     with pytest.raises(AssemblerError, match=r"exclude 'six >= >= 1' is not a requirement"):
-        manifest.load(path)
+        app.load()

@@ -150,11 +150,10 @@ def test_random_manifest(tmp_path):
     valid = {
         "output": str(tmp_path / "out.pex"),
         "target": {"platform": {"os": "linux", "arch": "x86_64"}, "python_version": "3.11"},
-        "sources": [{"path": str(tmp_path / "main.py"), "archive_path": "app/main.py"}],
-        "wheels": [],
+        "workspace_name": "_main",
         "entry_point": "app.main",
     }
-    manifest.load(_written(tmp_path, valid))
+    manifest.load(_written(tmp_path, valid), [f"app/main.py={tmp_path / 'main.py'}"])
     outcomes: Counter = Counter()
 
     @SETTINGS

@@ -16,34 +16,32 @@ from pathlib import Path
 
 import pytest
 
-from harness.support import PLATFORMS, find_wheel, write_wheel
+from harness.support import PLATFORMS, AssemblerInput, find_wheel, write_manifest, write_wheel
 from pex_assembler.cli import main as cli_main
 from pex_assembler.errors import AssemblerError
 
 
-def _manifest(tmp_path: Path, wheels=(), sources=None, **extra) -> Path:
+def _manifest(tmp_path: Path, wheels=(), files=None, **extra) -> AssemblerInput:
+    """A PEX of `main.py`, or of `files` ((short path, file) pairs), and `wheels`."""
     main = tmp_path / "main.py"
     main.write_text("print('hi')\n")
     data = {
         "output": str(tmp_path / "out" / "app.pex"),
         "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
-        "sources": sources
-        if sources is not None
-        else [{"path": str(main), "archive_path": "main.py"}],
         "entry_point": "main",
-        "wheels": [str(w) for w in wheels],
         **extra,
     }
-    path = tmp_path / "manifest.json"
-    path.write_text(json.dumps(data))
-    return path
+    files = [("main.py", main)] if files is None else files
+    return write_manifest(tmp_path / "manifest.json", data, files, wheels)
 
 
-def _fails(tmp_path: Path, capsys, manifest: Path, subject: str, problem: str, fix: str) -> str:
+def _fails(
+    tmp_path: Path, capsys, app: AssemblerInput, subject: str, problem: str, fix: str
+) -> str:
     output = tmp_path / "out" / "app.pex"
     output.parent.mkdir(exist_ok=True)
     output.write_bytes(b"an earlier build")
-    assert cli_main(["build", "--manifest", str(manifest)]) == 1
+    assert cli_main(["build", *app.flags()]) == 1
     err = capsys.readouterr().err
     first, _, second = err.rstrip("\n").partition("\n")
     assert first.startswith(f"pex-assembler: error: {subject}: "), err
@@ -127,7 +125,9 @@ def test_sdist_passed_as_a_wheel(tmp_path, capsys):
 
 
 def test_sdist_file_name(tmp_path, capsys):
-    sdist = tmp_path / "six-1.17.0.tar.gz"
+    """An sdist renamed to .whl, the suffix that makes an input a wheel: its name has none of
+    a wheel's tags."""
+    sdist = tmp_path / "six-1.17.0.whl"
     sdist.write_bytes(gzip.compress(b"six-1.17.0/setup.py"))
     _fails(
         tmp_path,
@@ -201,27 +201,28 @@ def test_zip_bomb(tmp_path, capsys, six):
     )
 
 
+# Short paths whose file would go into the PEX at a path outside it: one of the main
+# repository goes in at itself, one of another repository (`../repo/...`) at its path in it.
 @pytest.mark.parametrize(
-    ("archive_path", "reason"),
+    ("short_path", "archive_path", "reason"),
     [
-        ("../outside.py", "holds '.' or '..'"),
-        ("pkg/../../outside.py", "holds '.' or '..'"),
-        ("pkg/sub/..", "holds '.' or '..'"),
-        ("/etc/evil.py", "is absolute"),
-        ("D:/evil.py", "is absolute"),
-        ("pkg\\evil.py", "holds a backslash"),
-        ("pkg/\udcffbad.py", "is not valid UTF-8"),
+        ("../repo/../outside.py", "../outside.py", "holds '.' or '..'"),
+        ("pkg/../../outside.py", "pkg/../../outside.py", "holds '.' or '..'"),
+        ("pkg/sub/..", "pkg/sub/..", "holds '.' or '..'"),
+        ("/etc/evil.py", "/etc/evil.py", "is absolute"),
+        ("D:/evil.py", "D:/evil.py", "is absolute"),
+        ("pkg\\evil.py", "pkg\\evil.py", "holds a backslash"),
+        ("pkg/\udcffbad.py", "pkg/\udcffbad.py", "is not valid UTF-8"),
     ],
 )
-def test_first_party_path_escaping_the_pex(tmp_path, capsys, archive_path, reason):
+def test_first_party_path_escaping_the_pex(tmp_path, capsys, short_path, archive_path, reason):
     main = tmp_path / "main.py"
-    manifest = _manifest(tmp_path, sources=[{"path": str(main), "archive_path": archive_path}])
     _fails(
         tmp_path,
         capsys,
-        manifest,
+        _manifest(tmp_path, files=[(short_path, main)]),
         str(main),
-        re.escape(f"which {reason}"),
+        re.escape(f"would be written at {archive_path!r}, which {reason}"),
         "give it a relative archive path",
     )
 
@@ -229,11 +230,11 @@ def test_first_party_path_escaping_the_pex(tmp_path, capsys, archive_path, reaso
 def test_two_inputs_at_one_archive_path(tmp_path, capsys):
     (tmp_path / "a.py").write_text("a = 1\n")
     (tmp_path / "b.py").write_text("b = 1\n")
-    sources = [{"path": str(tmp_path / n), "archive_path": "pkg/mod.py"} for n in ("a.py", "b.py")]
+    files = [("pkg/mod.py", tmp_path / n) for n in ("a.py", "b.py")]
     _fails(
         tmp_path,
         capsys,
-        _manifest(tmp_path, sources=sources),
+        _manifest(tmp_path, files=files),
         str(tmp_path / "b.py"),
         "would both be written at 'pkg/mod.py'",
         "rename one of them",
@@ -243,14 +244,11 @@ def test_two_inputs_at_one_archive_path(tmp_path, capsys):
 def test_names_that_collide_only_by_case(tmp_path, capsys):
     (tmp_path / "a.py").write_text("a = 1\n")
     (tmp_path / "b.py").write_text("b = 1\n")
-    sources = [
-        {"path": str(tmp_path / "a.py"), "archive_path": "pkg/Mod.py"},
-        {"path": str(tmp_path / "b.py"), "archive_path": "pkg/mod.py"},
-    ]
+    files = [("pkg/Mod.py", tmp_path / "a.py"), ("pkg/mod.py", tmp_path / "b.py")]
     _fails(
         tmp_path,
         capsys,
-        _manifest(tmp_path, sources=sources),
+        _manifest(tmp_path, files=files),
         str(tmp_path / "b.py"),
         "differs only by case from 'pkg/Mod.py'",
         "rename one of them",
@@ -259,12 +257,11 @@ def test_names_that_collide_only_by_case(tmp_path, capsys):
 
 def test_a_first_party_name_windows_cannot_hold(tmp_path, capsys):
     (tmp_path / "con.py").write_text("x = 1\n")
-    sources = [{"path": str(tmp_path / "con.py"), "archive_path": "pkg/CON.py"}]
     windows = {"platform": PLATFORMS["windows_x86_64"], "python_version": "3.11"}
     _fails(
         tmp_path,
         capsys,
-        _manifest(tmp_path, sources=sources, target=windows),
+        _manifest(tmp_path, files=[("pkg/CON.py", tmp_path / "con.py")], target=windows),
         str(tmp_path / "con.py"),
         "installs 'pkg/CON.py', whose name 'CON.py' is a device name Windows reserves",
         "rename it",
@@ -274,13 +271,13 @@ def test_a_first_party_name_windows_cannot_hold(tmp_path, capsys):
 def test_a_first_party_file_and_a_wheel_that_macos_takes_for_one(tmp_path, capsys, six):
     """In a venv-mode PEX both install into one site-packages: the error names both."""
     (tmp_path / "mine.py").write_text("x = 1\n")
-    sources = [{"path": str(tmp_path / "mine.py"), "archive_path": "SIX.py"}]
+    files = [("SIX.py", tmp_path / "mine.py")]
     macos = {"platform": PLATFORMS["macos_arm64"], "python_version": "3.11"}
-    manifest = _manifest(tmp_path, [six], sources=sources, target=macos, execution_mode="venv")
+    app = _manifest(tmp_path, [six], files=files, target=macos, execution_mode="venv")
     err = _fails(
         tmp_path,
         capsys,
-        manifest,
+        app,
         str(six),
         "installs 'six.py', which macos_arm64's file system takes for 'SIX.py' from",
         "rename one of them",
@@ -316,11 +313,11 @@ def _record_line(name: str, data: bytes) -> bytes:
 
 
 def test_missing_main(tmp_path, capsys):
-    manifest = _manifest(tmp_path, entry_point=None, main="app/missing.py", workspace_name="ws")
+    app = _manifest(tmp_path, entry_point=None, main="app/missing.py", workspace_name="ws")
     _fails(
         tmp_path,
         capsys,
-        manifest,
+        app,
         "ws/app/missing.py",
         "is the main file but is not among the PEX's sources",
         "list the main file in srcs",
@@ -328,11 +325,10 @@ def test_missing_main(tmp_path, capsys):
 
 
 def test_missing_entry_point_module(tmp_path, capsys):
-    manifest = _manifest(tmp_path, entry_point="app.cli:run")
     _fails(
         tmp_path,
         capsys,
-        manifest,
+        _manifest(tmp_path, entry_point="app.cli:run"),
         "entry_point 'app.cli:run'",
         "names module 'app.cli', which no source file provides",
         "fix entry_point",
@@ -381,7 +377,7 @@ def test_wheel_for_another_python_or_abi(tmp_path, capsys, tag):
 def test_a_matching_small_wheel_is_accepted(tmp_path):
     """The wheels above fail for their tags alone: the same wheel for the target builds."""
     wheel = _wheel(tmp_path, "cp311-cp311-manylinux_2_17_x86_64")
-    assert cli_main(["build", "--manifest", str(_manifest(tmp_path, [wheel]))]) == 0
+    assert cli_main(["build", *_manifest(tmp_path, [wheel]).flags()]) == 0
 
 
 @pytest.mark.parametrize("algorithm", ["md5", "sha1"])
@@ -432,10 +428,10 @@ def test_a_record_of_another_size_is_not_trusted(tmp_path, capsys, six):
         yield name, (data + b"\nimport os\n" if name == "six.py" else data)
 
     _rewrite(six, wheel, edit)
-    manifest = _manifest(tmp_path, [wheel])
+    app = _manifest(tmp_path, [wheel])
     output = tmp_path / "out" / "app.pex"
     output.parent.mkdir(exist_ok=True)
-    args = ["build", "--manifest", str(manifest), f"--input={record.name}={record}"]
+    args = ["build", *app.flags(), f"--input={record.name}={record}"]
     assert cli_main(args) == 1
     assert "'six.py', whose content does not match its RECORD hash: tampered" in (
         capsys.readouterr().err

@@ -7,7 +7,6 @@ import base64
 import csv
 import hashlib
 import io
-import json
 import posixpath
 import subprocess
 import tarfile
@@ -23,6 +22,7 @@ from harness.support import (
     find_wheel,
     modules_loaded,
     run_in_layer,
+    write_manifest,
     write_wheel,
 )
 from pex_assembler import bytecode, venv_layer
@@ -83,22 +83,15 @@ def _layer(
     (tmp_path / "app").mkdir(exist_ok=True)
     (tmp_path / "app" / "main.py").write_text(APP)
     output = tmp_path / "out" / "app.tar"
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(
-        json.dumps(
-            {
-                "output": str(output),
-                "target": {"platform": PLATFORMS[platform], "python_version": python},
-                "sources": [
-                    {"path": str(tmp_path / "app" / "main.py"), "archive_path": "app/main.py"}
-                ],
-                "entry_point": "app.main",
-                "wheels": [str(w) for w in wheels],
-            }
-        )
-    )
+    document = {
+        "output": str(output),
+        "target": {"platform": PLATFORMS[platform], "python_version": python},
+        "entry_point": "app.main",
+    }
+    files = [("app/main.py", tmp_path / "app" / "main.py")]
+    app = write_manifest(tmp_path / "manifest.json", document, files, wheels)
     flags = ["--prefix", PREFIX, "--interpreter", INTERPRETER, "--name", "app", *args]
-    assert cli_main(["venv-layer", "--manifest", str(manifest), *flags]) == 0
+    assert cli_main(["venv-layer", *app.flags(), *flags]) == 0
     return output
 
 
@@ -357,20 +350,15 @@ def _layer_of(tmp_path: Path, wheels, entry_point: str, sources: dict) -> Path:
     for archive_path, text in sources.items():
         (tmp_path / archive_path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / archive_path).write_text(text)
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(
-        json.dumps(
-            {
-                "output": str(tmp_path / "out" / "app.tar"),
-                "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
-                "sources": [{"path": str(tmp_path / a), "archive_path": a} for a in sources],
-                "entry_point": entry_point,
-                "wheels": [str(w) for w in wheels],
-            }
-        )
-    )
+    document = {
+        "output": str(tmp_path / "out" / "app.tar"),
+        "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
+        "entry_point": entry_point,
+    }
+    files = [(a, tmp_path / a) for a in sources]
+    app = write_manifest(tmp_path / "manifest.json", document, files, wheels)
     flags = ["--prefix", PREFIX, "--interpreter", INTERPRETER, "--name", "app"]
-    assert cli_main(["venv-layer", "--manifest", str(manifest), *flags]) == 0
+    assert cli_main(["venv-layer", *app.flags(), *flags]) == 0
     return tmp_path / "out" / "app.tar"
 
 

@@ -16,8 +16,8 @@ from typing import Dict, List, Optional, Tuple
 
 import pytest
 
-from harness.support import PLATFORMS, pex_reference, write_sources, write_wheel
-from pex_assembler import build, manifest, wheels, zipapp, zips
+from harness.support import PLATFORMS, pex_reference, write_manifest, write_sources, write_wheel
+from pex_assembler import build, wheels, zipapp, zips
 from pex_assembler.errors import AssemblerError
 
 OLD_HASH = "5" * 40
@@ -495,13 +495,11 @@ def test_every_entry_is_as_pex_builder_writes_it(tmp_path, monkeypatch, options)
     document = {
         "output": str(tmp_path / "out" / "app.pex"),
         "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
-        "sources": [{"path": str(p), "archive_path": n} for n, p in sources.items()],
         "entry_point": "app.main",
-        "wheels": [str(wheel)],
         **options,
     }
-    (tmp_path / "manifest.json").write_text(json.dumps(document))
-    ours = build.assemble(manifest.load(tmp_path / "manifest.json"))
+    app = write_manifest(tmp_path / "manifest.json", document, list(sources.items()), [wheel])
+    ours = build.assemble(app.load())
     monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
     reference = pex_reference(tmp_path, sources, [wheel], **options)
     assert _attributes(ours) == _attributes(reference)

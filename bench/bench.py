@@ -8,6 +8,7 @@ compare ratios from one run, never figures from different runs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
@@ -18,7 +19,10 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from harness.support import AssemblerInput as Input
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("CROSSPEX_CACHE", ROOT / ".cache")) / "bench"
@@ -82,30 +86,35 @@ def wheel_set(name: str) -> Path:
     return directory
 
 
-def manifest(workdir: Path, wheels: List[Path], app: str, records: bool, **options) -> Path:
+def manifest(workdir: Path, wheels: List[Path], app: str, records: bool, **fields) -> Input:
+    """The manifest of `app` with `wheels`, and its inputs, as Bazel passes them."""
+    from harness.support import write_manifest
+
     (workdir / "main.py").write_text(APPS[app])
     data = {
         "output": str(workdir / "out" / "app.pex"),
         "target": {"platform": TARGET, "python_version": "3.11"},
-        "sources": [{"path": str(workdir / "main.py"), "archive_path": "main.py"}],
         "entry_point": "main",
-        "wheels": [str(w) for w in wheels],
-        **options,
+        **fields,
     }
-    path = workdir / "manifest.json"
-    path.write_text(json.dumps(data))
-    if records:
-        # As inside Bazel: pex's skeleton was written once for the options, and each wheel
-        # was checked once, by their own cached actions.
-        write_skeleton(path, workdir)
-        for wheel in wheels:
-            record = workdir / "records" / (wheel.name + ".crosspex.json")
-            record.parent.mkdir(exist_ok=True)
-            subprocess.run(
-                [*ASSEMBLER, "check-wheel", "--wheel", str(wheel), "--output", str(record)],
-                check=True, env=assembler_env(),
-            )  # fmt: skip
-    return path
+    written = write_manifest(
+        workdir / "manifest.json", data, [("main.py", workdir / "main.py")], wheels
+    )
+    if not records:
+        return written
+    # As inside Bazel: pex's skeleton was written once for the options, and each wheel was
+    # checked once, by their own cached actions.
+    write_skeleton(written.manifest, workdir)
+    checked = []
+    for wheel in wheels:
+        record = workdir / "records" / (wheel.name + ".crosspex.json")
+        record.parent.mkdir(exist_ok=True)
+        subprocess.run(
+            [*ASSEMBLER, "check-wheel", "--wheel", str(wheel), "--output", str(record)],
+            check=True, env=assembler_env(),
+        )  # fmt: skip
+        checked.append(f"{record.name}={record}")
+    return dataclasses.replace(written, inputs=written.inputs + tuple(checked))
 
 
 def best_in_worker(arguments: List[str], runs: int = 3) -> float:
@@ -147,13 +156,11 @@ def assembler_env() -> Dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{ROOT / 'tools'}{os.pathsep}{libraries}"}
 
 
-def assemble_command(path: Path, records_dir: Path) -> List[str]:
-    """The build as Bazel runs it: with the skeleton and records beside the manifest, if any."""
-    records = sorted(records_dir.glob("records/*.json"))
-    skeleton = path.parent / "skeleton.pex"
-    return [*ASSEMBLER, "build", "--manifest", str(path),
-            *([f"--skeleton={skeleton}"] if skeleton.exists() else []),
-            *[f"--input={r.name}={r}" for r in records]]  # fmt: skip
+def assemble_command(inputs: Input) -> List[str]:
+    """The build as Bazel runs it: with the skeleton beside the manifest, if any."""
+    skeleton = inputs.manifest.parent / "skeleton.pex"
+    return [*ASSEMBLER, "build", *inputs.flags(),
+            *([f"--skeleton={skeleton}"] if skeleton.exists() else [])]  # fmt: skip
 
 
 def _pex_cli(wheels: List[Path], work: Path, *options: str) -> Tuple[float, float]:
@@ -188,7 +195,7 @@ def bench_assembler(app: str, wheels: List[Path], work: Path) -> None:
         f"{ratio(pex_clean, copy)} of the copy")  # fmt: skip
     cold = work / "cold"
     cold.mkdir()
-    full, rss = best(assemble_command(manifest(cold, wheels, app, records=False), cold),
+    full, rss = best(assemble_command(manifest(cold, wheels, app, records=False)),
                      env=assembler_env())  # fmt: skip
     row("assembler one-shot CLI (also checks every RECORD hash)", f"{full:.2f} s",
         f"{ratio(full, copy)} of the copy, {ratio(full, pex_clean)} of pex's time")  # fmt: skip
@@ -198,17 +205,15 @@ def bench_assembler(app: str, wheels: List[Path], work: Path) -> None:
         f"{ratio(pex_warm, copy)} of the copy")  # fmt: skip
     warm = work / "warm"
     warm.mkdir()
-    path = manifest(warm, wheels, app, records=True)
-    fast, fast_rss = best(assemble_command(path, warm), env=assembler_env())
-    in_worker = best_in_worker(assemble_command(path, warm)[len(ASSEMBLER) :])
+    inputs = manifest(warm, wheels, app, records=True)
+    fast, fast_rss = best(assemble_command(inputs), env=assembler_env())
+    in_worker = best_in_worker(assemble_command(inputs)[len(ASSEMBLER) :])
     row("assembler in its persistent worker, as local Bazel runs it", f"{in_worker:.2f} s",
         f"{ratio(in_worker, copy)} of the copy, pex {ratio(pex_warm, in_worker)}")  # fmt: skip
     row("assembler, one process a build (sandboxed, remote)", f"{fast:.2f} s",
         f"{ratio(fast, copy)} of the copy, pex {ratio(pex_warm, fast)}")  # fmt: skip
-    skeleton, _ = best(
-        [*ASSEMBLER, "skeleton", "--manifest", str(path), "--output", str(warm / "skeleton.pex")],
-        env=assembler_env(),
-    )
+    skeleton_args = ["--manifest", str(inputs.manifest), "--output", str(warm / "skeleton.pex")]
+    skeleton, _ = best([*ASSEMBLER, "skeleton", *skeleton_args], env=assembler_env())
     row("  pex's skeleton (its own action, once per set of options)", f"{skeleton:.2f} s", "")
 
     print("  wheels installed at build time (pex's default form)", flush=True)
@@ -220,8 +225,7 @@ def bench_assembler(app: str, wheels: List[Path], work: Path) -> None:
     installed = work / "installed"
     installed.mkdir()
     pre, pre_rss = best(
-        assemble_command(manifest(installed, wheels, app, records=False, pre_install_wheels=True),
-                         installed),
+        assemble_command(manifest(installed, wheels, app, records=False, pre_install_wheels=True)),
         env=assembler_env(),
     )  # fmt: skip
     row("assembler one-shot CLI, pre_install_wheels = True", f"{pre:.2f} s",
@@ -229,7 +233,7 @@ def bench_assembler(app: str, wheels: List[Path], work: Path) -> None:
     row("assembler peak RSS", f"{max(rss, fast_rss, pre_rss) / 1024:.0f} MiB",
         "target: < 150 MiB")  # fmt: skip
 
-    bench_startup(app, wheels, path, work)
+    bench_startup(app, wheels, inputs, work)
 
 
 DEFAULT_OPTIONS = {"layout": "zipapp", "execution_mode": "zipapp", "sh_boot": False,
@@ -249,7 +253,7 @@ VARIANTS = [
 ]
 
 
-def plain_venv(wheels: List[Path], path: Path, work: Path) -> Tuple[str, float]:
+def plain_venv(wheels: List[Path], inputs: Input, work: Path) -> Tuple[str, float]:
     """The interpreter itself (not a version manager's shim that would start it), and the
     best of 5 runs of the app from a venv where pip installed the wheels."""
     python = subprocess.run(
@@ -260,12 +264,13 @@ def plain_venv(wheels: List[Path], path: Path, work: Path) -> Tuple[str, float]:
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps",
                     *map(str, wheels)], check=True)  # fmt: skip
-    plain, _ = best([str(venv / "bin" / "python"), str(path.parent / "main.py")], runs=5)
+    main = inputs.manifest.parent / "main.py"
+    plain, _ = best([str(venv / "bin" / "python"), str(main)], runs=5)
     return python, plain
 
 
-def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
-    python, plain = plain_venv(wheels, path, work)
+def bench_startup(app: str, wheels: List[Path], inputs: Input, work: Path) -> None:
+    python, plain = plain_venv(wheels, inputs, work)
     row(f"{app} app from a plain venv", f"{plain:.3f} s", "yardstick")
     unzipped = work / "unzipped"
     unzip = " && ".join(f"unzip -q -o {w} -d {unzipped / w.name}" for w in wheels)
@@ -273,17 +278,17 @@ def bench_startup(app: str, wheels: List[Path], path: Path, work: Path) -> None:
     unzip_seconds = _median([timed(command)[0] for _ in range(3)])
     row(f"{app} app's wheels unzipped one after another (median of 3)", f"{unzip_seconds:.3f} s",
         "yardstick of a first run")  # fmt: skip
-    data = json.loads(path.read_text())
+    data = json.loads(inputs.manifest.read_text())
     for label, options in VARIANTS:
         options = {**DEFAULT_OPTIONS, **options}
         variant = work / label.replace(", ", "-").replace(" ", "_")
         variant.mkdir()
         data.update(options, output=str(variant / "app.pex"))
         (variant / "manifest.json").write_text(json.dumps(data))
+        variant_inputs = dataclasses.replace(inputs, manifest=variant / "manifest.json")
         if options["layout"] == "zipapp" and not options["pre_install_wheels"]:
-            write_skeleton(variant / "manifest.json", variant)
-        built, _ = timed(assemble_command(variant / "manifest.json", path.parent),
-                         env=assembler_env())  # fmt: skip
+            write_skeleton(variant_inputs.manifest, variant)
+        built, _ = timed(assemble_command(variant_inputs), env=assembler_env())
         pex = variant / "app.pex"
         # Through the same interpreter as the venv, not the shebang's `env pythonX.Y`, which
         # may resolve to a version manager's shim; sh_boot's point is its /bin/sh header.
@@ -309,10 +314,10 @@ def bench_layer(app: str, wheels: List[Path], work: Path) -> None:
     in a fresh container) against the plain venv's."""
     print(f"\n{app} set as a virtualenv layer", flush=True)
     work.mkdir(parents=True)
-    path = manifest(work, wheels, app, records=True)
-    python, plain = plain_venv(wheels, path, work)
+    inputs = manifest(work, wheels, app, records=True)
+    python, plain = plain_venv(wheels, inputs, work)
     row(f"{app} app from a plain venv", f"{plain:.3f} s", "yardstick")
-    pex_build, _ = best(assemble_command(path, work), env=assembler_env())
+    pex_build, _ = best(assemble_command(inputs), env=assembler_env())
     row(f"{app} default PEX: build", f"{pex_build:.2f} s", "yardstick of the build")
     pex_run = [python, str(work / "out" / "app.pex")]
     pex_env = {"PATH": os.environ["PATH"], "PEX_ROOT": str(work / "pex_root")}
@@ -326,19 +331,19 @@ def bench_layer(app: str, wheels: List[Path], work: Path) -> None:
     row(f"{app} default PEX: warm run", f"{pex_warm:.3f} s",
         f"{ratio(pex_warm, plain)} of the venv")  # fmt: skip
     prefix = work / "layer" / "venv"
-    inputs = [f"--input={r.name}={r}" for r in sorted(work.glob("records/*.json"))]
-    data = json.loads(path.read_text())
+    data = json.loads(inputs.manifest.read_text())
     data.update(output=str(work / "app.tar"))
     (work / "layer.json").write_text(json.dumps(data))
+    layer_inputs = dataclasses.replace(inputs, manifest=work / "layer.json")
     # Without .pyc, a writable layer compiles on its first run, then starts warm, and a
     # read-only one compiles every time; precompiled (by the venv's own CPython here), neither.
     for label, flags in (
         ("venv layer", []),
         ("venv layer, precompiled", ["--bytecode-interpreter", python]),
     ):
-        layer = [*ASSEMBLER, "venv-layer", "--manifest", str(work / "layer.json"),
+        layer = [*ASSEMBLER, "venv-layer", *layer_inputs.flags(),
                  "--prefix", str(prefix), "--interpreter", python, "--name", "app",
-                 *flags, *inputs]  # fmt: skip
+                 *flags]  # fmt: skip
         built, _ = best(layer, env=assembler_env())
         size = (work / "app.tar").stat().st_size
         row(f"{app} {label}: build", f"{built:.2f} s",
@@ -421,16 +426,13 @@ def bench_member(work: Path) -> None:
     for label, command, options, records in forms:
         case = work / label.split(",")[0].replace(" ", "-") / ("records" if records else "bare")
         case.mkdir(parents=True)
-        path = manifest(case, [wheel], "small", records=records, **options)
-        data = json.loads(path.read_text())
-        data["entry_point"] = "big.blob"
         if command == "venv-layer":
-            data["output"] = str(case / "app.tar")
-        path.write_text(json.dumps(data))
+            options = {**options, "output": str(case / "app.tar")}
+        inputs = manifest(case, [wheel], "small", records, entry_point="big.blob", **options)
         if command == "build":
-            args = assemble_command(path, case)
+            args = assemble_command(inputs)
         else:
-            args = [*ASSEMBLER, "venv-layer", "--manifest", str(path), "--prefix", "/opt/venv",
+            args = [*ASSEMBLER, "venv-layer", *inputs.flags(), "--prefix", "/opt/venv",
                     "--interpreter", "/usr/bin/python3.11", "--name", "app"]  # fmt: skip
         seconds, rss = timed(args, env=assembler_env())
         against = f"{rss / 1024 / MEMBER_MIB:.2f}x the member, {ratio(seconds, copy)} of the read"

@@ -37,17 +37,17 @@ manifest_keys = st.sampled_from(
     [
         "output",
         "target",
-        "sources",
-        "wheels",
+        "workspace_name",
         "main",
         "entry_point",
         "inject_env",
         "inject_args",
         "inherit_path",
-        "import_roots",
         "interpreter_constraints",
-        "workspace_name",
         "compress",
+        "layout",
+        "max_install_jobs",
+        "exclude",
     ]
 )
 

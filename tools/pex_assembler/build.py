@@ -173,7 +173,7 @@ def _checked(manifest: Manifest, workdir: Path, merged: bool) -> Tuple[inputs.So
     virtualenv."""
     the_target = manifest.target
     sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
-    wheel_paths = list(manifest.wheels) + sorted_inputs.wheels
+    wheel_paths = list(sorted_inputs.wheels)
     for tree in sorted_inputs.trees.values():
         wheel_paths += [wheel for _, wheel in installed.repack(tree, workdir)]
     records = {}

@@ -74,7 +74,7 @@ def sort_inputs(inputs: Iterable[InputFile], import_roots: Iterable[str]) -> Sor
     result = SortedInputs()
     origins: Dict[str, str] = {}
     folded_origins: Dict[str, Tuple[str, str]] = {}
-    for item in sorted(inputs, key=lambda i: (i.archive_path or i.runfiles_path, str(i.path))):
+    for item in sorted(inputs, key=lambda i: (i.runfiles_path, str(i.path))):
         if item.path.name.endswith(".whl"):
             if item.path not in result.wheels:
                 result.wheels.append(item.path)
@@ -82,16 +82,13 @@ def sort_inputs(inputs: Iterable[InputFile], import_roots: Iterable[str]) -> Sor
         if item.path.name.endswith(RECORD_SUFFIX):
             result.wheel_records.append(item.path)
             continue
-        if item.archive_path is not None:
-            archive_path = item.archive_path
-        else:
-            root = _root_of(item.runfiles_path, roots)
-            relative = item.runfiles_path[len(root) + 1 :]
-            if root in tree_roots:
-                tree = result.trees.setdefault(root, InstalledTree(root))
-                tree.files[relative] = item.path
-                continue
-            archive_path = relative
+        root = _root_of(item.runfiles_path, roots)
+        relative = item.runfiles_path[len(root) + 1 :]
+        if root in tree_roots:
+            tree = result.trees.setdefault(root, InstalledTree(root))
+            tree.files[relative] = item.path
+            continue
+        archive_path = relative
         check_archive_path(archive_path, str(item.path))
         previous = origins.get(archive_path)
         if previous is not None and previous != str(item.path):

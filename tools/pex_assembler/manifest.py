@@ -1,8 +1,9 @@
 """The assembler's input: what goes into the PEX, for which target, with which options.
 
-A manifest is a JSON object. Bazel writes the statically known part as JSON and passes the
-(possibly large) lists of input files as `--input` / `--import-root` flags, so the rule never
-flattens a transitive depset at analysis time. Outside Bazel, everything can be in the JSON.
+A manifest is a JSON object: what the rule knows at analysis time. The (possibly large) lists
+of input files and import roots come beside it as `--input` / `--import-root` flags, so the
+rule never flattens a transitive depset. That is the one form the assembler reads, in Bazel
+and outside it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from pex_assembler import options, target
 from pex_assembler.archive_paths import from_os
@@ -21,15 +22,10 @@ from pex_assembler.target import Target
 
 @dataclass(frozen=True)
 class InputFile:
-    """A file given to the assembler: where it is now, and its path under the runfiles root.
-
-    `archive_path` is set when the caller already knows where the file goes in the PEX;
-    otherwise it is derived from `runfiles_path` and the import roots.
-    """
+    """A file given to the assembler: where it is now, and its path under the runfiles root."""
 
     path: Path
     runfiles_path: str
-    archive_path: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,6 @@ class Manifest:
     output: Path
     target: Target
     inputs: Tuple[InputFile, ...] = ()
-    wheels: Tuple[Path, ...] = ()
     import_roots: Tuple[str, ...] = ()
     main: Optional[str] = None
     entry_point: Optional[str] = None
@@ -77,13 +72,6 @@ def _field(data: Mapping[str, Any], key: str, kind: type, default: Any, origin: 
     return value
 
 
-def _strings(data: Mapping[str, Any], key: str, origin: str) -> Tuple[str, ...]:
-    value = _field(data, key, list, [], origin)
-    if not all(isinstance(v, str) for v in value):
-        raise AssemblerError(origin, f"{key!r} must be a list of strings", f"fix {key!r}")
-    return tuple(value)
-
-
 def _target(spec: Mapping[str, Any]) -> Target:
     """The target a manifest names: a complete-platform file, or a platform spec + Python."""
     name = spec.get("name", "")
@@ -104,33 +92,9 @@ def _target(spec: Mapping[str, Any]) -> Target:
     return target.from_spec(platform, version)
 
 
-def _sources(data: Mapping[str, Any], origin: str) -> List[InputFile]:
-    sources = []
-    for entry in _field(data, "sources", list, [], origin):
-        if not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("path"), str)
-            and isinstance(entry.get("archive_path"), str)
-        ):
-            raise AssemblerError(
-                origin,
-                f"source {entry!r:.60} is not {{'path': ..., 'archive_path': ...}}",
-                "give each source its path and archive_path as strings",
-            )
-        sources.append(
-            InputFile(
-                path=Path(entry["path"]), runfiles_path="", archive_path=entry["archive_path"]
-            )
-        )
-    return sources
-
-
-def load(
-    path: Path,
-    extra_inputs: Sequence[str] = (),
-    extra_import_roots: Sequence[str] = (),
-) -> Manifest:
-    """Reads the manifest at `path`, extended by inputs and import roots given as flags."""
+def load(path: Path, inputs: Sequence[str] = (), import_roots: Sequence[str] = ()) -> Manifest:
+    """Reads the manifest at `path`, for the input files (`SHORT_PATH=PATH`) and import roots
+    given beside it."""
     origin = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -145,9 +109,7 @@ def load(
     if not output or spec is None:
         raise AssemblerError(origin, "needs an 'output' path and a 'target'", "add them")
     workspace_name = _field(data, "workspace_name", str, "", origin)
-    inputs = _sources(data, origin) + [
-        _input(flag, workspace_name, origin) for flag in extra_inputs
-    ]
+    files = tuple(_input(given, workspace_name, origin) for given in inputs)
     main = _field(data, "main", str, "", origin)
     entry_point = _field(data, "entry_point", str, "", origin)
     if main and entry_point:
@@ -155,9 +117,8 @@ def load(
     return Manifest(
         output=Path(output),
         target=_target(spec),
-        inputs=tuple(inputs),
-        wheels=tuple(Path(w) for w in _strings(data, "wheels", origin)),
-        import_roots=_strings(data, "import_roots", origin) + tuple(extra_import_roots),
+        inputs=files,
+        import_roots=tuple(import_roots),
         main=runfiles_path(main, workspace_name) if main else None,
         entry_point=entry_point or None,
         options=options.parse(data, origin),

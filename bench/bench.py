@@ -332,19 +332,16 @@ def bench_layer(app: str, wheels: List[Path], work: Path) -> None:
         f"{ratio(pex_warm, plain)} of the venv")  # fmt: skip
     prefix = work / "layer" / "venv"
     data = json.loads(inputs.manifest.read_text())
-    data.update(output=str(work / "app.tar"))
-    (work / "layer.json").write_text(json.dumps(data))
+    data.update(output=str(work / "app.tar"), prefix=str(prefix), interpreter=python, name="app")
     layer_inputs = dataclasses.replace(inputs, manifest=work / "layer.json")
     # Without .pyc, a writable layer compiles on its first run, then starts warm, and a
     # read-only one compiles every time; precompiled (by the venv's own CPython here), neither.
-    for label, flags in (
-        ("venv layer", []),
-        ("venv layer, precompiled", ["--bytecode-interpreter", python]),
+    for label, fields in (
+        ("venv layer", {}),
+        ("venv layer, precompiled", {"bytecode_interpreter": python}),
     ):
-        layer = [*ASSEMBLER, "venv-layer", *layer_inputs.flags(),
-                 "--prefix", str(prefix), "--interpreter", python, "--name", "app",
-                 *flags]  # fmt: skip
-        built, _ = best(layer, env=assembler_env())
+        (work / "layer.json").write_text(json.dumps({**data, **fields}))
+        built, _ = best([*ASSEMBLER, "venv-layer", *layer_inputs.flags()], env=assembler_env())
         size = (work / "app.tar").stat().st_size
         row(f"{app} {label}: build", f"{built:.2f} s",
             f"{ratio(built, pex_build)} of the default PEX's, {size / 2**20:.0f} MiB")  # fmt: skip
@@ -407,6 +404,10 @@ def _record_digest(hasher) -> str:
     return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode()
 
 
+# py_venv_layer's default place in the image.
+LAYER = {"prefix": "/opt/venv", "interpreter": "/usr/bin/python3.11", "name": "app"}
+
+
 def bench_member(work: Path) -> None:
     """Peak RSS of each output form, given one wheel whose single member is MEMBER_MIB MiB:
     it stays flat when every form streams; and the record's binding (a CRC-32 of the whole
@@ -421,7 +422,7 @@ def bench_member(work: Path) -> None:
         ("zipapp, with its record (a rebuild: the CRC binds it)", "build", {}, True),
         ("packed", "build", {"layout": "packed"}, False),
         ("pre-installed", "build", {"pre_install_wheels": True}, False),
-        ("venv layer", "venv-layer", {}, False),
+        ("venv layer", "venv-layer", LAYER, False),
     ]
     for label, command, options, records in forms:
         case = work / label.split(",")[0].replace(" ", "-") / ("records" if records else "bare")
@@ -432,8 +433,7 @@ def bench_member(work: Path) -> None:
         if command == "build":
             args = assemble_command(inputs)
         else:
-            args = [*ASSEMBLER, "venv-layer", *inputs.flags(), "--prefix", "/opt/venv",
-                    "--interpreter", "/usr/bin/python3.11", "--name", "app"]  # fmt: skip
+            args = [*ASSEMBLER, "venv-layer", *inputs.flags()]
         seconds, rss = timed(args, env=assembler_env())
         against = f"{rss / 1024 / MEMBER_MIB:.2f}x the member, {ratio(seconds, copy)} of the read"
         row(f"{label}: peak RSS", f"{rss / 1024:.0f} MiB", against)

@@ -27,13 +27,7 @@ def _py_venv_layer_impl(ctx):
     output = ctx.actions.declare_file(ctx.label.name + ".tar")
     files, imports = dep_files(ctx, ctx.attr.deps + ctx.attr.data)
     inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [files])
-    manifest = write_manifest(ctx, "venv", output, target)
-    args = ctx.actions.args()
-    args.add("venv-layer")
-    args.add("--manifest", manifest)
-    args.add("--prefix", ctx.attr.prefix)
-    args.add("--interpreter", interpreter)
-    args.add("--name", ctx.label.name)
+    layer = {"prefix": ctx.attr.prefix, "interpreter": interpreter, "name": ctx.label.name}
     if ctx.attr.precompile:
         assembler = ctx.toolchains[ASSEMBLER_TOOLCHAIN].pex_assembler
         bytecode_interpreter = assembler.bytecode_interpreters.get(python_version)
@@ -51,8 +45,14 @@ def _py_venv_layer_impl(ctx):
                     python_version,
                 ),
             )
-        args.add("--bytecode-interpreter", bytecode_interpreter)
-        args.add("--invalidation-mode", ctx.attr.precompile_invalidation_mode)
+        layer.update(
+            bytecode_interpreter = bytecode_interpreter,
+            invalidation_mode = ctx.attr.precompile_invalidation_mode,
+        )
+    manifest = write_manifest(ctx, "venv", output, target, layer)
+    args = ctx.actions.args()
+    args.add("venv-layer")
+    args.add("--manifest", manifest)
     args.add_all(inputs, map_each = input_arg)
     args.add_all(imports, format_each = "--import-root=%s")
     run_assembler(

@@ -76,7 +76,7 @@ def write_manifest(ctx, kind, output, target, fields = {}):
       kind: the manifest's kind, in its name: "pex", "venv".
       output: the File the assembler writes.
       target: the manifest's `target`, as manifest_target returns it.
-      fields: further fields: the options.
+      fields: further fields: a PEX's options, a layer's place in the image.
 
     Returns:
       The manifest File.

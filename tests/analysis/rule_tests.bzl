@@ -105,23 +105,41 @@ def _layer_action_test_impl(ctx):
         return analysistest.end(env)
     argv = _assembler_argv(env, action)
     asserts.equals(env, "venv-layer", argv[0])
-    asserts.equals(env, ctx.attr.prefix, _flag(argv, "--prefix"))
-    asserts.equals(env, ctx.attr.interpreter, _flag(argv, "--interpreter"))
-    asserts.equals(env, ctx.attr.invalidation_mode or None, _flag(argv, "--invalidation-mode"))
+    asserts.true(env, _flag(argv, "--manifest").endswith(".venv_manifest.json"))
+
+    # The layer's place in the image is in its manifest, beside its target.
     manifest = _written(env, ".venv_manifest.json")
     asserts.equals(env, json.decode(ctx.attr.target_spec), manifest["target"])
+    asserts.equals(env, ctx.attr.prefix, manifest["prefix"])
+    asserts.equals(env, ctx.attr.interpreter, manifest["interpreter"])
+    asserts.equals(env, analysistest.target_under_test(env).label.name, manifest["name"])
+    asserts.equals(env, ctx.attr.bytecode_interpreter or None, manifest.get("bytecode_interpreter"))
+    asserts.equals(env, ctx.attr.invalidation_mode or None, manifest.get("invalidation_mode"))
     return analysistest.end(env)
+
+_LAYER_ACTION_ATTRS = {
+    "target_spec": attr.string(mandatory = True, doc = "The manifest's target, as JSON."),
+    "prefix": attr.string(mandatory = True, doc = "The virtualenv's path in the image."),
+    "interpreter": attr.string(mandatory = True, doc = "The image's CPython."),
+    "bytecode_interpreter": attr.string(doc = "Empty: the manifest names none."),
+    "invalidation_mode": attr.string(doc = "Empty: the manifest names none."),
+}
 
 # The PexVenvLayer action of a py_venv_layer built for Linux on aarch64.
 layer_action_on_linux_aarch64_test = analysistest.make(
     _layer_action_test_impl,
-    attrs = {
-        "target_spec": attr.string(mandatory = True),
-        "prefix": attr.string(mandatory = True),
-        "interpreter": attr.string(mandatory = True),
-        "invalidation_mode": attr.string(),
-    },
+    attrs = _LAYER_ACTION_ATTRS,
     config_settings = {_PLATFORMS: str(Label("//py/platforms:linux_aarch64"))},
+)
+
+# The same, with an assembler toolchain that has a CPython 3.11 to write bytecode.
+layer_action_with_bytecode_test = analysistest.make(
+    _layer_action_test_impl,
+    attrs = _LAYER_ACTION_ATTRS,
+    config_settings = {
+        _PLATFORMS: str(Label("//py/platforms:linux_aarch64")),
+        "//command_line_option:extra_toolchains": [str(Label(":with_bytecode_toolchain"))],
+    },
 )
 
 def _cross_files_test_impl(ctx):

@@ -194,22 +194,26 @@ def write_manifest(
 
 @dataclass(frozen=True)
 class Form:
-    """One output form: the assembler's command, the manifest options, the output's suffix."""
+    """One output form: the assembler's command, the manifest's fields, the output's suffix."""
 
     command: str
-    options: Mapping[str, object]
+    fields: Mapping[str, object]
     suffix: str
 
 
+LAYER_PREFIX = "/opt/venv"
 FORMS = {
     "zipapp": Form("build", {}, ".pex"),
     "packed": Form("build", {"layout": "packed"}, ".pex"),
     "loose": Form("build", {"layout": "loose"}, ".pex"),
     "preinstalled": Form("build", {"pre_install_wheels": True}, ".pex"),
     "venv": Form("build", {"execution_mode": "venv"}, ".pex"),
-    "layer": Form("venv-layer", {}, ".tar"),
+    "layer": Form(
+        "venv-layer",
+        {"prefix": LAYER_PREFIX, "interpreter": "/usr/bin/python3.11", "name": "app"},
+        ".tar",
+    ),
 }
-LAYER_PREFIX = "/opt/venv"
 
 
 def one_file_app(
@@ -227,13 +231,10 @@ def one_file_app(
         "output": str(output),
         "target": {"platform": PLATFORMS[target], "python_version": "3.11"},
         "entry_point": "main",
-        **spec.options,
+        **spec.fields,
     }
     app = write_manifest(work / "manifest.json", document, [("main.py", main)], wheels)
-    args = [spec.command, *app.flags()]
-    if spec.command == "venv-layer":
-        args += ["--prefix", LAYER_PREFIX, "--interpreter", "/usr/bin/python3.11", "--name", "app"]
-    return args, output
+    return [spec.command, *app.flags()], output
 
 
 def pex_reference(

@@ -48,8 +48,15 @@ manifest_keys = st.sampled_from(
         "layout",
         "max_install_jobs",
         "exclude",
+        "prefix",
+        "interpreter",
+        "name",
+        "bytecode_interpreter",
+        "invalidation_mode",
     ]
 )
+# What a virtualenv layer's manifest adds to a PEX's: its place in the image.
+LAYER_FIELDS = {"prefix": "/opt/venv", "interpreter": "/usr/bin/python3.11", "name": "app"}
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +150,10 @@ def test_rezipped_real_wheel(tmp_path, six_bytes):
     assert outcomes["read"] == 0, f"every change to a wheel is caught: {outcomes}"
 
 
-def test_random_manifest(tmp_path):
+@pytest.mark.parametrize(
+    "read, fields", [(manifest.load, {}), (manifest.load_layer, LAYER_FIELDS)], ids=["pex", "layer"]
+)
+def test_random_manifest(tmp_path, read, fields):
     """Random values for some fields of a manifest that loads: each field's own checks are
     reached, not only the first one."""
     (tmp_path / "main.py").write_text("print(1)\n")
@@ -152,8 +162,9 @@ def test_random_manifest(tmp_path):
         "target": {"platform": {"os": "linux", "arch": "x86_64"}, "python_version": "3.11"},
         "workspace_name": "_main",
         "entry_point": "app.main",
+        **fields,
     }
-    manifest.load(_written(tmp_path, valid), [f"app/main.py={tmp_path / 'main.py'}"])
+    read(_written(tmp_path, valid), [f"app/main.py={tmp_path / 'main.py'}"])
     outcomes: Counter = Counter()
 
     @SETTINGS
@@ -164,7 +175,7 @@ def test_random_manifest(tmp_path):
     def load(changes, whole):
         document = changes if whole else {**valid, **changes}
         try:
-            manifest.load(_written(tmp_path, document), ["a/b.py=x.py"], ["a"])
+            read(_written(tmp_path, document), ["a/b.py=x.py"], ["a"])
         except AssemblerError as exc:
             outcomes[_kind(exc.problem)] += 1
             return

@@ -33,7 +33,9 @@ PREFIX = LAYER_PREFIX
 INTERPRETER = "/usr/bin/python3.11"
 SITE = f"{PREFIX}/lib/python3.11/site-packages"
 # Debian 12's CPython 3.11, the image's own, writes the .pyc.
-BYTECODE = ("--bytecode-interpreter", INTERPRETER)
+BYTECODE = {"bytecode_interpreter": INTERPRETER}
+# Where the virtualenv goes in the image, as py_venv_layer's manifest says.
+LAYER = {"prefix": PREFIX, "interpreter": INTERPRETER, "name": "app"}
 APP = """\
 import dateutil.parser, msgpack, six, yaml
 print(dateutil.parser.parse("2024-05-06").day + 23)
@@ -77,7 +79,7 @@ def _tool_wheel(directory: Path) -> Path:
 
 
 def _layer(
-    tmp_path: Path, wheels, platform: str = "linux_x86_64", *args: str, python: str = "3.11"
+    tmp_path: Path, wheels, platform: str = "linux_x86_64", python: str = "3.11", **fields
 ) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "app").mkdir(exist_ok=True)
@@ -87,11 +89,12 @@ def _layer(
         "output": str(output),
         "target": {"platform": PLATFORMS[platform], "python_version": python},
         "entry_point": "app.main",
+        **LAYER,
+        **fields,
     }
     files = [("app/main.py", tmp_path / "app" / "main.py")]
     app = write_manifest(tmp_path / "manifest.json", document, files, wheels)
-    flags = ["--prefix", PREFIX, "--interpreter", INTERPRETER, "--name", "app", *args]
-    assert cli_main(["venv-layer", *app.flags(), *flags]) == 0
+    assert cli_main(["venv-layer", *app.flags()]) == 0
     return output
 
 
@@ -179,7 +182,7 @@ def _checked_record(tar: tarfile.TarFile, record: str) -> dict:
 
 
 def test_a_precompiled_layer_imports_every_module_from_its_pyc(wheel_dir, tmp_path):
-    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path), "linux_x86_64", *BYTECODE)
+    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path), **BYTECODE)
     # -v says where each module's code came from; the layer is mounted read-only, so a
     # missing or stale .pyc would show as code compiled from a .py.
     done = run_in_layer(tmp_path, layer, f"{PREFIX}/bin/python", "-v", f"{PREFIX}/bin/app")
@@ -191,7 +194,7 @@ def test_a_precompiled_layer_imports_every_module_from_its_pyc(wheel_dir, tmp_pa
 
 
 def test_pyc_are_listed_in_records_and_hash_based(wheel_dir, tmp_path):
-    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path), "linux_x86_64", *BYTECODE)
+    layer = _layer(tmp_path, _wheels(wheel_dir, tmp_path), **BYTECODE)
     write_magic = "import importlib.util, sys; sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER)"
     magic = subprocess.run([INTERPRETER, "-c", write_magic], capture_output=True, check=True).stdout
     site = SITE.lstrip("/")
@@ -213,12 +216,11 @@ def test_pyc_are_listed_in_records_and_hash_based(wheel_dir, tmp_path):
 def test_pyc_bytes_do_not_depend_on_how_the_work_is_split(wheel_dir, tmp_path, monkeypatch):
     wheels = _wheels(wheel_dir, tmp_path)
     monkeypatch.setattr(bytecode.os, "cpu_count", lambda: 1)
-    alone = _layer(tmp_path / "one", wheels, "linux_x86_64", *BYTECODE).read_bytes()
+    alone = _layer(tmp_path / "one", wheels, **BYTECODE).read_bytes()
     monkeypatch.setattr(bytecode.os, "cpu_count", lambda: 7)
-    split = _layer(tmp_path / "seven", wheels, "linux_x86_64", *BYTECODE).read_bytes()
+    split = _layer(tmp_path / "seven", wheels, **BYTECODE).read_bytes()
     assert alone == split
-    unchecked = _layer(tmp_path / "u", wheels, "linux_x86_64", *BYTECODE,
-                       "--invalidation-mode", "unchecked_hash")  # fmt: skip
+    unchecked = _layer(tmp_path / "u", wheels, **BYTECODE, invalidation_mode="unchecked_hash")
     with tarfile.open(unchecked) as tar:
         pyc = tar.extractfile(f"{SITE.lstrip('/')}/__pycache__/six.cpython-311.pyc").read()
     assert pyc[4:8] == b"\x01\x00\x00\x00"
@@ -235,8 +237,7 @@ def test_a_wrong_bytecode_interpreter_is_refused(
     wheel_dir, tmp_path, capsys, interpreter, python, expected
 ):
     with pytest.raises(AssertionError):
-        _layer(tmp_path, [_tool_wheel(tmp_path)], "linux_x86_64",
-               "--bytecode-interpreter", interpreter, python=python)  # fmt: skip
+        _layer(tmp_path, [_tool_wheel(tmp_path)], python=python, bytecode_interpreter=interpreter)
     err = capsys.readouterr().err
     assert f"bytecode interpreter {interpreter}: {expected}" in err, err
     assert f'bytecode_interpreters = {{"{python}": "/path/to/python{python}"}}' in err
@@ -259,10 +260,20 @@ def test_windows_targets_are_refused(wheel_dir, tmp_path, capsys):
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
-def test_prefix_must_be_absolute(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"prefix": "opt/venv"}, "prefix 'opt/venv' is not an absolute, normalised path"),
+        ({"interpreter": "/usr/../bin/python3"}, "interpreter '/usr/../bin/python3' is not an"),
+        ({"name": ""}, "needs the 'name' of the layer's bin/<name>"),
+        ({"invalidation_mode": "timestamp"}, "invalidation_mode 'timestamp' is not one of"),
+    ],
+)
+def test_the_layers_place_in_the_image_is_checked(tmp_path, capsys, fields, problem):
     with pytest.raises(AssertionError):
-        _layer(tmp_path, [], "linux_x86_64", "--prefix", "opt/venv")
-    assert "--prefix 'opt/venv': is not an absolute, normalised path" in capsys.readouterr().err
+        _layer(tmp_path, [], **fields)
+    assert f"{tmp_path / 'manifest.json'}: {problem}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("hostile", ["tampered", "escaping"])
@@ -354,11 +365,11 @@ def _layer_of(tmp_path: Path, wheels, entry_point: str, sources: dict) -> Path:
         "output": str(tmp_path / "out" / "app.tar"),
         "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
         "entry_point": entry_point,
+        **LAYER,
     }
     files = [(a, tmp_path / a) for a in sources]
     app = write_manifest(tmp_path / "manifest.json", document, files, wheels)
-    flags = ["--prefix", PREFIX, "--interpreter", INTERPRETER, "--name", "app"]
-    assert cli_main(["venv-layer", *app.flags(), *flags]) == 0
+    assert cli_main(["venv-layer", *app.flags()]) == 0
     return tmp_path / "out" / "app.tar"
 
 

@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from pex_assembler import compat, errors, exclusion, inputs, installed, wheels, zipapp
 from pex_assembler.errors import AssemblerError
-from pex_assembler.manifest import Manifest
+from pex_assembler.manifest import LayerManifest, Manifest
 from pex_assembler.writer import Resolved, write_pex, write_skeleton
 
 
@@ -214,20 +214,14 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
         )
 
 
-def venv_layer(
-    manifest: Manifest,
-    prefix: str,
-    interpreter: str,
-    name: str,
-    bytecode_interpreter: Optional[str] = None,
-    invalidation_mode: str = "checked_hash",
-) -> Path:
-    """Writes the tar layer of a virtualenv at `prefix` for the manifest's target and
-    inputs, with .pyc when `bytecode_interpreter` (the target's CPython version, on this
-    machine) is given; on error nothing is left at the output path."""
+def venv_layer(layer: LayerManifest) -> Path:
+    """Writes the tar layer of a virtualenv at the layer's prefix for its target and inputs,
+    with .pyc when it names a bytecode interpreter (the target's CPython version, on this
+    machine); on error nothing is left at the output path."""
     # pypa/installer is among the libraries of pex-importing actions only.
     from pex_assembler import venv_layer as venv_layer_module
 
+    manifest = layer.content
     output = manifest.output
     try:
         with _workdir(output) as workdir:
@@ -235,7 +229,7 @@ def venv_layer(
             sorted_inputs, dists = _checked(manifest, workdir, merged=True)
             if the_target.markers.get("sys_platform") == "win32":
                 raise AssemblerError(
-                    name,
+                    layer.name,
                     f"is a virtualenv layer for {the_target.name}, and crosspex writes POSIX "
                     "virtualenvs only (bin/, #! scripts), not Windows ones (Scripts/, launchers)",
                     "build a py_pex_binary for Windows targets",
@@ -244,12 +238,12 @@ def venv_layer(
             if entry_point and not manifest.main:
                 _check_entry_point(entry_point, sorted_inputs.sources, dists)
             spec = venv_layer_module.VenvSpec(
-                prefix=prefix,
-                interpreter=interpreter,
+                prefix=layer.prefix,
+                interpreter=layer.interpreter,
                 python_version=the_target.python_version,
-                name=name,
-                bytecode_interpreter=bytecode_interpreter,
-                invalidation_mode=invalidation_mode,
+                name=layer.name,
+                bytecode_interpreter=layer.bytecode_interpreter,
+                invalidation_mode=layer.invalidation_mode,
             )
             venv_layer_module.write_layer(
                 spec, [d.path for d in dists], sorted_inputs.sources, entry_point, output

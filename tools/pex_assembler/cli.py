@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import posixpath
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
 from pex_assembler import build, errors, installed, manifest, target, wheels, worker
-from pex_assembler.bytecode import INVALIDATION_MODES
 from pex_assembler.errors import AssemblerError
 
 
@@ -39,16 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     layer.add_argument("--manifest", type=Path, required=True)
     layer.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
     layer.add_argument("--import-root", action="append", default=[], metavar="ROOT")
-    layer.add_argument("--prefix", required=True, help="the virtualenv's path in the image")
-    layer.add_argument("--interpreter", required=True, help="the image's CPython, absolute")
-    layer.add_argument("--name", required=True, help="the name of bin/<name>, the entry point")
-    layer.add_argument(
-        "--bytecode-interpreter",
-        help="a CPython of the target's version on this machine: ship the modules' .pyc",
-    )
-    layer.add_argument(
-        "--invalidation-mode", choices=INVALIDATION_MODES, default=INVALIDATION_MODES[0]
-    )
 
     check = commands.add_parser(
         "check-wheel", help="check a wheel fully and write its record for later builds"
@@ -112,22 +100,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             loaded = manifest.load(args.manifest, args.input, args.import_root)
             build.assemble(loaded, args.skeleton)
         elif args.command == "venv-layer":
-            for flag, value in (("--prefix", args.prefix), ("--interpreter", args.interpreter)):
-                if posixpath.normpath(value) != value or not value.startswith("/"):
-                    raise AssemblerError(
-                        f"{flag} {value!r}",
-                        "is not an absolute, normalised path",
-                        "give the path it has in the image, e.g. /opt/venv or /usr/bin/python3.11",
-                    )
-            loaded = manifest.load(args.manifest, args.input, args.import_root)
-            build.venv_layer(
-                loaded,
-                args.prefix,
-                args.interpreter,
-                args.name,
-                args.bytecode_interpreter,
-                args.invalidation_mode,
-            )
+            build.venv_layer(manifest.load_layer(args.manifest, args.input, args.import_root))
         elif args.command == "skeleton":
             build.skeleton(manifest.load(args.manifest), args.output)
         elif args.command == "check-wheel":

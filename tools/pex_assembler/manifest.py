@@ -1,4 +1,5 @@
-"""The assembler's input: what goes into the PEX, for which target, with which options.
+"""The assembler's input: what goes into a PEX or a virtualenv layer, for which target, with
+which options.
 
 A manifest is a JSON object: what the rule knows at analysis time. The (possibly large) lists
 of input files and import roots come beside it as `--input` / `--import-root` flags, so the
@@ -9,12 +10,14 @@ and outside it.
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from pex_assembler import options, target
 from pex_assembler.archive_paths import from_os
+from pex_assembler.bytecode import INVALIDATION_MODES
 from pex_assembler.errors import AssemblerError
 from pex_assembler.options import PexOptions
 from pex_assembler.target import Target
@@ -37,6 +40,21 @@ class Manifest:
     main: Optional[str] = None
     entry_point: Optional[str] = None
     options: PexOptions = field(default_factory=PexOptions)
+
+
+@dataclass(frozen=True)
+class LayerManifest:
+    """A virtualenv layer's manifest: what goes into it, as into a PEX, and where it goes in
+    the image."""
+
+    content: Manifest
+    prefix: str
+    interpreter: str
+    # The layer's entry point is bin/<name>.
+    name: str
+    # A CPython of the target's version on the exec platform, to ship .pyc; None ships none.
+    bytecode_interpreter: Optional[str] = None
+    invalidation_mode: str = INVALIDATION_MODES[0]
 
 
 def runfiles_path(short_path: str, workspace_name: str) -> str:
@@ -92,9 +110,7 @@ def _target(spec: Mapping[str, Any]) -> Target:
     return target.from_spec(platform, version)
 
 
-def load(path: Path, inputs: Sequence[str] = (), import_roots: Sequence[str] = ()) -> Manifest:
-    """Reads the manifest at `path`, for the input files (`SHORT_PATH=PATH`) and import roots
-    given beside it."""
+def _read(path: Path) -> Dict[str, Any]:
     origin = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -104,6 +120,12 @@ def load(path: Path, inputs: Sequence[str] = (), import_roots: Sequence[str] = (
         ) from exc
     if not isinstance(data, dict):
         raise AssemblerError(origin, "is not a JSON object", "pass the manifest the rule wrote")
+    return data
+
+
+def _content(
+    data: Mapping[str, Any], origin: str, inputs: Sequence[str], import_roots: Sequence[str]
+) -> Manifest:
     output = _field(data, "output", str, "", origin)
     spec = _field(data, "target", dict, None, origin)
     if not output or spec is None:
@@ -122,4 +144,49 @@ def load(path: Path, inputs: Sequence[str] = (), import_roots: Sequence[str] = (
         main=runfiles_path(main, workspace_name) if main else None,
         entry_point=entry_point or None,
         options=options.parse(data, origin),
+    )
+
+
+def load(path: Path, inputs: Sequence[str] = (), import_roots: Sequence[str] = ()) -> Manifest:
+    """Reads the manifest at `path`, for the input files (`SHORT_PATH=PATH`) and import roots
+    given beside it."""
+    return _content(_read(path), str(path), inputs, import_roots)
+
+
+def _image_path(data: Mapping[str, Any], key: str, origin: str) -> str:
+    """A path in the image, which the layer's links and scripts name: absolute, normalised."""
+    value = _field(data, key, str, "", origin)
+    if posixpath.normpath(value) != value or not value.startswith("/"):
+        raise AssemblerError(
+            origin,
+            f"{key} {value!r} is not an absolute, normalised path",
+            "give the path it has in the image, e.g. /opt/venv or /usr/bin/python3.11",
+        )
+    return value
+
+
+def load_layer(
+    path: Path, inputs: Sequence[str] = (), import_roots: Sequence[str] = ()
+) -> LayerManifest:
+    """Reads a virtualenv layer's manifest at `path`, for the input files and import roots
+    given beside it."""
+    origin = str(path)
+    data = _read(path)
+    prefix = _image_path(data, "prefix", origin)
+    interpreter = _image_path(data, "interpreter", origin)
+    name = _field(data, "name", str, "", origin)
+    if not name:
+        raise AssemblerError(origin, "needs the 'name' of the layer's bin/<name>", "add it")
+    mode = _field(data, "invalidation_mode", str, INVALIDATION_MODES[0], origin)
+    if mode not in INVALIDATION_MODES:
+        raise AssemblerError(
+            origin, f"invalidation_mode {mode!r} is not one of {INVALIDATION_MODES}", "pick one"
+        )
+    return LayerManifest(
+        content=_content(data, origin, inputs, import_roots),
+        prefix=prefix,
+        interpreter=interpreter,
+        name=name,
+        bytecode_interpreter=_field(data, "bytecode_interpreter", str, "", origin) or None,
+        invalidation_mode=mode,
     )

@@ -32,6 +32,21 @@ def test_linux_tags_equal_the_running_interpreters():
         assert described.markers[key] == env[key], key
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the oracle is this host's own Linux CPython")
+def test_markers_are_every_pep508_variable_as_this_cpython_has_them():
+    """Every marker variable, each as the running CPython's own environment gives it, except
+    the kernel's release and version, which a spec names or leaves empty."""
+    env = default_environment()
+    spec = {"os": "linux", "arch": platform.machine(), "libc": "glibc", "libc_version": "2.28"}
+    markers = target.from_spec(spec, platform.python_version()).markers
+    assert set(markers) == set(env)
+    for key in set(env) - {"platform_release", "platform_version"}:
+        assert markers[key] == env[key], key
+    assert (markers["platform_release"], markers["platform_version"]) == ("", "")
+    released = target.from_spec({**spec, "platform_release": "6.1.0"}, "3.11").markers
+    assert released["platform_release"] == "6.1.0"
+
+
 def test_macos_arm64_accepts_universal2_and_older_macos_wheels():
     described = target.from_spec({"os": "macos", "arch": "arm64", "os_version": "14.0"}, "3.12")
     names = [str(t) for t in described.tags]

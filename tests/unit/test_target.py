@@ -43,8 +43,32 @@ def test_markers_are_every_pep508_variable_as_this_cpython_has_them():
     for key in set(env) - {"platform_release", "platform_version"}:
         assert markers[key] == env[key], key
     assert (markers["platform_release"], markers["platform_version"]) == ("", "")
-    released = target.from_spec({**spec, "platform_release": "6.1.0"}, "3.11").markers
-    assert released["platform_release"] == "6.1.0"
+    kernel = {"platform_release": "6.1.0", "platform_version": "#1 SMP Debian 6.1.0-1"}
+    released = target.from_spec({**spec, **kernel}, "3.11").markers
+    assert (released["platform_release"], released["platform_version"]) == (
+        "6.1.0",
+        "#1 SMP Debian 6.1.0-1",
+    )
+
+
+def test_a_target_is_named_by_its_spec_or_else_by_os_and_arch():
+    assert target.from_spec({"os": "linux", "arch": "aarch64"}, "3.11").name == "linux_aarch64"
+    named = {"name": "rhel9", "os": "linux", "arch": "x86_64", "libc_version": "2.34"}
+    assert target.from_spec(named, "3.11").name == "rhel9"
+
+
+@pytest.mark.parametrize(
+    ("arch", "os_version", "first"),
+    [
+        # A major version alone means its .0.
+        ("x86_64", "14", "cp311-cp311-macosx_14_0_x86_64"),
+        ("x86_64", "11", "cp311-cp311-macosx_11_0_x86_64"),
+        ("arm64", "10", "cp311-cp311-macosx_10_0_arm64"),
+    ],
+)
+def test_a_macos_version_without_a_minor_is_its_dot_zero(arch, os_version, first):
+    spec = {"os": "macos", "arch": arch, "os_version": os_version}
+    assert str(target.from_spec(spec, "3.11").tags[0]) == first
 
 
 def test_macos_arm64_accepts_universal2_and_older_macos_wheels():
@@ -110,6 +134,12 @@ def test_complete_platform_round_trip(tmp_path):
         ({"os": "plan9", "arch": "x86_64"}, "3.11", "has no built-in wheel tags"),
         ({"os": "linux", "arch": "x86_64"}, "three", "is not a CPython version"),
         ({"os": "linux", "arch": "x86_64", "libc_version": "2"}, "3.11", "is not MAJOR.MINOR"),
+        # Two parts, but not numbers.
+        ({"os": "linux", "arch": "x86_64"}, "3.x", "is not a CPython version"),
+        ({"os": "macos", "arch": "arm64", "os_version": "x.0"}, "3.11", "is not a macOS version"),
+        # No macOS wheel is that old: never the host's tags instead.
+        ({"os": "macos", "arch": "x86_64", "os_version": "10.3"}, "3.11", "is older than any"),
+        ({"os": "macos", "arch": "x86_64", "os_version": "10"}, "3.11", "is older than any"),
     ],
 )
 def test_bad_specs_are_one_clear_error(spec, version, needle):

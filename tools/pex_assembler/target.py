@@ -130,7 +130,15 @@ def platform_tags(spec: Mapping[str, str]) -> List[str]:
             raise AssemblerError(
                 f"os_version {os_version!r}", "is not a macOS version", 'write it as e.g. "14.0"'
             )
-        return list(mac_platforms((int(major), int(minor or 0)), arch))
+        tags = list(mac_platforms((int(major), int(minor or 0)), arch))
+        if not tags:
+            # packaging would then describe the host instead (no platforms means its own).
+            raise AssemblerError(
+                f"os_version {os_version!r}",
+                f"is older than any macOS with {arch} wheels",
+                'set the oldest macOS the PEX must run on, e.g. "11.0"',
+            )
+        return tags
     return list(_WINDOWS_PLATFORMS[arch])
 
 

@@ -140,14 +140,18 @@ def _mark_messages(path: Path) -> None:
     path.write_text("\n".join(text) + "\n")
 
 
-def retry(work: Path) -> None:
-    """Forgets the verdicts on unexplained mutants that were not killed, so that the tests as
-    they are now meet them again (a test added since may kill them). An explained survivor
-    stays one until its function changes, when the tool tests it again anyway."""
+def retry(work: Path, modules: List[str]) -> None:
+    """Forgets the verdicts on unexplained mutants of `modules` that were not killed, so that
+    the tests as they are now meet them again (a test added since may kill them). An explained
+    survivor stays one until its function changes, when the tool tests it again anyway.
+    Other modules' mutants are not staged for this run: the tool cannot show them."""
     from mutmut.stats import status_by_exit_code
 
     explanations = Explanations(UNOBSERVABLE)
-    for meta in (work / "mutants" / "src").rglob("*.meta"):
+    package = work / "mutants" / "src" / "pex_assembler"
+    for meta in (package / f"{module}.py.meta" for module in modules):
+        if not meta.exists():
+            continue
         data = json.loads(meta.read_text())
         codes = data["exit_code_by_key"]
         for mutant, code in codes.items():
@@ -228,7 +232,7 @@ def run(work: Path, wanted: List[str], jobs: int, fresh: bool) -> int:
     if unknown:
         sys.exit(f"mutation: not a module of the run: {', '.join(unknown)} (one of {every})")
     stage(work, modules, fresh)
-    retry(work)
+    retry(work, modules)
     env = dict(
         os.environ,
         CROSSPEX_TEST_IN_PROCESS="1",

@@ -49,8 +49,7 @@ def watched_path(rctx, label):
     path = rctx.path(label)
 
     # Bazel 8 no longer watches files named by label implicitly.
-    if hasattr(rctx, "watch"):
-        rctx.watch(path)
+    rctx.watch(path)
     return path
 
 def _pip_install(rctx, executable, requirements, options):

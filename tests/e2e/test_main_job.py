@@ -6,8 +6,17 @@ import os
 import re
 import subprocess
 
-from harness.app import EXPECTED_OUTPUT, matrix_names
 from harness.support import ROOT
+
+# What examples/app's //app:all writes, and the demo copies into dist/.
+EXAMPLE_PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "windows_x86_64"]
+EXAMPLE_PEXES = [f"app/app_{p}_py{v}" for p in EXAMPLE_PLATFORMS for v in ("311", "312")]
+EXAMPLE_LAYERS = ["app/app_layer_for_linux_x86_64", "app/app_layer_for_linux_aarch64"]
+
+
+def _example_output(machine: str) -> str:
+    """What the example prints on CPython 3.11: PyYAML's C extension for that machine."""
+    return f"hello: world\npython: '3.11'\nmachine: {machine}\nlibyaml: true\n"
 
 
 def _main_job_command() -> str:
@@ -28,6 +37,7 @@ def _printed_after(stdout: str, marker: str) -> str:
 
 def test_the_readme_main_job_passes_in_a_clean_clone(tmp_path):
     clone = tmp_path / "crosspex"
+    example = clone / "examples" / "app"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     # The Debian roots and sysroots this run already made: the clone makes its own virtualenv,
     # output base and dist/, as a new user's would.
@@ -40,21 +50,22 @@ def test_the_readme_main_job_passes_in_a_clean_clone(tmp_path):
     ).stdout.strip()
     try:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
-        built = sorted(f"{name.split('/')[1]}.pex" for name in matrix_names())
-        assert sorted(p.name for p in (clone / "dist").iterdir()) == built
-        assert _printed_after(done.stdout, "dist/app_linux_x86_64.pex, on this host") == (
-            EXPECTED_OUTPUT
+        built = [f"{name}.pex" for name in EXAMPLE_PEXES] + [f"{n}.tar" for n in EXAMPLE_LAYERS]
+        assert sorted(p.name for p in (clone / "dist").iterdir()) == sorted(
+            name.split("/")[1] for name in built
         )
-        assert _printed_after(done.stdout, "dist/app_linux_aarch64.pex, on Debian's arm64") == (
-            EXPECTED_OUTPUT
+        assert _printed_after(done.stdout, "dist/app_linux_x86_64_py311.pex, on this host") == (
+            _example_output("x86_64")
         )
+        assert _printed_after(
+            done.stdout, "dist/app_linux_aarch64_py311.pex, on Debian's arm64"
+        ) == _example_output("aarch64")
         # Bazel's convenience links resolve on the host, as `bazel info` does.
-        bazel_bin = clone / "e2e" / "app" / "bazel-bin"
-        for name in matrix_names():
-            assert (bazel_bin / f"{name}.pex").is_file(), name
+        for name in built:
+            assert (example / "bazel-bin" / name).is_file(), name
         info = subprocess.run(
             [bazel, "info", "bazel-bin", "output_base", "execution_root"],
-            cwd=clone / "e2e" / "app",
+            cwd=example,
             capture_output=True,
             text=True,
             check=True,
@@ -66,6 +77,4 @@ def test_the_readme_main_job_passes_in_a_clean_clone(tmp_path):
         assert "is deprecated" not in done.stderr
     finally:
         # The clone's output base sits in the shared cache: gone with the clone.
-        subprocess.run(
-            [bazel, "clean", "--expunge"], cwd=clone / "e2e" / "app", capture_output=True
-        )
+        subprocess.run([bazel, "clean", "--expunge"], cwd=example, capture_output=True)

@@ -1,72 +1,88 @@
-"""A fresh module written from README.md's snippets, as a new user would write it, built on
-Bazel 7.7.1 with the flags that stand for Bazel 8 and 9."""
+"""examples/app, the module README.md shows: its snippets are the example's files, and a fresh
+copy locks with `bazel run //:lock` and builds, on Bazel 7.7.1 with the flags that stand for
+Bazel 8 and 9."""
 
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 from harness.bazel import FORWARD_FLAGS, Bazel, pex_info
 from harness.support import ROOT, readme_starlark_blocks
+from harness.workspace import copy_of_workspace
 
-# What the README's layout says requirements.in holds.
-REQUIREMENTS_IN = "click\nmsgpack\npyyaml\ntqdm\n"
+EXAMPLE = ROOT / "examples" / "app"
 EXCLUDE_NEWER = "--exclude-newer=2026-11-01T00:00:00Z"
+# The platforms of the example's pip_wheels and pip_lock, and a tag only each one's PyYAML has.
+EXAMPLE_PLATFORMS = {
+    "linux_x86_64": "manylinux_2_17_x86_64",
+    "linux_aarch64": "manylinux_2_17_aarch64",
+    "macos_arm64": "macosx_11_0_arm64",
+    "windows_x86_64": "win_amd64",
+}
+# Where each README snippet comes from.
+SNIPPETS = {
+    'bazel_dep(name = "crosspex"': "MODULE.bazel",
+    "pip_lock(": "BUILD.bazel",
+    "py_pex_binary(\n    name = ": "app/BUILD.bazel",
+    "py_pex_cross_binaries(\n": "app/BUILD.bazel",
+    "py_venv_layer(\n": "app/BUILD.bazel",
+}
 
-MAIN = """\
-import click
-import yaml
 
-from app.lib import ANSWER
-
-
-@click.command()
-def main():
-    click.echo(yaml.safe_dump({"answer": ANSWER}).strip())
+def test_the_registry_presubmit_builds_the_example():
+    presubmit = (ROOT / ".bcr" / "presubmit.yml").read_text()
+    assert "module_path: examples/app\n" in presubmit
+    assert re.findall(r"^ +- (.*)$", presubmit, re.M) == ['"//app:all"']
 
 
-main()
-"""
+def _loads(text: str) -> set:
+    """(file, symbol) of each symbol the Starlark text loads."""
+    loaded = set()
+    for bzl, symbols in re.findall(r'^load\("([^"]+)", (.*)\)$', text, re.M):
+        loaded.update((bzl, symbol) for symbol in re.findall(r'"([^"]+)"', symbols))
+    return loaded
 
 
-def _snippet(marker: str) -> str:
+@pytest.mark.parametrize("marker", sorted(SNIPPETS))
+def test_each_readme_snippet_is_the_example_s_own_text(marker):
+    """Every statement a snippet shows is in the example's file, as printed (the override's
+    path aside), and what it loads the file loads."""
     (block,) = [b for b in readme_starlark_blocks() if marker in b]
-    return block
+    text = (EXAMPLE / SNIPPETS[marker]).read_text()
+    text = text.replace('path = "../.."', 'path = "third_party/crosspex"')
+    assert _loads(block) <= _loads(text), (marker, block)
+    for statement in block.split("\n\n"):
+        if not statement.startswith("load("):
+            assert statement.strip() in text, (SNIPPETS[marker], statement)
 
 
-def _module_from_readme(directory: Path) -> Path:
-    """The README's MODULE.bazel and app/BUILD.bazel, as printed, with the lock and the
-    sources they name."""
-    (directory / "app").mkdir(parents=True)
-    text = _snippet('bazel_dep(name = "crosspex"')
-    assert 'path = "third_party/crosspex"' in text
-    (directory / "MODULE.bazel").write_text(text.replace("third_party/crosspex", str(ROOT)))
-    (directory / "BUILD.bazel").write_text(_snippet("pip_lock("))
-    (directory / "requirements.in").write_text(REQUIREMENTS_IN)
-    shutil.copy(ROOT / "e2e" / "app" / ".bazelrc", directory / ".bazelrc")
-    build = _snippet("py_pex_binary(\n    name = ") + _snippet("py_pex_cross_binaries(\n")
-    (directory / "app" / "BUILD.bazel").write_text(build)
-    (directory / "app" / "lib.py").write_text("ANSWER = 42\n")
-    (directory / "app" / "__init__.py").write_text("")
-    (directory / "app" / "main.py").write_text(MAIN)
-    return directory
+def test_the_example_needs_what_the_readme_says():
+    layout = (ROOT / "README.md").read_text()
+    assert "requirements.in     what the app needs, one per line: click, msgpack, pyyaml, tqdm" in (
+        layout
+    )
+    assert (EXAMPLE / "requirements.in").read_text() == "click\nmsgpack\npyyaml\ntqdm\n"
+    for name in ("MODULE.bazel", "BUILD.bazel"):
+        (platforms,) = re.findall(r"platforms = \[(.*?)\]", (EXAMPLE / name).read_text(), re.S)
+        assert re.findall(r'"(\w+)"', platforms) == list(EXAMPLE_PLATFORMS), name
 
 
 def _lock(bazel: Bazel) -> None:
-    """`bazel run //:lock`, as the README says; the resolution is frozen at a date."""
+    """`bazel run //:lock`, as the README says, resolving as of the date the example's lock
+    was written: it writes that lock again."""
     assert not (bazel.workspace / "requirements.txt").exists()
     bazel.run("run", "//:lock", "--", EXCLUDE_NEWER)
     lock = (bazel.workspace / "requirements.txt").read_text()
+    assert lock == (EXAMPLE / "requirements.txt").read_text()
     assert "--index-url" not in lock and "\ncolorama==" in lock, lock
     assert "sys_platform == 'win32'" in lock.split("\ncolorama==")[1].split("\n")[0], lock
 
 
 def _check_cross_binaries(bazel: Bazel) -> None:
     bazel.build("//app:all")
-    for platform in ("linux_x86_64", "macos_arm64"):
+    for platform in EXAMPLE_PLATFORMS:
         for version in ("3.11", "3.12"):
             name = f"app/app_{platform}_py{version.replace('.', '')}.pex"
             pex = bazel.output(name)
@@ -76,8 +92,9 @@ def _check_cross_binaries(bazel: Bazel) -> None:
 
 @pytest.fixture(scope="module")
 def readme_module(tmp_path_factory):
-    module = tmp_path_factory.mktemp("readme") / "module"
-    _module_from_readme(module)
+    module = copy_of_workspace(
+        EXAMPLE, tmp_path_factory.mktemp("readme") / "module", "requirements.txt"
+    )
     # A target that is no PEX but resolves toolchains (the C++ one), so Bazel loads every
     # registered toolchain(), crosspex's among them.
     (module / "native").mkdir()
@@ -103,28 +120,12 @@ def locked_module(readme_module):
     return readme_module
 
 
-# The platforms of the README's pip_wheels and pip_lock, and a tag only each one's PyYAML has.
-README_PLATFORMS = {
-    "linux_x86_64": "manylinux_2_17_x86_64",
-    "linux_aarch64": "manylinux_2_17_aarch64",
-    "macos_arm64": "macosx_11_0_arm64",
-    "windows_x86_64": "win_amd64",
-}
-
-
-def test_the_readme_lists_the_platforms_it_locks():
-    for marker in ("pip_lock(", "crosspex.pip_wheels("):
-        text = _snippet(marker)
-        assert f"platforms = {list(README_PLATFORMS)!r}".replace("'", '"') in text, text
-        assert 'python_versions = ["3.11", "3.12"]' in text, text
-
-
-@pytest.mark.parametrize("platform", sorted(README_PLATFORMS))
-def test_every_readme_platform_builds_from_the_lock_it_wrote(locked_module, platform):
+@pytest.mark.parametrize("platform", sorted(EXAMPLE_PLATFORMS))
+def test_every_example_platform_builds_from_the_lock_it_wrote(locked_module, platform):
     locked_module.build("//app:app_pex", platform=platform)
     distributions = pex_info(locked_module.output("app/app_pex.pex"))["distributions"]
     (pyyaml,) = [d for d in distributions if d.lower().startswith("pyyaml-")]
-    assert "-cp311-cp311-" in pyyaml and README_PLATFORMS[platform] in pyyaml, pyyaml
+    assert "-cp311-cp311-" in pyyaml and EXAMPLE_PLATFORMS[platform] in pyyaml, pyyaml
     assert any(d.startswith("click-") for d in distributions), distributions
     # tqdm's colorama is for Windows only: the universal lock has it, and only Windows gets it.
     tqdm = locked_module.run(
@@ -134,8 +135,8 @@ def test_every_readme_platform_builds_from_the_lock_it_wrote(locked_module, plat
 
 
 def test_a_changed_lock_is_fetched_again(locked_module):
-    readme_module = locked_module
     """Bazel 8 stops watching files named by label: the lock is watched explicitly."""
+    readme_module = locked_module
     query = ("query", "--incompatible_no_implicit_watch_label", "@wheels//:all")
     assert "@wheels//:msgpack\n" in readme_module.run(*query).stdout
     lock = readme_module.workspace / "requirements.txt"
@@ -146,5 +147,5 @@ def test_a_changed_lock_is_fetched_again(locked_module):
     assert "@wheels//:pyyaml\n" in packages
 
 
-def test_the_readme_cross_binaries_build_under_their_names(locked_module):
+def test_the_example_s_cross_binaries_build_under_their_names(locked_module):
     _check_cross_binaries(locked_module)

@@ -1,4 +1,4 @@
-"""The example workspace, e2e/app: what it builds, for which targets, and what its PEXes print."""
+"""The e2e workspace, e2e/app: what it builds, for which targets, and what its PEXes print."""
 
 from __future__ import annotations
 

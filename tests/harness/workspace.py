@@ -10,8 +10,8 @@ from harness.support import ROOT
 
 
 def copy_of_workspace(source: Path, destination: Path, *ignore: str) -> Path:
-    """An e2e workspace copied to `destination`, its MODULE.bazel still using this checkout's
-    crosspex."""
+    """A workspace of e2e/ or examples/ copied to `destination`, its MODULE.bazel still using
+    this checkout's crosspex."""
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns("bazel-*", *ignore))
     module = destination / "MODULE.bazel"
     text = module.read_text()

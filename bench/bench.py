@@ -29,10 +29,13 @@ CACHE = Path(os.environ.get("CROSSPEX_CACHE", ROOT / ".cache")) / "bench"
 PYTHON = sys.executable
 PEX = Path(PYTHON).parent / "pex"
 ASSEMBLER = [PYTHON, "-s", "-S", "-m", "pex_assembler"]
-TARGET = {"name": "linux_x86_64", "os": "linux", "arch": "x86_64"}
+# The built-in platform's spec, as the rules write it (docs/platforms.json, from Starlark).
+TARGET = dict(json.loads((ROOT / "docs" / "platforms.json").read_text())["linux_x86_64"])
+TARGET["name"] = "linux_x86_64"
+GLIBC = TARGET["libc_version"].replace(".", "_")
 PLATFORM_ARGS = [
     "--only-binary=:all:", "--python-version=3.11", "--implementation=cp", "--abi=cp311",
-    "--platform=manylinux_2_28_x86_64", "--platform=manylinux_2_17_x86_64",
+    f"--platform=manylinux_{GLIBC}_x86_64", "--platform=manylinux_2_17_x86_64",
     "--platform=manylinux2014_x86_64", "--platform=linux_x86_64",
 ]  # fmt: skip
 APPS = {

@@ -1,4 +1,5 @@
-"""The part of docs/rules.md stardoc cannot write: platforms and flags, from their Starlark data."""
+"""What stardoc cannot write, from Starlark data: docs/rules.md's platforms and flags, and
+docs/platforms.json."""
 
 # buildifier: disable=bzl-visibility
 load("//py/private:platforms.bzl", "DEFAULT_PYTHON_VERSION", "PLATFORMS", "PYTHON_VERSIONS")
@@ -37,4 +38,14 @@ settings_reference = rule(
         "template": attr.label(mandatory = True, allow_single_file = True),
         "out": attr.output(mandatory = True),
     },
+)
+
+def _platforms_json_impl(ctx):
+    specs = {name: platform.spec for name, platform in PLATFORMS.items()}
+    ctx.actions.write(ctx.outputs.out, json.encode_indent(specs, indent = "  ") + "\n")
+
+platforms_json = rule(
+    implementation = _platforms_json_impl,
+    doc = "Writes the built-in platforms' complete specs, by name, as JSON: what the tests read.",
+    attrs = {"out": attr.output(mandatory = True)},
 )

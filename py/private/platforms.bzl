@@ -6,41 +6,79 @@ load(":errors.bzl", "crosspex_fail")
 _GLIBC = "@crosspex//py/platforms:glibc"
 _MUSL = "@crosspex//py/platforms:musl"
 
+# What a spec leaves out, for built-in platforms and pex_target_toolchain alike: Linux targets
+# are glibc, with manylinux wheels up to glibc 2.28 (musllinux up to musl 1.2); macOS targets
+# take wheels for macOS 14.0 and older.
+DEFAULT_LIBC = "glibc"
+DEFAULT_LIBC_VERSIONS = {"glibc": "2.28", "musl": "1.2"}
+DEFAULT_MACOS_VERSION = "14.0"
+
+def complete_spec(spec):
+    """A platform spec with what it leaves out filled in from the defaults above.
+
+    Args:
+      spec: a dict with `os` and `arch`, and optionally `libc` and `libc_version` (Linux) or
+        `os_version` (macOS).
+
+    Returns:
+      A new dict: the assembler reads only complete specs.
+    """
+    spec = dict(spec)
+    if spec["os"] == "linux":
+        spec.setdefault("libc", DEFAULT_LIBC)
+        spec.setdefault("libc_version", DEFAULT_LIBC_VERSIONS[spec["libc"]])
+    elif spec["os"] == "macos":
+        spec.setdefault("os_version", DEFAULT_MACOS_VERSION)
+    return spec
+
+def _platform(constraints, **spec):
+    return struct(constraints = constraints, spec = complete_spec(spec))
+
 # name -> the platform's constraint values and the spec the assembler turns into wheel tags
 # and PEP 508 markers. `@platforms//cpu:aarch64` is used for every 64-bit ARM target: in new
 # platforms releases `cpu:arm64` is an alias of it, in old ones a different value.
 PLATFORMS = {
-    "linux_x86_64": struct(
-        constraints = ["@platforms//os:linux", "@platforms//cpu:x86_64", _GLIBC],
-        spec = {"os": "linux", "arch": "x86_64", "libc": "glibc", "libc_version": "2.28"},
+    "linux_x86_64": _platform(
+        ["@platforms//os:linux", "@platforms//cpu:x86_64", _GLIBC],
+        os = "linux",
+        arch = "x86_64",
     ),
-    "linux_aarch64": struct(
-        constraints = ["@platforms//os:linux", "@platforms//cpu:aarch64", _GLIBC],
-        spec = {"os": "linux", "arch": "aarch64", "libc": "glibc", "libc_version": "2.28"},
+    "linux_aarch64": _platform(
+        ["@platforms//os:linux", "@platforms//cpu:aarch64", _GLIBC],
+        os = "linux",
+        arch = "aarch64",
     ),
-    "linux_x86_64_musl": struct(
-        constraints = ["@platforms//os:linux", "@platforms//cpu:x86_64", _MUSL],
-        spec = {"os": "linux", "arch": "x86_64", "libc": "musl", "libc_version": "1.2"},
+    "linux_x86_64_musl": _platform(
+        ["@platforms//os:linux", "@platforms//cpu:x86_64", _MUSL],
+        os = "linux",
+        arch = "x86_64",
+        libc = "musl",
     ),
-    "linux_aarch64_musl": struct(
-        constraints = ["@platforms//os:linux", "@platforms//cpu:aarch64", _MUSL],
-        spec = {"os": "linux", "arch": "aarch64", "libc": "musl", "libc_version": "1.2"},
+    "linux_aarch64_musl": _platform(
+        ["@platforms//os:linux", "@platforms//cpu:aarch64", _MUSL],
+        os = "linux",
+        arch = "aarch64",
+        libc = "musl",
     ),
-    "macos_x86_64": struct(
-        constraints = ["@platforms//os:osx", "@platforms//cpu:x86_64"],
-        spec = {"os": "macos", "arch": "x86_64", "os_version": "14.0"},
+    "macos_x86_64": _platform(
+        ["@platforms//os:osx", "@platforms//cpu:x86_64"],
+        os = "macos",
+        arch = "x86_64",
     ),
-    "macos_arm64": struct(
-        constraints = ["@platforms//os:osx", "@platforms//cpu:aarch64"],
-        spec = {"os": "macos", "arch": "arm64", "os_version": "14.0"},
+    "macos_arm64": _platform(
+        ["@platforms//os:osx", "@platforms//cpu:aarch64"],
+        os = "macos",
+        arch = "arm64",
     ),
-    "windows_x86_64": struct(
-        constraints = ["@platforms//os:windows", "@platforms//cpu:x86_64"],
-        spec = {"os": "windows", "arch": "x86_64"},
+    "windows_x86_64": _platform(
+        ["@platforms//os:windows", "@platforms//cpu:x86_64"],
+        os = "windows",
+        arch = "x86_64",
     ),
-    "windows_arm64": struct(
-        constraints = ["@platforms//os:windows", "@platforms//cpu:aarch64"],
-        spec = {"os": "windows", "arch": "arm64"},
+    "windows_arm64": _platform(
+        ["@platforms//os:windows", "@platforms//cpu:aarch64"],
+        os = "windows",
+        arch = "arm64",
     ),
 }
 

@@ -192,3 +192,16 @@ lock_script_test = analysistest.make(
     _lock_script_test_impl,
     attrs = {"command_parts": attr.string_list(mandatory = True)},
 )
+
+def _target_spec_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    toolchain = analysistest.target_under_test(env)[platform_common.ToolchainInfo]
+    asserts.equals(env, json.decode(ctx.attr.spec), toolchain.pex_target.spec)
+    return analysistest.end(env)
+
+# A pex_target_toolchain's spec, with what it leaves out filled in: the assembler has no
+# defaults of its own.
+target_spec_test = analysistest.make(
+    _target_spec_test_impl,
+    attrs = {"spec": attr.string(mandatory = True, doc = "The complete spec, as JSON.")},
+)

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from harness.support import ROOT
+from harness.support import PLATFORMS, ROOT
 from harness.workspace import copy_of_workspace
 
 APP = ROOT / "e2e" / "app"
@@ -22,14 +22,7 @@ CROSS_PLATFORMS = [
 ]
 PYTHON_VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 
-SPECS = {
-    "linux_x86_64": {"os": "linux", "arch": "x86_64"},
-    "linux_aarch64": {"os": "linux", "arch": "aarch64"},
-    "linux_x86_64_musl": {"os": "linux", "arch": "x86_64", "libc": "musl", "libc_version": "1.2"},
-    "macos_arm64": {"os": "macos", "arch": "arm64"},
-    "macos_x86_64": {"os": "macos", "arch": "x86_64"},
-    "windows_x86_64": {"os": "windows", "arch": "x86_64"},
-}
+SPECS = {name: PLATFORMS[name] for name in CROSS_PLATFORMS}
 EXPECTED_OUTPUT = """\
 msgpack_bytes: 15
 msgpack_extension: msgpack._cmsgpack

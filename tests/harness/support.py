@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 E2E_REQUIREMENTS = ROOT / "e2e" / "app" / "requirements.txt"
 
-PLATFORMS = {
-    "linux_x86_64": {"name": "linux_x86_64", "os": "linux", "arch": "x86_64"},
-    "linux_aarch64": {"name": "linux_aarch64", "os": "linux", "arch": "aarch64"},
-    "macos_arm64": {"name": "macos_arm64", "os": "macos", "arch": "arm64"},
-    "windows_x86_64": {"name": "windows_x86_64", "os": "windows", "arch": "x86_64"},
+# Each built-in platform's complete spec, with its name, as the rules write it into manifests:
+# docs/platforms.json is written from py/private/platforms.bzl (//docs:platforms_json_test).
+PLATFORMS: Dict[str, Dict[str, str]] = {
+    name: dict(spec, name=name)
+    for name, spec in json.loads((ROOT / "docs" / "platforms.json").read_text()).items()
 }
 
 

@@ -10,7 +10,7 @@ from typing import List
 
 import pytest
 
-from harness.support import ROOT, readme_starlark_blocks
+from harness.support import PLATFORMS, ROOT, readme_starlark_blocks
 from pex_assembler import wheelhouse
 
 RULES = ("py_binary", "py_library", "py_test", "py_runtime", "py_runtime_pair")
@@ -59,9 +59,7 @@ def test_readme_snippets_load_every_python_rule_and_pyinfo():
 def test_generated_wheel_repository_loads_what_it_uses(tmp_path):
     lock = tmp_path / "requirements.txt"
     lock.write_text("")
-    text = wheelhouse.fetch(
-        lock, ["3.11"], [{"name": "linux_x86_64", "os": "linux", "arch": "x86_64"}], tmp_path
-    )
+    text = wheelhouse.fetch(lock, ["3.11"], [PLATFORMS["linux_x86_64"]], tmp_path)
     assert offences(text) == []
     assert "allow_empty = True" in text, "a lock with no wheel must not fail an empty glob"
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.support import find_wheel
+from harness.support import PLATFORMS, find_wheel
 from pex_assembler import manifest, wheels
 from pex_assembler.errors import AssemblerError
 
@@ -159,7 +159,7 @@ def test_random_manifest(tmp_path, read, fields):
     (tmp_path / "main.py").write_text("print(1)\n")
     valid = {
         "output": str(tmp_path / "out.pex"),
-        "target": {"platform": {"os": "linux", "arch": "x86_64"}, "python_version": "3.11"},
+        "target": {"platform": PLATFORMS["linux_x86_64"], "python_version": "3.11"},
         "workspace_name": "_main",
         "entry_point": "app.main",
         **fields,

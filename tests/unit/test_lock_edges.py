@@ -480,7 +480,8 @@ def test_an_undecidable_requirement_marker_is_refused_by_name(tmp_path):
 _READ_IN_A_SUBPROCESS = (
     "import sys; from pathlib import Path; from pex_assembler.locks import read_lock; "
     "from pex_assembler.target import from_spec; "
-    "markers = from_spec({'os': 'linux', 'arch': 'x86_64'}, '3.11').markers; "
+    "spec = {'os': 'linux', 'arch': 'x86_64', 'libc': 'glibc', 'libc_version': '2.28'}; "
+    "markers = from_spec(spec, '3.11').markers; "
     "lock = read_lock(Path(sys.argv[1])); "
     "print('\\n'.join(r.pip_line() for r in lock.requirements_for(markers)))"
 )

@@ -68,7 +68,7 @@ def test_platform_without_a_wheel_names_package_and_platform(tmp_path):
             --hash=sha256:fd2906780f25c8ed5d7b323379f6138524ba793428db5d0e9d226d3fa6aa1788
         """)
     )
-    spec = {"name": "windows_arm64", "os": "windows", "arch": "arm64"}
+    spec = PLATFORMS["windows_arm64"]
     with pytest.raises(AssemblerError) as err:
         wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
     assert re.fullmatch(r"msgpack(==1\.1\.0)?", err.value.subject)
@@ -84,7 +84,7 @@ def test_a_lock_without_the_platforms_hash_says_so_in_its_own_words(tmp_path):
         "msgpack==1.1.0 \\\n"
         "    --hash=sha256:5e1da8f11a3dd397f0a32c76165cf0c4eb95b31013a94f6ecc0b280c05c91b59\n"
     )
-    spec = {"name": "macos_arm64", "os": "macos", "arch": "arm64", "os_version": "14.0"}
+    spec = PLATFORMS["macos_arm64"]
     with pytest.raises(AssemblerError) as err:
         wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
     assert err.value.subject == str(lock)
@@ -107,7 +107,7 @@ def test_every_package_without_the_platforms_wheel_is_named_at_once(tmp_path):
         "six==1.17.0 \\\n"
         "    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\n"
     )
-    spec = {"name": "windows_arm64", "os": "windows", "arch": "arm64"}
+    spec = PLATFORMS["windows_arm64"]
     with pytest.raises(AssemblerError) as err:
         wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
     assert re.fullmatch(r"msgpack(==1\.1\.0)?, pyyaml(==5\.3\.1)?", err.value.subject), (

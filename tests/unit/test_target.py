@@ -11,8 +11,11 @@ import pytest
 from packaging import tags as packaging_tags
 from packaging.markers import default_environment
 
+from harness.support import PLATFORMS
 from pex_assembler import target
 from pex_assembler.errors import AssemblerError
+
+LINUX = {"os": "linux", "arch": "x86_64", "libc": "glibc"}
 
 
 @pytest.mark.skipif(
@@ -24,7 +27,8 @@ def test_linux_tags_equal_the_running_interpreters():
     glibc = platform.libc_ver()[1]
     version = "{}.{}".format(*sys.version_info[:2])
     described = target.from_spec(
-        {"name": "host", "os": "linux", "arch": "x86_64", "libc_version": glibc}, version
+        {"name": "host", "os": "linux", "arch": "x86_64", "libc": "glibc", "libc_version": glibc},
+        version,
     )
     assert [str(t) for t in described.tags] == [str(t) for t in packaging_tags.sys_tags()]
     env = default_environment()
@@ -52,8 +56,15 @@ def test_markers_are_every_pep508_variable_as_this_cpython_has_them():
 
 
 def test_a_target_is_named_by_its_spec_or_else_by_os_and_arch():
-    assert target.from_spec({"os": "linux", "arch": "aarch64"}, "3.11").name == "linux_aarch64"
-    named = {"name": "rhel9", "os": "linux", "arch": "x86_64", "libc_version": "2.34"}
+    spec = {"os": "linux", "arch": "aarch64", "libc": "glibc", "libc_version": "2.28"}
+    assert target.from_spec(spec, "3.11").name == "linux_aarch64"
+    named = {
+        "name": "rhel9",
+        "os": "linux",
+        "arch": "x86_64",
+        "libc": "glibc",
+        "libc_version": "2.34",
+    }
     assert target.from_spec(named, "3.11").name == "rhel9"
 
 
@@ -94,7 +105,7 @@ def test_windows_markers_and_tags():
 
 
 def test_linux_aarch64_includes_legacy_manylinux_aliases():
-    names = [str(t) for t in target.from_spec({"os": "linux", "arch": "aarch64"}, "3.11").tags]
+    names = [str(t) for t in target.from_spec(PLATFORMS["linux_aarch64"], "3.11").tags]
     assert "cp311-cp311-manylinux_2_28_aarch64" in names
     assert "cp311-cp311-manylinux2014_aarch64" in names
     assert "cp311-cp311-manylinux_2_29_aarch64" not in names
@@ -119,7 +130,7 @@ def test_musllinux():
 
 
 def test_complete_platform_round_trip(tmp_path):
-    described = target.from_spec({"name": "m", "os": "macos", "arch": "x86_64"}, "3.11")
+    described = target.from_spec({**PLATFORMS["macos_x86_64"], "name": "m"}, "3.11")
     path = tmp_path / "macos.json"
     path.write_text(json.dumps(described.to_complete_platform()))
     loaded = target.from_complete_platform(path, "")
@@ -133,7 +144,11 @@ def test_complete_platform_round_trip(tmp_path):
     [
         ({"os": "plan9", "arch": "x86_64"}, "3.11", "has no built-in wheel tags"),
         ({"os": "linux", "arch": "x86_64"}, "three", "is not a CPython version"),
-        ({"os": "linux", "arch": "x86_64", "libc_version": "2"}, "3.11", "is not MAJOR.MINOR"),
+        ({**LINUX, "libc_version": "2"}, "3.11", "is not MAJOR.MINOR"),
+        # The rules fill in what a spec leaves out: the assembler takes no default of its own.
+        ({"os": "linux", "arch": "x86_64"}, "3.11", "has no libc"),
+        ({"os": "linux", "arch": "x86_64", "libc": "musl"}, "3.11", "has no libc_version"),
+        ({"os": "macos", "arch": "arm64"}, "3.11", "has no os_version"),
         # Two parts, but not numbers.
         ({"os": "linux", "arch": "x86_64"}, "3.x", "is not a CPython version"),
         ({"os": "macos", "arch": "arm64", "os_version": "x.0"}, "3.11", "is not a macOS version"),

@@ -76,14 +76,20 @@ def test_a_stream_cut_inside_a_request_is_an_error():
 
 def test_worker_answers_each_request_then_exits_when_bazel_closes_its_stdin(tmp_path):
     env = {"PYTHONPATH": f"{ROOT / 'tools'}{os.pathsep}{os.pathsep.join(sys.path)}"}
-    describe = '"describe-target","--os","{}","--arch","{}","--python-version","{}"'
+    describe = '"describe-target","--os","{}","--arch","{}","--python-version","{}",{}'
     requests = (
-        b'{"arguments":[' + describe.format("linux", "x86_64", "3.11").encode() + b"]}\n"
+        b'{"arguments":['
+        + describe.format(
+            "linux", "x86_64", "3.11", '"--libc","glibc","--libc-version","2.28"'
+        ).encode()
+        + b"]}\n"
         b'{"arguments":["build","--manifest",'
         + json.dumps(str(tmp_path / "missing.json")).encode()
         + b'],"requestId":7}\n'
         b'{"arguments":["no-such-command"],"verbosity":10}\n'
-        b'{"arguments":[' + describe.format("macos", "arm64", "3.12").encode() + b"]}\n"
+        b'{"arguments":['
+        + describe.format("macos", "arm64", "3.12", '"--os-version","14.0"').encode()
+        + b"]}\n"
     )
     done = subprocess.run(
         [sys.executable, "-m", "pex_assembler", "--persistent_worker"],

@@ -60,9 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("--os", required=True, choices=["linux", "macos", "windows"])
     describe.add_argument("--arch", required=True)
     describe.add_argument("--python-version", required=True)
-    describe.add_argument("--libc", default="glibc")
-    describe.add_argument("--libc-version", default="2.28")
-    describe.add_argument("--os-version", default="14.0")
+    describe.add_argument("--libc", choices=["glibc", "musl"], help="Linux targets")
+    describe.add_argument("--libc-version", help="Linux targets: the newest glibc or musl")
+    describe.add_argument("--os-version", help="macOS targets: the oldest macOS")
 
     fetch = commands.add_parser(
         "fetch-wheels", help="download pinned wheels per platform and write their BUILD file"
@@ -137,13 +137,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             )
             print(f"crosspex: wrote {args.output}")
         else:
-            spec = {
+            given = {
                 "os": args.os,
                 "arch": args.arch,
                 "libc": args.libc,
                 "libc_version": args.libc_version,
                 "os_version": args.os_version,
             }
+            spec = {key: value for key, value in given.items() if value is not None}
             the_target = target.from_spec(spec, args.python_version)
             json.dump(the_target.to_complete_platform(), sys.stdout, indent=2)
             sys.stdout.write("\n")

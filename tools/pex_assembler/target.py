@@ -111,6 +111,17 @@ def _linux_platforms(arch: str, libc: str, libc_version: str) -> List[str]:
     return platforms
 
 
+def _given(spec: Mapping[str, str], key: str) -> str:
+    """A value the spec must hold: the rules fill in their defaults, the assembler has none."""
+    if not spec.get(key):
+        raise AssemblerError(
+            f"platform {spec.get('name', '?')!r} ({spec.get('os')}/{spec.get('arch')})",
+            f"has no {key}",
+            f"give its {key} (pex_target_toolchain fills in its default)",
+        )
+    return spec[key]
+
+
 def platform_tags(spec: Mapping[str, str]) -> List[str]:
     """The wheel platform tags of a platform spec, most specific first."""
     os_, arch = spec.get("os", ""), spec.get("arch", "")
@@ -122,9 +133,9 @@ def platform_tags(spec: Mapping[str, str]) -> List[str]:
             "--markers --tags) or register a toolchain for a supported os/arch",
         )
     if os_ == "linux":
-        return _linux_platforms(arch, spec.get("libc", "glibc"), spec.get("libc_version", "2.28"))
+        return _linux_platforms(arch, _given(spec, "libc"), _given(spec, "libc_version"))
     if os_ == "macos":
-        os_version = spec.get("os_version", "14.0")
+        os_version = _given(spec, "os_version")
         major, _, minor = os_version.partition(".")
         if not (major.isdigit() and (minor.isdigit() or not minor)):
             raise AssemblerError(

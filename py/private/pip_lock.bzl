@@ -13,6 +13,13 @@ def _runfiles_path(exec_path):
         return "../" + exec_path[len("external/"):]
     return exec_path
 
+def _requirements_in(file):
+    # The file the user edits, so that messages name it: the main repository's sit in the
+    # workspace `bazel run` was started from; others only in the runfiles.
+    if file.owner.workspace_name or not file.is_source:
+        return "\"$here\"/" + shell_quote(file.short_path)
+    return "\"$BUILD_WORKSPACE_DIRECTORY\"/" + shell_quote(file.short_path)
+
 def _pip_lock_impl(ctx):
     check_targets(ctx.label, ctx.attr.platforms, ctx.attr.python_versions)
     if "/" in ctx.attr.lock or not ctx.attr.lock:
@@ -28,7 +35,7 @@ def _pip_lock_impl(ctx):
         "-m",
         "pex_assembler",
         "lock",
-        "--requirements-in=\"$here\"/%s" % shell_quote(ctx.file.requirements_in.short_path),
+        "--requirements-in=%s" % _requirements_in(ctx.file.requirements_in),
         "--output=\"$BUILD_WORKSPACE_DIRECTORY\"/%s" % shell_quote(output),
         "--platforms-json=%s" % shell_quote(json.encode([platform_spec(p) for p in ctx.attr.platforms])),
         "--uv=\"$here\"/%s" % shell_quote(ctx.file._uv.short_path),
@@ -64,8 +71,10 @@ pip_lock = rule(
 pinned by hash in `@crosspex_uv`, uv's own index configuration applies) for every
 platform and Python version, checks that each package every target needs has a wheel that
 target accepts, and only then writes `lock` into this package: `NAME==VERSION ; MARKER`
-lines with the sha256 of every wheel of that version, and no index options. Arguments after
-`--` go to `uv pip compile`, e.g. `bazel run //:lock -- --upgrade-package pyyaml`.
+lines with the sha256 of every wheel of that version, and no index options. The pins of the
+lock it replaces stay where `requirements_in` still allows them, as uv keeps an output file's;
+arguments after `--` go to `uv pip compile`: `bazel run //:lock -- --upgrade` moves every
+pin to the newest release, `-- --upgrade-package pyyaml` one.
 
 ```starlark
 load("@crosspex//py:defs.bzl", "pip_lock")

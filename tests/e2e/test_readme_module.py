@@ -149,3 +149,17 @@ def test_a_changed_lock_is_fetched_again(locked_module):
 
 def test_the_example_s_cross_binaries_build_under_their_names(locked_module):
     _check_cross_binaries(locked_module)
+
+
+def test_a_lock_that_cannot_resolve_names_the_workspace_file(locked_module):
+    """The message names requirements.in where the user edits it, not a runfiles copy."""
+    requirements_in = locked_module.workspace / "requirements.in"
+    kept = requirements_in.read_text()
+    requirements_in.write_text(kept + "pyyaml==0.0.0.1\n")
+    try:
+        done = locked_module.run("run", "//:lock", "--", EXCLUDE_NEWER, check=False)
+    finally:
+        requirements_in.write_text(kept)
+    assert done.returncode != 0
+    assert f"pex-assembler: error: {requirements_in}: uv could not resolve it" in done.stderr
+    assert "runfiles" not in done.stderr.split("pex-assembler: error:")[1]

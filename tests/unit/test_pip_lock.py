@@ -122,6 +122,7 @@ def _write_offline(
     find_links: Path,
     python_versions=("3.11",),
     names=("linux_x86_64",),
+    uv_args=(),
 ) -> None:
     requirements_in = tmp_path / "requirements.in"
     requirements_in.write_text(requirements)
@@ -132,7 +133,7 @@ def _write_offline(
         [PLATFORMS[n] for n in names],
         UV,
         "bazel run //:lock",
-        [*OFFLINE, f"--find-links={find_links}"],
+        [*OFFLINE, f"--find-links={find_links}", *uv_args],
     )
 
 
@@ -167,6 +168,36 @@ def test_the_lock_names_its_rerun_command_and_pip_installs_from_it(tmp_path, fin
     )
     assert installed.returncode == 0, installed.stderr
     assert "Would install alpha-1.0" in installed.stdout
+
+
+def _pins(lock: Path) -> list:
+    return [line.split(" ")[0] for line in lock.read_text().splitlines() if "==" in line]
+
+
+def test_an_existing_lock_keeps_its_pins_unless_told_to_upgrade(tmp_path):
+    """As uv, pip-compile and pdm do: a newer release alone moves nothing."""
+    links = tmp_path / "links"
+    links.mkdir()
+    for project in ("alpha", "beta"):
+        write_wheel(links, {f"{project}/__init__.py": b""}, project=project, version="1.0")
+    output = tmp_path / "requirements.txt"
+    _write_offline(tmp_path, "alpha\nbeta\n", output, links)
+    assert _pins(output) == ["alpha==1.0", "beta==1.0"]
+    for project in ("alpha", "beta"):
+        write_wheel(links, {f"{project}/__init__.py": b""}, project=project, version="2.0")
+    _write_offline(tmp_path, "alpha\nbeta\n", output, links)
+    assert _pins(output) == ["alpha==1.0", "beta==1.0"]
+    _write_offline(tmp_path, "alpha\nbeta\n", output, links, uv_args=["--upgrade-package=beta"])
+    assert _pins(output) == ["alpha==1.0", "beta==2.0"]
+    # A requirement the pin no longer meets moves it, and only it.
+    _write_offline(tmp_path, "alpha\nbeta<2\n", output, links)
+    assert _pins(output) == ["alpha==1.0", "beta==1.0"]
+    _write_offline(tmp_path, "alpha\nbeta\n", output, links, uv_args=["--upgrade"])
+    assert _pins(output) == ["alpha==2.0", "beta==2.0"]
+    # Without a lock, the newest.
+    fresh = tmp_path / "fresh.txt"
+    _write_offline(tmp_path, "alpha\nbeta\n", fresh, links)
+    assert _pins(fresh) == ["alpha==2.0", "beta==2.0"]
 
 
 def test_the_lock_is_staged_beside_the_output_renamed_over_it_and_readable(

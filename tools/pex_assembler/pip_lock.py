@@ -1,17 +1,19 @@
 """Writes a hash-pinned, index-free lock covering every target platform and Python version.
 
 Runs under `bazel run` (the `pip_lock` rule). uv resolves the requirements once for every
-environment (`uv pip compile --universal`) into a PEP 751 `pylock.toml`, which names each
-wheel with its hash. Before anything is written, every target the repository asks for is
-checked: each package its markers select must have a wheel whose tags it accepts. The lock
-keeps only wheel hashes (crosspex never builds an sdist) and only the packages some target
-needs, and is read back with the reader `pip_wheels` uses.
+environment (`uv pip compile --universal`), keeping the existing lock's pins as uv keeps an
+output file's, into a PEP 751 `pylock.toml`, which names each wheel with its hash. Before
+anything is written, every target the repository asks for is checked: each package its
+markers select must have a wheel whose tags it accepts. The lock keeps only wheel hashes
+(crosspex never builds an sdist) and only the packages some target needs, and is read back
+with the reader `pip_wheels` uses.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,23 +82,7 @@ def _read_pylock(path: Path) -> List[_Package]:
     return packages
 
 
-def _resolve(
-    uv: str, requirements_in: Path, python_version: str, uv_args: Sequence[str], workdir: Path
-) -> List[_Package]:
-    pylock = workdir / "pylock.toml"
-    command = [
-        uv,
-        "pip",
-        "compile",
-        "--universal",
-        f"--python-version={python_version}",
-        "--format=pylock.toml",
-        "--no-header",
-        "--quiet",
-        f"--output-file={pylock}",
-        *uv_args,
-        str(requirements_in),
-    ]
+def _uv(command: Sequence[str], requirements_in: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise AssemblerError(
@@ -105,6 +91,38 @@ def _resolve(
             "change the requirements uv names, or pass uv options after `--`: "
             "bazel run //:lock -- --index-url=...",
         )
+
+
+def _resolve(
+    uv: str,
+    requirements_in: Path,
+    python_version: str,
+    uv_args: Sequence[str],
+    workdir: Path,
+    existing: Path,
+) -> List[_Package]:
+    """The resolution as a pylock, keeping the pins of the `existing` lock where the
+    requirements still allow them (unless uv_args say --upgrade or --upgrade-package)."""
+    compile_ = [
+        uv,
+        "pip",
+        "compile",
+        "--universal",
+        f"--python-version={python_version}",
+        "--no-header",
+        "--quiet",
+        *uv_args,
+    ]
+    # uv prefers what its output file already pins, but reads only a file of the format it
+    # writes: resolve into a copy of the lock, then write those exact pins as a pylock.
+    pinned = workdir / "pinned.txt"
+    if existing.is_file():
+        shutil.copyfile(existing, pinned)
+    _uv([*compile_, f"--output-file={pinned}", str(requirements_in)], requirements_in)
+    pylock = workdir / "pylock.toml"
+    _uv(
+        [*compile_, "--format=pylock.toml", f"--output-file={pylock}", str(pinned)], requirements_in
+    )
     return _read_pylock(pylock)
 
 
@@ -157,7 +175,7 @@ def write_lock(
     lowest = min(python_versions, key=lambda v: tuple(int(x) for x in v.split(".")))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        packages = _resolve(uv, requirements_in, lowest, uv_args, workdir)
+        packages = _resolve(uv, requirements_in, lowest, uv_args, workdir, output)
         missing = _uncovered(packages, the_targets)
         if missing:
             listed = "; ".join(f"{pin} for {', '.join(where)}" for pin, where in missing.items())
@@ -165,7 +183,9 @@ def write_lock(
                 str(requirements_in),
                 f"resolves to versions without a wheel for some targets: {listed}",
                 "require versions that publish those wheels (a bound in the requirements "
-                "file), or drop those platforms or Python versions",
+                "file), keep a package off the platforms without its wheels with an "
+                'environment marker (uvloop; sys_platform != "win32"), or drop those '
+                "platforms or Python versions",
             )
         header = [
             f"Written by `{command}` from {requirements_in.name}: do not edit.",

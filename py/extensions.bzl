@@ -1,4 +1,4 @@
-"""bzlmod extension of crosspex (Bazel 7.1+): the exec Python, and `pip_wheels` repositories.
+"""bzlmod extension of crosspex (Bazel 7.1+): `pip_wheels` repositories.
 
 ```starlark
 crosspex = use_extension("@crosspex//py:extensions.bzl", "crosspex")

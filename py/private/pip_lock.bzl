@@ -74,7 +74,9 @@ target accepts, and only then writes `lock` into this package: `NAME==VERSION ; 
 lines with the sha256 of every wheel of that version, and no index options. The pins of the
 lock it replaces stay where `requirements_in` still allows them, as uv keeps an output file's;
 arguments after `--` go to `uv pip compile`: `bazel run //:lock -- --upgrade` moves every
-pin to the newest release, `-- --upgrade-package pyyaml` one.
+pin to the newest release, `-- --upgrade-package pyyaml` one. A `lock` named `pylock.toml`
+(or `pylock.NAME.toml`) is written in PEP 751's format, which names each wheel's URL too:
+`pip_wheels` then reads no index page.
 
 ```starlark
 load("@crosspex//py:defs.bzl", "pip_lock")
@@ -97,7 +99,8 @@ Give it the same `platforms` and `python_versions` as the `pip_wheels` repositor
         ),
         "lock": attr.string(
             default = "requirements.txt",
-            doc = "The file name of the lock written into this package; `pip_wheels`' `lock` label names it.",
+            doc = "The file name of the lock written into this package; `pip_wheels`' `lock` label names it. " +
+                  "`pylock.toml` or `pylock.NAME.toml` writes PEP 751's format, with each wheel's URL.",
         ),
         "_uv": attr.label(
             default = Label("@crosspex_uv//:site/bin/uv"),

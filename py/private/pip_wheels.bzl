@@ -1,59 +1,144 @@
-"""Repository rule: hash-pinned wheels for several target platforms, selected per platform."""
+"""pip_wheels: hash-pinned wheels for several target platforms, each downloaded by Bazel.
+
+The module extension reads the lock and the index pages of the projects it pins, and declares
+one repository per wheel file (downloaded by Bazel, by its sha256, only when a build needs it)
+and a hub repository that `select()`s among them per platform and Python version.
+"""
 
 load(":errors.bzl", "crosspex_fail")
 load(":exec_python.bzl", "watched_path")
 load(":platforms.bzl", "check_targets", "platform_spec")
 load(":wheel_targets.bzl", "WHEEL_TARGET_ATTRS")
 
-def _pip_wheels_impl(rctx):
-    check_targets("pip_wheels(%s)" % rctx.name, rctx.attr.platforms, rctx.attr.python_versions)
-    interpreter_file = watched_path(rctx, Label("@crosspex_exec_python//:interpreter_path.txt"))
-    interpreter = rctx.read(interpreter_file).strip()
-    site = "%s/site" % interpreter_file.dirname
+# PEP 691's JSON first, PEP 503's HTML from indexes without it, as pip asks.
+_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 
-    # A change to any module of the assembler it runs refetches the wheels; its __pycache__,
-    # which tests beside the build may write, does not.
-    package = rctx.path(Label("//tools/pex_assembler:__init__.py")).dirname
+def _assembler(ctx):
+    """How to run the assembler at repository time, from the exec Python.
+
+    Each module of the assembler's package is watched; its __pycache__ is not.
+    """
+    interpreter_file = watched_path(ctx, Label("@crosspex_exec_python//:interpreter_path.txt"))
+    package = ctx.path(Label("//tools/pex_assembler:__init__.py")).dirname
     for module in package.readdir(watch = "no"):
         if module.basename.endswith(".py"):
-            rctx.watch(module)
-    tools = package.dirname
-    result = rctx.execute(
-        [
-            interpreter,
-            "-B",
-            "-s",
-            "-m",
-            "pex_assembler",
-            "fetch-wheels",
-            "--lock=%s" % watched_path(rctx, rctx.attr.lock),
-        ] + ["--python-version=%s" % v for v in rctx.attr.python_versions] + [
-            "--platforms-json=%s" % json.encode([platform_spec(p) for p in rctx.attr.platforms]),
-            "--dest=.",
-        ],
-        environment = {"PYTHONPATH": "%s:%s" % (tools, site)},
-        timeout = rctx.attr.timeout,
+            ctx.watch(module)
+    return struct(
+        command = [ctx.read(interpreter_file).strip(), "-B", "-s", "-m", "pex_assembler"],
+        environment = {"PYTHONPATH": "%s:%s/site" % (package.dirname, interpreter_file.dirname)},
     )
+
+def _run(ctx, assembler, subject, arguments):
+    result = ctx.execute(assembler.command + arguments, environment = assembler.environment)
     if result.return_code != 0:
         # The assembler's own errors end in a fix: it becomes this error's.
         problem, found, fix = result.stderr.strip().rpartition("\n  fix: ")
         if not found:
-            problem = fix
-            fix = "fix what the message names; if pip ran out of time, raise timeout (now %d s)" % rctx.attr.timeout
-        crosspex_fail("pip_wheels(%s)" % rctx.name, "fetching failed:\n" + problem, fix)
+            problem, fix = fix, "fix what the message names"
+        crosspex_fail(subject, "fetching failed:\n" + problem, fix)
+    return result.stdout
 
-# Shared with the module extension's pip_wheels tag, whose doc describes the repository.
+def _local_page(module_ctx, page_url):
+    """The file of a page on a file: index, or None where the index has no such page.
+
+    A page there is its directory's index.html, as pip reads it.
+    """
+    path = module_ctx.path(page_url[len("file://"):] + "index.html")
+    return str(path) if path.exists else None
+
+def pip_wheels_repositories(module_ctx, tag):
+    """Declares the hub repository `tag.name` and one repository per wheel it selects.
+
+    Args:
+      module_ctx: the module extension's context.
+      tag: a `pip_wheels` tag.
+    """
+    subject = "pip_wheels(%s)" % tag.name
+    check_targets(subject, tag.platforms, tag.python_versions)
+    assembler = _assembler(module_ctx)
+    lock = watched_path(module_ctx, tag.lock)
+    targets = ["--lock=%s" % lock] + ["--python-version=%s" % v for v in tag.python_versions] + [
+        "--platforms-json=%s" % json.encode([platform_spec(p) for p in tag.platforms]),
+    ]
+    found = json.decode(_run(module_ctx, assembler, subject, ["wheel-projects"] + targets))
+
+    # Every project's page on every index at once; a page an index does not have is no error.
+    pages = {}
+    pending = []
+    for project in found["projects"]:
+        for number, index_url in enumerate(found["index_urls"]):
+            url = index_url.rstrip("/") + "/" + project + "/"
+            if url.startswith("file://"):
+                local = _local_page(module_ctx, url)
+                if local:
+                    pages.setdefault(project, []).append([url, local])
+                continue
+            output = "pages/%s/%d.html" % (project, number)
+            download = module_ctx.download(
+                url = url,
+                output = output,
+                headers = {"Accept": _ACCEPT},
+                allow_fail = True,
+                block = False,
+            )
+            pending.append((project, url, output, download))
+    for project, url, output, download in pending:
+        if download.wait().success:
+            pages.setdefault(project, []).append([url, str(module_ctx.path(output))])
+    module_ctx.file("pages.json", json.encode(pages))
+    _run(module_ctx, assembler, subject, ["wheel-plan"] + targets + [
+        "--pages-json=%s" % module_ctx.path("pages.json"),
+        "--hub=%s" % tag.name,
+        "--output=plan.json",
+    ] + ["--find-links=%s" % d for d in found["find_links"]])
+    plan = json.decode(module_ctx.read("plan.json"))
+    for name, wheel in plan["repositories"].items():
+        _pip_wheel(
+            name = name,
+            filename = wheel["filename"],
+            urls = wheel["urls"],
+            sha256 = wheel["sha256"],
+            hub = tag.name,
+            configs = json.encode(wheel["configs"]),
+        )
+    _pip_wheels_hub(name = tag.name, build = plan["build"])
+
+def _pip_wheel_impl(rctx):
+    rctx.download(url = rctx.attr.urls, output = rctx.attr.filename, sha256 = rctx.attr.sha256)
+    _run(rctx, _assembler(rctx), rctx.attr.filename, [
+        "wheel-build",
+        "--wheel=%s" % rctx.path(rctx.attr.filename),
+        "--hub=%s" % rctx.attr.hub,
+        "--configs-json=%s" % rctx.attr.configs,
+        "--output=BUILD.bazel",
+    ])
+
+_pip_wheel = repository_rule(
+    implementation = _pip_wheel_impl,
+    doc = "One wheel file of a pip_wheels hub, downloaded by its sha256, and its pex_wheel.",
+    attrs = {
+        "filename": attr.string(mandatory = True),
+        "urls": attr.string_list(mandatory = True),
+        "sha256": attr.string(mandatory = True),
+        "hub": attr.string(mandatory = True, doc = "The hub whose projects it requires."),
+        "configs": attr.string(mandatory = True, doc = "JSON: config -> markers, pinned."),
+    },
+)
+
+def _pip_wheels_hub_impl(rctx):
+    rctx.file("BUILD.bazel", rctx.attr.build)
+
+_pip_wheels_hub = repository_rule(
+    implementation = _pip_wheels_hub_impl,
+    doc = "The targets users name, e.g. @wheels//:pyyaml: a select() over the wheel repositories.",
+    attrs = {"build": attr.string(mandatory = True)},
+)
+
+# The pip_wheels tag's attributes, with `name` (the hub's).
 PIP_WHEELS_ATTRS = dict(WHEEL_TARGET_ATTRS, **{
     "lock": attr.label(
         mandatory = True,
         allow_single_file = True,
-        doc = "A hash-pinned requirements file, a `uv.lock` or a `pdm.lock` (by file name).",
+        doc = "A hash-pinned requirements file, a `uv.lock`, a `pdm.lock` or a PEP 751 `pylock.toml` (by file name).",
     ),
-    "timeout": attr.int(default = 600, doc = "Seconds pip may take in all."),
 })
-
-pip_wheels = repository_rule(
-    implementation = _pip_wheels_impl,
-    doc = "Downloads hash-pinned wheels for several target platforms with pip: see crosspex.pip_wheels.",
-    attrs = PIP_WHEELS_ATTRS,
-)

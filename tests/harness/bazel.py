@@ -91,7 +91,7 @@ class Bazel:
         return Path(bin_dir) / relative
 
     def external(self, name: str) -> Path:
-        """The directory of repository `name` of crosspex's module extension."""
+        """The directory of repository `name` of one of crosspex's module extensions."""
         external = self.output_base / "external"
         found = [p for p in external.glob(f"*{name}") if p.name in _bzlmod_names(name)]
         if len(found) != 1:
@@ -107,8 +107,12 @@ class Bazel:
 
 
 def _bzlmod_names(name: str) -> List[str]:
-    # A repository of crosspex's module extension, as Bazel 7 (~) and 8 (+) spell it.
-    return [f"crosspex~~crosspex~{name}", f"crosspex++crosspex+{name}"]
+    # A repository of crosspex's module extensions, as Bazel 7 (~) and 8 (+) spell it.
+    return [
+        spelling
+        for extension in ("crosspex", "crosspex_setup")
+        for spelling in (f"crosspex~~{extension}~{name}", f"crosspex++{extension}+{name}")
+    ]
 
 
 # What crosspex's actions are called in Bazel's action graph and execution log.

@@ -334,3 +334,64 @@ def in_ascii_locale(code: str, *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+# PEP 691's JSON first, PEP 503's HTML from indexes without it, as pip and pip_wheels ask.
+_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+
+
+def _fetch_page(url: str, output: Path) -> bool:
+    """Writes the index page at `url` to `output`; False where the index has no such page."""
+    import urllib.error
+    import urllib.request
+
+    if url.startswith("file://"):
+        local = Path(url[len("file://") :]) / "index.html"
+        if not local.is_file():
+            return False
+        shutil.copyfile(local, output)
+        return True
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": _ACCEPT})) as r:
+            output.write_bytes(r.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise
+    return True
+
+
+def fetch_wheels(
+    lock: Path, python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]], dest: Path
+) -> Dict[str, object]:
+    """The lock's wheels for each target under `dest/cp3XY_<platform>/`, chosen as pip_wheels
+    chooses them (the assembler's plan from the pages of pip's indexes) and each downloaded
+    once and checked against its sha256. Returns the plan; raises AssemblerError as the
+    plan does, before anything is downloaded."""
+    import urllib.request
+
+    from pex_assembler import wheelhouse
+
+    found = wheelhouse.index_config()
+    pages: Dict[str, List[Tuple[str, Path]]] = {}
+    page_dir = dest / ".pages"
+    for project in wheelhouse.projects(lock, python_versions, platforms):
+        (page_dir / project).mkdir(parents=True, exist_ok=True)
+        for number, index_url in enumerate(found["index_urls"]):
+            url = index_url.rstrip("/") + "/" + project + "/"
+            output = page_dir / project / f"{number}.html"
+            if _fetch_page(url, output):
+                pages.setdefault(project, []).append((url, output))
+    listings = wheelhouse.listings_of(pages, found["find_links"], lock, python_versions, platforms)
+    planned = wheelhouse.plan(lock, python_versions, platforms, listings, "wheels")
+    for wheel in planned["repositories"].values():
+        with urllib.request.urlopen(wheel["urls"][0]) as response:
+            data = response.read()
+        assert hashlib.sha256(data).hexdigest() == wheel["sha256"], wheel["urls"][0]
+        for config in wheel["configs"]:
+            platform, _, version = config.partition("_python_")
+            directory = dest / f"cp{version.replace('.', '')}_{platform}"
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / wheel["filename"]).write_bytes(data)
+    shutil.rmtree(page_dir, ignore_errors=True)
+    return planned

@@ -10,7 +10,7 @@ from typing import List
 
 import pytest
 
-from harness.support import PLATFORMS, ROOT, readme_starlark_blocks
+from harness.support import PLATFORMS, ROOT, find_wheel, readme_starlark_blocks
 from pex_assembler import wheelhouse
 
 RULES = ("py_binary", "py_library", "py_test", "py_runtime", "py_runtime_pair")
@@ -56,12 +56,17 @@ def test_readme_snippets_load_every_python_rule_and_pyinfo():
         assert offences(block) == [], block
 
 
-def test_generated_wheel_repository_loads_what_it_uses(tmp_path):
+def test_generated_wheel_repositories_load_what_they_use(tmp_path, wheel_dir):
     lock = tmp_path / "requirements.txt"
     lock.write_text("")
-    text = wheelhouse.fetch(lock, ["3.11"], [PLATFORMS["linux_x86_64"]], tmp_path)
+    planned = wheelhouse.plan(lock, ["3.11"], [PLATFORMS["linux_x86_64"]], {}, "wheels")
+    assert planned == {"repositories": {}, "build": planned["build"]}
+    assert offences(planned["build"]) == []
+    wheel = find_wheel(wheel_dir, "linux_x86_64", "python_dateutil")
+    configs = {"linux_x86_64_python_3.11": {"markers": {}, "pinned": ["six"]}}
+    text = wheelhouse.wheel_build(wheel, "wheels", configs)
     assert offences(text) == []
-    assert "allow_empty = True" in text, "a lock with no wheel must not fail an empty glob"
+    assert '"@crosspex//py/config:is_linux_x86_64_python_3.11": [\n        "@wheels//:six"' in text
 
 
 @pytest.mark.parametrize(

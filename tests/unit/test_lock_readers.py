@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from harness.support import PLATFORMS, ROOT
-from pex_assembler import target, wheelhouse
+from harness.support import PLATFORMS, ROOT, fetch_wheels
+from pex_assembler import target
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
 
@@ -70,7 +70,7 @@ def test_platform_without_a_wheel_names_package_and_platform(tmp_path):
     )
     spec = PLATFORMS["windows_arm64"]
     with pytest.raises(AssemblerError) as err:
-        wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
+        fetch_wheels(lock, ["3.11"], [spec], tmp_path / "wheels")
     assert re.fullmatch(r"msgpack(==1\.1\.0)?", err.value.subject)
     assert (
         err.value.problem == "has no wheel for platform windows_arm64 (CPython 3.11) in the index"
@@ -78,7 +78,7 @@ def test_platform_without_a_wheel_names_package_and_platform(tmp_path):
 
 
 def test_a_lock_without_the_platforms_hash_says_so_in_its_own_words(tmp_path):
-    """The hash of msgpack 1.1.0's Linux x86_64 wheel only: pip picks the macOS one."""
+    """The hash of msgpack 1.1.0's Linux x86_64 wheel only: the macOS one fits, unpinned."""
     lock = tmp_path / "requirements.txt"
     lock.write_text(
         "msgpack==1.1.0 \\\n"
@@ -86,7 +86,7 @@ def test_a_lock_without_the_platforms_hash_says_so_in_its_own_words(tmp_path):
     )
     spec = PLATFORMS["macos_arm64"]
     with pytest.raises(AssemblerError) as err:
-        wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
+        fetch_wheels(lock, ["3.11"], [spec], tmp_path / "wheels")
     assert err.value.subject == str(lock)
     assert re.match(
         r"has no hash for msgpack-1\.1\.0-cp311-cp311-macosx_11_0_arm64\.whl, the wheel of "
@@ -97,7 +97,7 @@ def test_a_lock_without_the_platforms_hash_says_so_in_its_own_words(tmp_path):
 
 
 def test_every_package_without_the_platforms_wheel_is_named_at_once(tmp_path):
-    """pip stops at the first; the fetch goes on and names msgpack and pyyaml together."""
+    """One message names msgpack and pyyaml together, before anything is downloaded."""
     lock = tmp_path / "requirements.txt"
     lock.write_text(
         "msgpack==1.1.0 \\\n"
@@ -109,16 +109,14 @@ def test_every_package_without_the_platforms_wheel_is_named_at_once(tmp_path):
     )
     spec = PLATFORMS["windows_arm64"]
     with pytest.raises(AssemblerError) as err:
-        wheelhouse.fetch(lock, ["3.11"], [spec], tmp_path / "wheels")
+        fetch_wheels(lock, ["3.11"], [spec], tmp_path / "wheels")
     assert re.fullmatch(r"msgpack(==1\.1\.0)?, pyyaml(==5\.3\.1)?", err.value.subject), (
         err.value.subject
     )
     assert (
         err.value.problem == "have no wheel for platform windows_arm64 (CPython 3.11) in the index"
     )
-    assert [p.name for p in (tmp_path / "wheels").rglob("*.whl")] == [
-        "six-1.17.0-py2.py3-none-any.whl"
-    ]
+    assert list((tmp_path / "wheels").rglob("*.whl")) == []
 
 
 def test_a_requirements_line_without_a_hash_is_refused(tmp_path):

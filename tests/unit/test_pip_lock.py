@@ -448,3 +448,25 @@ def test_the_lock_text_pins_what_some_target_needs_with_its_hashes():
         "zeta==2.0 \\\n"
         "    --hash=sha256:bb\n"
     )
+
+
+def test_a_pylock_lock_names_each_wheels_url_and_keeps_its_pins(tmp_path):
+    """lock = "pylock.toml": PEP 751 with every wheel's URL, so that pip_wheels reads no index
+    page; read back by the reader pip_wheels uses, and its pins kept as a requirements lock's."""
+    links = tmp_path / "links"
+    links.mkdir()
+    first = write_wheel(links, {"alpha/__init__.py": b""}, project="alpha", version="1.0")
+    output = tmp_path / "pylock.toml"
+    _write_offline(tmp_path, "alpha\n", output, links)
+    text = output.read_text()
+    assert text.startswith("# Written by `bazel run //:lock` from requirements.in")
+    assert f'url = "{first.resolve().as_uri()}"' in text
+    (pinned,) = read_lock(output).requirements_for(LINUX.markers)
+    assert [(f.filename, f.url, f.sha256) for f in pinned.files] == [
+        (first.name, first.resolve().as_uri(), _sha256(first))
+    ]
+    write_wheel(links, {"alpha/__init__.py": b""}, project="alpha", version="2.0")
+    _write_offline(tmp_path, "alpha\n", output, links)
+    assert 'version = "1.0"' in output.read_text()
+    _write_offline(tmp_path, "alpha\n", output, links, uv_args=["--upgrade"])
+    assert 'version = "2.0"' in output.read_text()

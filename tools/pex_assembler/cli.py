@@ -64,15 +64,36 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("--libc-version", help="Linux targets: the newest glibc or musl")
     describe.add_argument("--os-version", help="macOS targets: the oldest macOS")
 
-    fetch = commands.add_parser(
-        "fetch-wheels", help="download pinned wheels per platform and write their BUILD file"
+    projects = commands.add_parser(
+        "wheel-projects",
+        help="print, as JSON, the projects a lock pins for the targets and pip's indexes",
     )
-    fetch.add_argument(
-        "--lock", type=Path, required=True, help="requirements file, uv.lock or pdm.lock"
+    plan = commands.add_parser(
+        "wheel-plan", help="write, as JSON, each target's wheel repositories and the hub's BUILD"
     )
-    fetch.add_argument("--python-version", action="append", required=True, dest="python_versions")
-    fetch.add_argument("--platforms-json", required=True, help="JSON list of platform specs")
-    fetch.add_argument("--dest", type=Path, required=True)
+    for wheels_command in (projects, plan):
+        wheels_command.add_argument(
+            "--lock", type=Path, required=True, help="requirements file, uv.lock or pdm.lock"
+        )
+        wheels_command.add_argument(
+            "--python-version", action="append", required=True, dest="python_versions"
+        )
+        wheels_command.add_argument(
+            "--platforms-json", required=True, help="JSON list of platform specs"
+        )
+    plan.add_argument(
+        "--pages-json", type=Path, required=True, help="project -> [[page URL, page file]]"
+    )
+    plan.add_argument("--find-links", action="append", default=[], help="a directory of wheels")
+    plan.add_argument("--hub", required=True, help="the hub repository's name")
+    plan.add_argument("--output", type=Path, required=True)
+    wheel_build = commands.add_parser(
+        "wheel-build", help="write the BUILD file of one downloaded wheel's repository"
+    )
+    wheel_build.add_argument("--wheel", type=Path, required=True)
+    wheel_build.add_argument("--hub", required=True)
+    wheel_build.add_argument("--configs-json", required=True, help="config -> markers, pinned")
+    wheel_build.add_argument("--output", type=Path, required=True)
 
     lock = commands.add_parser(
         "lock", help="resolve requirements with uv into a lock covering every target platform"
@@ -85,6 +106,29 @@ def _parser() -> argparse.ArgumentParser:
     lock.add_argument("--rerun", required=True, help="the command that rewrites the lock")
     lock.add_argument("uv_args", nargs="*", help="passed on to `uv pip compile`")
     return parser
+
+
+def _wheels_command(args: argparse.Namespace) -> None:
+    from pex_assembler import wheelhouse
+
+    if args.command == "wheel-build":
+        text = wheelhouse.wheel_build(args.wheel, args.hub, json.loads(args.configs_json))
+        args.output.write_text(text, encoding="utf-8")
+        return
+    specs = json.loads(args.platforms_json)
+    if args.command == "wheel-projects":
+        found = {"projects": wheelhouse.projects(args.lock, args.python_versions, specs)}
+        json.dump(dict(found, **wheelhouse.index_config()), sys.stdout)
+        return
+    pages = {
+        project: [(url, Path(path)) for url, path in fetched]
+        for project, fetched in json.loads(args.pages_json.read_text()).items()
+    }
+    listings = wheelhouse.listings_of(
+        pages, args.find_links, args.lock, args.python_versions, specs
+    )
+    planned = wheelhouse.plan(args.lock, args.python_versions, specs, listings, args.hub)
+    args.output.write_text(json.dumps(planned, indent=1, sort_keys=True), encoding="utf-8")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -116,13 +160,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 )
             with errors.writing(args.output):
                 installed.write_wheels(tree, args.output)
-        elif args.command == "fetch-wheels":
+        elif args.command.startswith("wheel-"):
             # Only at repository time: building never needs the lock readers.
-            from pex_assembler import wheelhouse
-
-            specs = json.loads(args.platforms_json)
-            text = wheelhouse.fetch(args.lock, args.python_versions, specs, args.dest)
-            (args.dest / "BUILD.bazel").write_text(text, encoding="utf-8")
+            _wheels_command(args)
         elif args.command == "lock":
             from pex_assembler import pip_lock
 

@@ -1,24 +1,30 @@
-"""Lock files as pinned, hash-checked wheels per target: requirements files, uv.lock, pdm.lock.
+"""Lock files as pinned, hash-checked wheels per target: requirements files, uv.lock,
+pdm.lock and PEP 751 pylock.toml.
 
 Each kind answers one question: which pinned requirements does a target with these marker
 values need? A requirements file filters its lines by their markers; uv.lock is walked from
-its project roots along the dependency edges whose markers hold; pdm.lock keeps the packages
-of its default group whose recorded marker holds. Only wheel hashes are kept: crosspex never
-builds an sdist for the host.
+its project roots along the dependency edges whose markers hold; pdm.lock and pylock.toml
+keep the packages (of pdm's default group) whose recorded marker holds. Only wheel hashes are
+kept: crosspex never builds an sdist for the host. uv.lock and pylock.toml also give each
+wheel's file name and URL.
 """
 
 from __future__ import annotations
 
+import posixpath
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pex_assembler.errors import AssemblerError
+from pex_assembler.index import IndexFile
 from pex_assembler.requirements import PinnedRequirement, read_requirements
 
 if sys.version_info >= (3, 11):
@@ -36,7 +42,13 @@ def _holds(marker: Optional[str], markers: Mapping[str, str], origin: str) -> bo
         raise AssemblerError(origin, f"has the invalid marker {marker!r}", "fix the lock") from exc
 
 
-def _pin(name: str, version: str, hashes: Sequence[str], origin: str) -> PinnedRequirement:
+def _pin(
+    name: str,
+    version: str,
+    hashes: Sequence[str],
+    origin: str,
+    files: Sequence[IndexFile] = (),
+) -> PinnedRequirement:
     if not hashes:
         # uv records no version for a source tree whose version is dynamic
         package = f"{name} {version}" if version else name
@@ -46,8 +58,16 @@ def _pin(name: str, version: str, hashes: Sequence[str], origin: str) -> PinnedR
             "crosspex never builds sdists: publish or pin a version with wheels",
         )
     return PinnedRequirement(
-        canonicalize_name(name), Requirement(f"{name}=={version}"), tuple(sorted(hashes))
+        canonicalize_name(name),
+        Requirement(f"{name}=={version}"),
+        tuple(sorted(hashes)),
+        tuple(sorted(files, key=lambda f: f.filename)),
     )
+
+
+def _wheel_file(url: str, sha256: str) -> IndexFile:
+    """A wheel a lock names by URL (a registry's, percent-encoded as it may be)."""
+    return IndexFile(posixpath.basename(unquote(urlsplit(url).path)), url, sha256)
 
 
 @dataclass
@@ -63,6 +83,7 @@ class _UvPackage:
     name: str
     version: str
     hashes: Tuple[str, ...]
+    files: Tuple[IndexFile, ...]
     dependencies: List[Mapping[str, Any]]
     optional: Mapping[str, List[Mapping[str, Any]]]
     resolution_markers: List[str]
@@ -112,7 +133,7 @@ class UvLock:
             for extra in extras:
                 pending.extend(package.optional.get(extra, []))
         return [
-            _pin(p.name, p.version, p.hashes, str(self.path))
+            _pin(p.name, p.version, p.hashes, str(self.path), p.files)
             for _, p in sorted(reached.items())
             if not p.root
         ]
@@ -126,6 +147,11 @@ def _read_uv(path: Path, data: Mapping[str, Any]) -> UvLock:
             name=canonicalize_name(entry["name"]),
             version=str(entry.get("version", "")),
             hashes=tuple(w["hash"] for w in entry.get("wheels", []) if "hash" in w),
+            files=tuple(
+                _wheel_file(w["url"], w["hash"].split(":", 1)[1])
+                for w in entry.get("wheels", [])
+                if str(w.get("hash", "")).startswith("sha256:") and "url" in w
+            ),
             dependencies=list(entry.get("dependencies", [])),
             optional=dict(entry.get("optional-dependencies", {})),
             resolution_markers=list(entry.get("resolution-markers", [])),
@@ -136,7 +162,9 @@ def _read_uv(path: Path, data: Mapping[str, Any]) -> UvLock:
 
 
 @dataclass
-class PdmLock:
+class MarkedLock:
+    """pdm.lock's and pylock.toml's shape: packages, each with the marker that selects it."""
+
     path: Path
     packages: List[Tuple[PinnedRequirement, Optional[str]]]
 
@@ -144,7 +172,7 @@ class PdmLock:
         return [r for r, marker in self.packages if _holds(marker, markers, str(self.path))]
 
 
-def _read_pdm(path: Path, data: Mapping[str, Any]) -> PdmLock:
+def _read_pdm(path: Path, data: Mapping[str, Any]) -> MarkedLock:
     packages = []
     for entry in data.get("package", []):
         if "default" not in entry.get("groups", ["default"]):
@@ -157,16 +185,40 @@ def _read_pdm(path: Path, data: Mapping[str, Any]) -> PdmLock:
         ]
         pinned = _pin(entry["name"], str(entry["version"]), hashes, str(path))
         packages.append((pinned, entry.get("marker")))
-    return PdmLock(path, packages)
+    return MarkedLock(path, packages)
+
+
+def _read_pylock(path: Path, data: Mapping[str, Any]) -> MarkedLock:
+    """PEP 751: each package with its marker, and its wheels' names, URLs and hashes."""
+    packages = []
+    for entry in data.get("packages", []):
+        files = []
+        for wheel in entry.get("wheels", []):
+            sha256 = wheel.get("hashes", {}).get("sha256")
+            url = wheel.get("url")
+            if sha256 and url:
+                named = _wheel_file(url, sha256)
+                files.append(IndexFile(wheel.get("name", named.filename), url, sha256))
+        hashes = [f"sha256:{f.sha256}" for f in files]
+        pinned = _pin(entry["name"], str(entry["version"]), hashes, str(path), files)
+        packages.append((pinned, entry.get("marker")))
+    return MarkedLock(path, packages)
+
+
+def is_pylock(path: Path) -> bool:
+    """PEP 751's names: pylock.toml, or pylock.NAME.toml."""
+    return re.fullmatch(r"pylock(\.[^.]+)?\.toml", path.name) is not None
 
 
 def read_lock(path: Path):
-    """The lock at `path`, by its file name: uv.lock, pdm.lock, or a requirements file."""
-    if path.name not in ("uv.lock", "pdm.lock"):
+    """The lock at `path`, by its file name: uv.lock, pdm.lock, pylock.toml, or a
+    requirements file."""
+    if path.name not in ("uv.lock", "pdm.lock") and not is_pylock(path):
         return RequirementsLock(read_requirements(path))
+    readers = {"uv.lock": _read_uv, "pdm.lock": _read_pdm}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return _read_uv(path, data) if path.name == "uv.lock" else _read_pdm(path, data)
+        return readers.get(path.name, _read_pylock)(path, data)
     except (OSError, ValueError, KeyError, TypeError, InvalidRequirement) as exc:
         raise AssemblerError(
             str(path), f"is not a readable {path.name} ({exc})", "regenerate it with its tool"

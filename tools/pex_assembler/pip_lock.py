@@ -11,23 +11,24 @@ with the reader `pip_wheels` uses.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from packaging.markers import Marker
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from pex_assembler import target as targets
 from pex_assembler.errors import AssemblerError
-from pex_assembler.locks import read_lock
+from pex_assembler.locks import is_pylock, read_lock
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,6 +42,8 @@ class _Package:
     version: str
     marker: Optional[str]
     wheels: Tuple[Tuple[str, str], ...]  # (file name, sha256)
+    # sha256 -> where the wheel is: its URL, or a local file's as a file: URL
+    urls: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def applies_to(self, the_target: targets.Target) -> bool:
         # packaging evaluates `extra` as "" (no extra asked for), as the lock's reader does; a
@@ -69,16 +72,25 @@ def _wheel_name(wheel: Mapping[str, object]) -> str:
     return posixpath.basename(str(wheel.get("path") or ""))
 
 
+def _wheel_url(wheel: Mapping[str, object], directory: Path) -> str:
+    """The wheel's URL, or its path's as a file: URL, made from text alone (no file system
+    call: the path may not be in the locale's encoding)."""
+    if wheel.get("url"):
+        return str(wheel["url"])
+    path = posixpath.join(str(directory), str(wheel.get("path") or ""))
+    return "file://" + quote(posixpath.normpath(path))
+
+
 def _read_pylock(path: Path) -> List[_Package]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     packages = []
     for entry in data.get("packages", []):
-        wheels = tuple(
-            (_wheel_name(w), w["hashes"]["sha256"])
-            for w in entry.get("wheels", [])
-            if "sha256" in w.get("hashes", {})
+        hashed = [w for w in entry.get("wheels", []) if "sha256" in w.get("hashes", {})]
+        wheels = tuple((_wheel_name(w), w["hashes"]["sha256"]) for w in hashed)
+        urls = {w["hashes"]["sha256"]: _wheel_url(w, path.parent) for w in hashed}
+        packages.append(
+            _Package(entry["name"], entry["version"], entry.get("marker"), wheels, urls)
         )
-        packages.append(_Package(entry["name"], entry["version"], entry.get("marker"), wheels))
     return packages
 
 
@@ -116,7 +128,10 @@ def _resolve(
     # uv prefers what its output file already pins, but reads only a file of the format it
     # writes: resolve into a copy of the lock, then write those exact pins as a pylock.
     pinned = workdir / "pinned.txt"
-    if existing.is_file():
+    if existing.is_file() and is_pylock(existing):
+        pins = [f"{p.name}=={p.version}" for p in _read_pylock(existing)]
+        pinned.write_text("".join(f"{pin}\n" for pin in pins), encoding="utf-8")
+    elif existing.is_file():
         shutil.copyfile(existing, pinned)
     _uv([*compile_, f"--output-file={pinned}", str(requirements_in)], requirements_in)
     pylock = workdir / "pylock.toml"
@@ -157,6 +172,34 @@ def _lock_text(
     return "\n".join(lines) + "\n"
 
 
+def _toml(text: str) -> str:
+    # JSON's escapes of an ASCII-only string are TOML's basic string escapes.
+    return json.dumps(text, ensure_ascii=True)
+
+
+def _pylock_text(
+    packages: Sequence[_Package], header: Sequence[str], the_targets: Sequence[targets.Target]
+) -> str:
+    """PEP 751, with each wheel's URL: pip_wheels then reads no index page."""
+    lines = [f"# {line}" for line in header]
+    lines += ['lock-version = "1.0"', 'created-by = "crosspex"', ""]
+    for package in sorted(packages, key=lambda p: (p.name, p.version)):
+        if not any(package.applies_to(t) for t in the_targets):
+            continue
+        lines += ["[[packages]]", f"name = {_toml(package.name)}"]
+        lines.append(f"version = {_toml(package.version)}")
+        if package.marker:
+            lines.append(f"marker = {_toml(package.marker)}")
+        lines.append("wheels = [")
+        for filename, sha256 in sorted(set(package.wheels)):
+            lines.append(
+                f"    {{ name = {_toml(filename)}, url = {_toml(package.urls[sha256])}, "
+                f"hashes = {{ sha256 = {_toml(sha256)} }} }},"
+            )
+        lines += ["]", ""]
+    return "\n".join(lines)
+
+
 def write_lock(
     requirements_in: Path,
     output: Path,
@@ -189,12 +232,14 @@ def write_lock(
             )
         header = [
             f"Written by `{command}` from {requirements_in.name}: do not edit.",
-            "Resolved by uv (pip compile --universal); every wheel hash, no index. Checked for",
+            "Resolved by uv (pip compile --universal); every wheel "
+            + ("URL and hash. Checked for" if is_pylock(output) else "hash, no index. Checked for"),
             f"platforms {', '.join(spec['name'] for spec in platforms)};",
             f"CPython {', '.join(python_versions)}.",
         ]
         draft = workdir / output.name
-        draft.write_text(_lock_text(packages, header, the_targets), encoding="utf-8")
+        text = (_pylock_text if is_pylock(output) else _lock_text)(packages, header, the_targets)
+        draft.write_text(text, encoding="utf-8")
         lock = read_lock(draft)
         for the_target in the_targets:
             lock.requirements_for(the_target.markers)

@@ -12,6 +12,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pex_assembler.errors import AssemblerError
+from pex_assembler.index import IndexFile
 
 _HASH = re.compile(r"\s--hash[=\s](\S+)")
 # As pip reads them: a comment starts a line or follows whitespace (a URL's #fragment is kept).
@@ -23,6 +24,9 @@ class PinnedRequirement:
     name: NormalizedName
     requirement: Requirement
     hashes: Tuple[str, ...]
+    # The wheel files, where the lock names them with their URLs (uv.lock, pylock.toml):
+    # then no index page is needed to find them.
+    files: Tuple[IndexFile, ...] = ()
 
     def applies_to(self, markers: Mapping[str, str]) -> bool:
         marker = self.requirement.marker

@@ -1,150 +1,140 @@
-"""Fetches hash-pinned wheels for several target platforms and writes a BUILD file for them.
+"""Which wheel file each target takes from a lock, where it is, and the BUILD files for them.
 
-Runs at repository time (the `pip_wheels` repository rule). Each platform gets the pinned
-requirements its lock file gives for it (`locks.py`); pip downloads them with that
-platform's wheel tags (pip's own index configuration applies) and only binary wheels are
-accepted, so nothing is built for the host. The BUILD file has one `pex_wheel` per package
-and platform, and one target per package that `select()`s the wheel for the target platform.
+Runs at repository time for `pip_wheels`, in three steps, so that Bazel's downloader does
+every download and only what a build needs is fetched:
+
+1. `projects()`: the projects some target needs whose files the lock does not name (a
+   requirements file, pdm.lock; uv.lock and pylock.toml name them), whose index pages Bazel
+   then fetches;
+2. `plan()`: from those pages, each (platform, Python version)'s wheel of each pinned
+   project, the best one the target's tags accept among the files whose sha256 the lock
+   lists, as pip would choose; and the hub's BUILD file, one `select()` per project;
+3. `wheel_build()`: in each wheel's own repository, once Bazel has downloaded it, its
+   `pex_wheel` and the wheels it requires on each target that takes it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from pex_assembler import target as targets
 from pex_assembler.errors import AssemblerError
+from pex_assembler.index import IndexFile, by_sha256, read_find_links, read_page
 from pex_assembler.locks import read_lock
 from pex_assembler.requirements import PinnedRequirement
-from pex_assembler.wheels import Wheel, read_wheel
+from pex_assembler.wheels import requires_dist_of
 
-_NO_MATCH = re.compile(r"(?:No matching distribution found for|satisfies the requirement) (\S+)")
-# pip's report of a downloaded file whose hash the lock does not list.
-_UNLISTED_HASH = re.compile(r"^\s+(\S+) from \S*?([^/\s]+\.whl)\b", re.M)
+Listings = Mapping[str, Sequence[IndexFile]]
 
 
-def _run_pip_download(
-    requirements: Sequence[PinnedRequirement], the_target: targets.Target, dest: Path, python: str
-) -> subprocess.CompletedProcess:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
-        handle.write("\n".join(r.pip_line() for r in requirements) + "\n")
-        lock = handle.name
-    platforms = []
-    for tag in the_target.tags:
-        if tag.platform != "any" and tag.platform not in platforms:
-            platforms.append(tag.platform)
-    major, minor = the_target.python_version.split(".")
-    command = [
-        python,
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--require-hashes",
-        f"--python-version={major}{minor}",
-        "--implementation=cp",
-        f"--abi=cp{major}{minor}",
-        "--abi=abi3",
-        "--abi=none",
-        *[f"--platform={p}" for p in platforms],
-        f"--dest={dest}",
-        f"--requirement={lock}",
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    try:
-        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    finally:
-        os.unlink(lock)
+@dataclass(frozen=True)
+class _Config:
+    """A target platform at one Python version, as the config settings name it."""
+
+    target: targets.Target
+
+    @property
+    def name(self) -> str:
+        return f"{self.target.name}_python_{self.target.python_version}"
+
+    @property
+    def directory(self) -> str:
+        return f"cp{self.target.python_version.replace('.', '')}_{self.target.name}"
 
 
-def _pip_download(
-    requirements: Sequence[PinnedRequirement],
+def _configs(
+    python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]]
+) -> List[_Config]:
+    return [_Config(targets.from_spec(s, v)) for v in python_versions for s in platforms]
+
+
+def projects(
+    lock_file: Path, python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]]
+) -> List[str]:
+    """The projects the lock pins for some target without naming their files (a requirements
+    file, pdm.lock), by their normalized names: their index pages say where the files are."""
+    lock = read_lock(lock_file)
+    names = set()
+    for config in _configs(python_versions, platforms):
+        names.update(r.name for r in lock.requirements_for(config.target.markers) if not r.files)
+    return sorted(names)
+
+
+def _version(requirement: PinnedRequirement) -> str:
+    (pin,) = [s for s in requirement.requirement.specifier if s.operator in ("==", "===")]
+    return pin.version
+
+
+def _rank(file: IndexFile, the_target: targets.Target) -> int:
+    """The place of the file's most specific tag in the target's order; -1 if none fits."""
+    tags = parse_wheel_filename(file.filename)[3]
+    places = [i for i, tag in enumerate(the_target.tags) if tag in tags]
+    return min(places) if places else -1
+
+
+def _release(requirement: PinnedRequirement) -> Tuple[str, Version]:
+    return requirement.name, Version(_version(requirement))
+
+
+def _same_release(file: IndexFile, requirement: PinnedRequirement) -> bool:
+    return parse_wheel_filename(file.filename)[:2] == _release(requirement)
+
+
+def _choose(
+    requirement: PinnedRequirement,
     the_target: targets.Target,
-    dest: Path,
-    python: str,
+    listed: Sequence[IndexFile],
     lock_file: Path,
-) -> None:
-    dest.mkdir(parents=True, exist_ok=True)
-    wanted = list(requirements)
-    no_wheel: List[str] = []
-    while True:
-        done = _run_pip_download(wanted, the_target, dest, python)
-        missing = _NO_MATCH.search(done.stderr) if done.returncode != 0 else None
-        if not missing:
-            break
-        # pip stops at the first package without a wheel: drop it and go on, so that one
-        # error names them all. What pip already downloaded stays in `dest`.
-        no_wheel.append(missing.group(1))
-        name = canonicalize_name(re.split(r"[=<>!~;\[ ]", missing.group(1), maxsplit=1)[0])
-        left = [r for r in wanted if r.name != name]
-        if len(left) == len(wanted) or not left:
-            break
-        wanted = left
-    if no_wheel:
+) -> IndexFile:
+    """The best wheel for the target among those the lock pins by hash; an error if the lock
+    lacks the hash of the one that fits, _NoWheel if none fits."""
+    release = [f for f in listed if _same_release(f, requirement)]
+    pinned = by_sha256(release)
+    hashes = [h.split(":", 1)[1].lower() for h in requirement.hashes if h.startswith("sha256:")]
+    fitting = [(rank, f) for f in (pinned[h] for h in hashes if h in pinned)
+               if (rank := _rank(f, the_target)) >= 0]  # fmt: skip
+    if fitting:
+        return min(fitting, key=lambda pair: (pair[0], pair[1].filename))[1]
+    unlisted = sorted(
+        (_rank(f, the_target), f.filename) for f in release if _rank(f, the_target) >= 0
+    )
+    if unlisted:
         raise AssemblerError(
-            ", ".join(no_wheel),
-            f"{'has' if len(no_wheel) == 1 else 'have'} no wheel for platform "
-            f"{the_target.describe()} in the index",
-            "pin a version that publishes a wheel for this platform, build one and serve it "
-            "from your index, or drop the platform from `platforms`",
+            str(lock_file),
+            f"has no hash for {unlisted[0][1]}, the wheel of {requirement.name}=="
+            f"{_version(requirement)} for {the_target.describe()}: the lock was written for "
+            "other platforms, or the file changed on the index",
+            "write the lock again for every platform (a pip_lock target: bazel run //:lock), "
+            "or add that wheel's --hash; if the lock is current, check the index",
         )
-    if done.returncode != 0:
-        unlisted = _UNLISTED_HASH.search(done.stderr)
-        if unlisted and "DO NOT MATCH THE HASHES" in done.stderr:
-            raise AssemblerError(
-                str(lock_file),
-                f"has no hash for {unlisted.group(2)}, the wheel of {unlisted.group(1)} for "
-                f"{the_target.describe()}: the lock was written for other platforms, or the "
-                "file changed on the index",
-                "write the lock again for every platform (a pip_lock target: bazel run //:lock), "
-                "or add that wheel's --hash; if the lock is current, check the index",
-            )
-        raise AssemblerError(
-            "pip download",
-            done.stderr.strip()[-2000:],
-            "fix what pip names in its message above, then fetch again",
-        )
+    raise _NoWheel(f"{requirement.name}=={_version(requirement)}")
+
+
+class _NoWheel(Exception):
+    """No file of the pinned release fits the target: named with the others, all at once."""
 
 
 def _target_name(name: str) -> str:
     return name.replace("-", "_").replace(".", "_")
 
 
-def _dependencies(
-    wheel: Wheel, markers: Mapping[str, str], present: Mapping[str, Wheel], platform: str
-) -> List[str]:
-    deps = []
-    for line in wheel.requires_dist:
-        requirement = Requirement(line)
-        if requirement.marker is not None and not requirement.marker.evaluate(
-            {**markers, "extra": ""}
-        ):
-            continue
-        name = canonicalize_name(requirement.name)
-        if name not in present:
-            raise AssemblerError(
-                wheel.filename,
-                f"requires {requirement} on {platform}, which the lock file does not pin",
-                f"write the lock again for this platform (bazel run of a pip_lock target), or "
-                f"lock {requirement.name} too (with the hashes of its wheels)",
-            )
-        deps.append(name)
-    return sorted(set(deps))
+def repository_name(hub: str, filename: str) -> str:
+    """The repository of one wheel file: the hub's name and the file's, as Bazel allows."""
+    return f"{hub}__{re.sub(r'[^A-Za-z0-9_.-]', '_', filename[: -len('.whl')])}"
 
 
-def _available(configs: Mapping[str, str]) -> str:
+def _available(configs: Sequence[str]) -> str:
     versions: Dict[str, List[str]] = {}
     for config in configs:
         platform, _, version = config.partition("_python_")
@@ -155,68 +145,23 @@ def _available(configs: Mapping[str, str]) -> str:
     )
 
 
-def fetch(
-    lock_file: Path,
-    python_versions: Sequence[str],
-    platforms: Sequence[Mapping[str, str]],
-    dest: Path,
-    python: str = sys.executable,
-) -> str:
-    """Downloads the wheels of every (Python version, platform) pair under `dest`.
-
-    Returns the text of the BUILD file for them.
-    """
-    lock = read_lock(lock_file)
+def _hub_build(per_project: Mapping[str, Mapping[str, str]], files: Mapping[str, str]) -> str:
     lines = [
-        "# Generated by crosspex from the lock file: one pex_wheel per package,",
-        "# Python version and platform, and one select() per package.",
-        'load("@crosspex//py:defs.bzl", "pex_wheel")',
+        "# Generated by crosspex from the lock file: one select() per project over the",
+        "# wheel repositories of each platform and Python version.",
         'load("@crosspex//py/private:missing_wheel.bzl", "missing_wheel")',
         "",
         'package(default_visibility = ["//visibility:public"])',
         "",
-        'exports_files(glob(["*/*.whl"], allow_empty = True))',
-        "",
     ]
-    per_package: Dict[str, Dict[str, str]] = {}
-    for python_version in python_versions:
-        for spec in platforms:
-            the_target = targets.from_spec(spec, python_version)
-            config = f"{the_target.name}_python_{the_target.python_version}"
-            directory = f"cp{the_target.python_version.replace('.', '')}_{the_target.name}"
-            wanted = lock.requirements_for(the_target.markers)
-            _pip_download(wanted, the_target, dest / directory, python, lock_file)
-            present: Dict[str, Wheel] = {}
-            for path in sorted((dest / directory).glob("*.whl")):
-                wheel = read_wheel(path)
-                present[wheel.name] = wheel
-            for name in sorted(present):
-                wheel = present[name]
-                label = f"{_target_name(name)}__{directory}"
-                deps = [
-                    f":{_target_name(d)}__{directory}"
-                    for d in _dependencies(wheel, the_target.markers, present, config)
-                ]
-                lines += [
-                    "pex_wheel(",
-                    f'    name = "{label}",',
-                    f'    whl = "{directory}/{wheel.filename}",',
-                    f"    deps = {deps!r},".replace("'", '"'),
-                    '    visibility = ["//visibility:private"],',
-                    ")",
-                    "",
-                ]
-                per_package.setdefault(name, {})[config] = label
-    for name in sorted(per_package):
-        choices = per_package[name]
+    for name in sorted(per_project):
+        choices = per_project[name]
         target = _target_name(name)
-        lines += [
-            "alias(",
-            f'    name = "{target}",',
-            "    actual = select({",
-        ]
+        lines += ["alias(", f'    name = "{target}",', "    actual = select({"]
         for config in sorted(choices):
-            lines.append(f'        "@crosspex//py/config:is_{config}": ":{choices[config]}",')
+            lines.append(
+                f'        "@crosspex//py/config:is_{config}": "@{choices[config]}//:wheel",'
+            )
         lines += [
             f'        "//conditions:default": ":{target}__missing",',
             "    }),",
@@ -225,11 +170,188 @@ def fetch(
             "missing_wheel(",
             f'    name = "{target}__missing",',
             f'    package = "{name}",',
-            f'    available = "{_available(choices)}",',
+            f'    available = "{_available(sorted(choices))}",',
             # Only a build for a platform without the wheel reaches it, never a wildcard.
             '    tags = ["manual"],',
             '    visibility = ["//visibility:private"],',
             ")",
             "",
         ]
+    # Each target's file by its old path, `cp311_linux_x86_64/NAME.whl`, for rules that
+    # take a wheel file.
+    for path in sorted(files):
+        lines += [
+            "alias(",
+            f'    name = "{path}",',
+            f'    actual = "@{files[path]}//:whl",',
+            ")",
+            "",
+        ]
     return "\n".join(lines)
+
+
+def plan(
+    lock_file: Path,
+    python_versions: Sequence[str],
+    platforms: Sequence[Mapping[str, str]],
+    listings: Listings,
+    hub: str,
+) -> Dict[str, Any]:
+    """Every wheel repository the hub `hub` selects from, and the hub's BUILD file."""
+    lock = read_lock(lock_file)
+    repositories: Dict[str, Dict[str, Any]] = {}
+    per_project: Dict[str, Dict[str, str]] = {}
+    files: Dict[str, str] = {}
+    for config in _configs(python_versions, platforms):
+        wanted = lock.requirements_for(config.target.markers)
+        pinned = sorted(r.name for r in wanted)
+        chosen_files: Dict[str, IndexFile] = {}
+        no_wheel: List[str] = []
+        for requirement in wanted:
+            listed = requirement.files or listings.get(requirement.name, ())
+            try:
+                chosen_files[requirement.name] = _choose(
+                    requirement, config.target, listed, lock_file
+                )
+            except _NoWheel as missing:
+                no_wheel.append(str(missing))
+        if no_wheel:
+            raise AssemblerError(
+                ", ".join(no_wheel),
+                f"{'has' if len(no_wheel) == 1 else 'have'} no wheel for platform "
+                f"{config.target.describe()} in the index",
+                "pin a version that publishes a wheel for this platform, build one and serve "
+                "it from your index, or drop the platform from `platforms`",
+            )
+        for requirement in wanted:
+            chosen = chosen_files[requirement.name]
+            repository = repository_name(hub, chosen.filename)
+            entry = repositories.setdefault(
+                repository,
+                {
+                    "filename": chosen.filename,
+                    "urls": [chosen.url],
+                    "sha256": chosen.sha256,
+                    "configs": {},
+                },
+            )
+            entry["configs"][config.name] = {
+                "markers": dict(config.target.markers),
+                "pinned": pinned,
+            }
+            per_project.setdefault(requirement.name, {})[config.name] = repository
+            files[f"{config.directory}/{chosen.filename}"] = repository
+    return {"repositories": repositories, "build": _hub_build(per_project, files)}
+
+
+def wheel_build(wheel: Path, hub: str, configs: Mapping[str, Mapping[str, Any]]) -> str:
+    """The BUILD file of one downloaded wheel's repository: its `pex_wheel`, requiring on
+    each target that takes it the hub's projects its Requires-Dist names there."""
+    deps: Dict[str, List[str]] = {}
+    for config, described in sorted(configs.items()):
+        markers = {**described["markers"], "extra": ""}
+        names = set()
+        for line in requires_dist_of(wheel):
+            requirement = Requirement(line)
+            if requirement.marker is not None and not requirement.marker.evaluate(markers):
+                continue
+            name = canonicalize_name(requirement.name)
+            if name not in described["pinned"]:
+                raise AssemblerError(
+                    wheel.name,
+                    f"requires {requirement} on {config}, which the lock file does not pin",
+                    f"write the lock again for this platform (bazel run of a pip_lock target), "
+                    f"or lock {requirement.name} too (with the hashes of its wheels)",
+                )
+            names.add(name)
+        deps[f"@crosspex//py/config:is_{config}"] = [
+            f"@{hub}//:{_target_name(n)}" for n in sorted(names)
+        ]
+    selected = json.dumps(dict(deps, **{"//conditions:default": []}), indent=4)
+    return "\n".join(
+        [
+            f"# Generated by crosspex: {wheel.name}, as the hub @{hub} selects it.",
+            'load("@crosspex//py:defs.bzl", "pex_wheel")',
+            "",
+            'package(default_visibility = ["//visibility:public"])',
+            "",
+            f'alias(name = "whl", actual = "{wheel.name}")',
+            "",
+            "pex_wheel(",
+            '    name = "wheel",',
+            f'    whl = "{wheel.name}",',
+            f"    deps = select({selected}),",
+            ")",
+            "",
+        ]
+    )
+
+
+def _pip_config(python: str) -> Dict[str, str]:
+    """pip's own settings, as `pip config list` prints them: `section.key='value'`."""
+    done = subprocess.run(
+        [python, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
+    )
+    found = {}
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("=")
+        found[key.strip()] = value.strip().strip("'\"")
+    return found
+
+
+def index_config(python: str = sys.executable) -> Dict[str, List[str]]:
+    """The indexes and find-links directories pip would read, in pip's order of precedence
+    (environment, then its download and global settings), with pip's own default index."""
+    settings = _pip_config(python)
+
+    def setting(key: str) -> List[str]:
+        variable = "PIP_" + key.upper().replace("-", "_")
+        for value in (
+            os.environ.get(variable),
+            *(settings.get(f"{s}.{key}") for s in (":env:", "download", "global")),
+        ):
+            if value:
+                return value.split()
+        return []
+
+    if setting("no-index"):
+        index_urls: List[str] = []
+    else:
+        main = setting("index-url")
+        if not main:
+            from pip._internal.models.index import PyPI
+
+            main = [PyPI.simple_url]
+        index_urls = main + setting("extra-index-url")
+    links = [
+        link[len("file://") :] if link.startswith("file://") else link
+        for link in setting("find-links")
+    ]
+    return {"index_urls": index_urls, "find_links": links}
+
+
+def listings_of(
+    pages: Mapping[str, Sequence[Tuple[str, Path]]],
+    find_links: Sequence[str],
+    lock_file: Path,
+    python_versions: Sequence[str],
+    platforms: Sequence[Mapping[str, str]],
+) -> Dict[str, List[IndexFile]]:
+    """Each project's wheels: from its pages (the page's URL, and the page as downloaded),
+    then from the find-links directories, only the pinned releases' (they are hashed here)."""
+    listings: Dict[str, List[IndexFile]] = {}
+    for project, fetched in pages.items():
+        for url, path in fetched:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            listings.setdefault(project, []).extend(read_page(text, url))
+    lock = read_lock(lock_file)
+    releases = {
+        _release(r)
+        for config in _configs(python_versions, platforms)
+        for r in lock.requirements_for(config.target.markers)
+    }
+    for directory in find_links:
+        if Path(directory).is_dir():
+            for file in read_find_links(Path(directory), releases):
+                listings.setdefault(parse_wheel_filename(file.filename)[0], []).append(file)
+    return listings

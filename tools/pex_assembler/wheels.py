@@ -199,6 +199,19 @@ def read_contents(archive: zipfile.ZipFile, path: Path) -> Tuple[Message, Conten
     return metadata, Contents(files, scripts), dist_info
 
 
+def requires_dist_of(path: Path) -> Tuple[str, ...]:
+    """The Requires-Dist lines of the wheel at `path`, read from its METADATA alone: the
+    wheel as a whole is checked by its own action (`check-wheel`) when a build uses it."""
+    _parse_filename(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            dist_info = wheel_contents.dist_info_of(path, archive.namelist())
+            metadata = _headers(archive, f"{dist_info}/METADATA", path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        raise _bad(path, f"is not a readable zip archive ({exc})") from exc
+    return tuple(metadata.get_all("Requires-Dist") or ())
+
+
 def read_wheel(path: Path) -> Wheel:
     """Reads and checks the wheel at `path`; raises AssemblerError if it is not a sound wheel."""
     name, version, tags = _parse_filename(path)

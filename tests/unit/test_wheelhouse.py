@@ -1,0 +1,190 @@
+"""pip_wheels' choices, from index pages written here: which file each target takes, the
+repositories and the hub's select()s, and the errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.support import PLATFORMS, write_wheel
+from pex_assembler import wheelhouse
+from pex_assembler.errors import AssemblerError
+from pex_assembler.index import IndexFile, read_find_links, read_page
+
+PAGE = "https://index.invalid/simple/demo/"
+FILES = "https://index.invalid/files/"
+LINUX = PLATFORMS["linux_x86_64"]
+MACOS = PLATFORMS["macos_arm64"]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+DEMO = {
+    "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl": _sha("linux"),
+    "demo-1.0-cp311-cp311-manylinux_2_28_x86_64.whl": _sha("linux newer"),
+    "demo-1.0-py3-none-any.whl": _sha("pure"),
+    "demo-1.0-cp311-cp311-macosx_11_0_arm64.whl": _sha("macos"),
+    "demo-0.9-py3-none-any.whl": _sha("old"),
+}
+
+
+BINARY = {name: sha for name, sha in DEMO.items() if "-none-any" not in name}
+
+
+def _listing(files=DEMO):
+    return {"demo": [IndexFile(n, FILES + n, h) for n, h in files.items()]}
+
+
+def _lock(tmp_path: Path, *hashes: str, pin: str = "demo==1.0") -> Path:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(pin + "".join(f" --hash=sha256:{h}" for h in hashes) + "\n")
+    return lock
+
+
+def test_an_html_page_gives_each_wheel_its_absolute_url_and_fragment_hash():
+    page = (
+        '<html><body><a href="../../files/demo-1.0-py3-none-any.whl#sha256='
+        + "AB" * 32
+        + '">demo</a><a href="demo-1.0.tar.gz#sha256='
+        + "cd" * 32
+        + '">sdist</a><a href="https://files.invalid/x/demo-1.0-cp311-cp311-win_amd64.whl">'
+        "w</a></body></html>"
+    )
+    assert read_page(page, PAGE) == [
+        IndexFile(
+            "demo-1.0-py3-none-any.whl",
+            "https://index.invalid/files/demo-1.0-py3-none-any.whl",
+            "ab" * 32,
+        ),
+        IndexFile(
+            "demo-1.0-cp311-cp311-win_amd64.whl",
+            "https://files.invalid/x/demo-1.0-cp311-cp311-win_amd64.whl",
+            None,
+        ),
+    ]
+
+
+def test_a_json_page_gives_its_files_hashes():
+    page = json.dumps(
+        {
+            "meta": {"api-version": "1.0"},
+            "files": [
+                {"filename": "demo-1.0-py3-none-any.whl", "url": "f/demo-1.0-py3-none-any.whl",
+                 "hashes": {"sha256": "EF" * 32}},
+                {"filename": "demo-1.0.tar.gz", "url": "f/demo-1.0.tar.gz", "hashes": {}},
+            ],
+        }
+    )  # fmt: skip
+    assert read_page(page, PAGE) == [
+        IndexFile("demo-1.0-py3-none-any.whl", PAGE + "f/demo-1.0-py3-none-any.whl", "ef" * 32)
+    ]
+    with pytest.raises(AssemblerError, match="is not a PEP 691 project page"):
+        read_page('{"files": 3}', PAGE)
+
+
+def test_each_target_takes_its_most_specific_pinned_wheel(tmp_path):
+    lock = _lock(tmp_path, *DEMO.values())
+    planned = wheelhouse.plan(lock, ["3.11"], [LINUX, MACOS], _listing(), "wheels")
+    chosen = {r["filename"]: sorted(r["configs"]) for r in planned["repositories"].values()}
+    assert chosen == {
+        "demo-1.0-cp311-cp311-manylinux_2_28_x86_64.whl": ["linux_x86_64_python_3.11"],
+        "demo-1.0-cp311-cp311-macosx_11_0_arm64.whl": ["macos_arm64_python_3.11"],
+    }
+    name = "wheels__demo-1.0-cp311-cp311-manylinux_2_28_x86_64"
+    wheel = planned["repositories"][name]
+    assert wheel["urls"] == [FILES + wheel["filename"]]
+    assert wheel["sha256"] == _sha("linux newer")
+    assert (
+        f'"@crosspex//py/config:is_linux_x86_64_python_3.11": "@{name}//:wheel"'
+        in (planned["build"])
+    )
+    assert f'name = "cp311_linux_x86_64/{wheel["filename"]}"' in planned["build"]
+
+
+def test_only_wheels_the_lock_lists_are_taken_and_one_file_serves_every_target(tmp_path):
+    lock = _lock(tmp_path, _sha("pure"), _sha("macos"), _sha("old"))
+    planned = wheelhouse.plan(lock, ["3.11", "3.12"], [LINUX], _listing(), "wheels")
+    (pure,) = planned["repositories"].values()
+    assert pure["filename"] == "demo-1.0-py3-none-any.whl"
+    assert sorted(pure["configs"]) == ["linux_x86_64_python_3.11", "linux_x86_64_python_3.12"]
+
+
+def test_a_lock_without_the_fitting_wheels_hash_names_that_wheel(tmp_path):
+    lock = _lock(tmp_path, _sha("macos"))
+    with pytest.raises(AssemblerError) as err:
+        wheelhouse.plan(lock, ["3.11"], [LINUX], _listing(), "wheels")
+    assert err.value.subject == str(lock)
+    assert err.value.problem.startswith(
+        "has no hash for demo-1.0-cp311-cp311-manylinux_2_28_x86_64.whl, the wheel of "
+        "demo==1.0 for linux_x86_64 (CPython 3.11)"
+    )
+
+
+def test_every_project_without_a_wheel_for_a_target_is_named_at_once(tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        f"demo==1.0 --hash=sha256:{_sha('macos')}\nother==2.0 --hash=sha256:{'0' * 64}\n"
+    )
+    windows = PLATFORMS["windows_x86_64"]
+    with pytest.raises(AssemblerError) as err:
+        wheelhouse.plan(lock, ["3.11"], [windows], _listing(BINARY), "wheels")
+    assert err.value.subject == "demo==1.0, other==2.0"
+    assert (
+        err.value.problem == "have no wheel for platform windows_x86_64 (CPython 3.11) in the index"
+    )
+
+
+def test_find_links_hashes_only_the_pinned_releases(tmp_path):
+    links = tmp_path / "links"
+    links.mkdir()
+    wanted = write_wheel(links, {"demo/__init__.py": b""}, project="demo", version="1.0")
+    write_wheel(links, {"demo/__init__.py": b""}, project="demo", version="0.9")
+    (links / "junk.whl").write_bytes(b"")
+    (found,) = read_find_links(links, {("demo", wheelhouse.Version("1.0"))})
+    assert found == IndexFile(
+        wanted.name, wanted.resolve().as_uri(), hashlib.sha256(wanted.read_bytes()).hexdigest()
+    )
+
+
+def test_a_wheels_build_requires_per_target_what_its_metadata_names(tmp_path):
+    wheel = write_wheel(
+        tmp_path,
+        {"demo/__init__.py": b""},
+        project="demo",
+        metadata="Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: six\n"
+        'Requires-Dist: colorama; sys_platform == "win32"\n'
+        "Requires-Dist: extra-only; extra == 'x'\n",
+    )
+    windows = {"markers": {"sys_platform": "win32"}, "pinned": ["colorama", "six"]}
+    linux = {"markers": {"sys_platform": "linux"}, "pinned": ["six"]}
+    text = wheelhouse.wheel_build(wheel, "hub", {"w_python_3.11": windows, "l_python_3.11": linux})
+    assert '"@crosspex//py/config:is_w_python_3.11": [\n        "@hub//:colorama",\n' in text
+    assert '"@crosspex//py/config:is_l_python_3.11": [\n        "@hub//:six"\n    ]' in text
+    with pytest.raises(AssemblerError, match="which the lock file does not pin"):
+        wheelhouse.wheel_build(wheel, "hub", {"w_python_3.11": dict(windows, pinned=["six"])})
+
+
+def test_a_lock_that_names_its_wheels_needs_no_index_page(tmp_path):
+    lock = tmp_path / "pylock.toml"
+    url = FILES + "demo-1.0-py3-none-any.whl"
+    lock.write_text(
+        'lock-version = "1.0"\n'
+        "[[packages]]\n"
+        'name = "demo"\n'
+        'version = "1.0"\n'
+        "wheels = [\n"
+        f'  {{ url = "{url}", hashes = {{ sha256 = "{_sha("pure")}" }} }},\n'
+        "]\n"
+    )
+    assert wheelhouse.projects(lock, ["3.11"], [LINUX]) == []
+    planned = wheelhouse.plan(lock, ["3.11"], [LINUX], {}, "wheels")
+    (wheel,) = planned["repositories"].values()
+    assert (wheel["filename"], wheel["urls"]) == (
+        "demo-1.0-py3-none-any.whl",
+        [FILES + "demo-1.0-py3-none-any.whl"],
+    )

@@ -1,0 +1,123 @@
+"""Reads package indexes: what wheel files a project has, where, and with which sha256.
+
+An index is a PEP 503 simple repository (its HTML pages) or a PEP 691 one (its JSON pages),
+as pip reads them, or a find-links directory of files. Pages are read, never fetched: Bazel's
+downloader fetches them (`pip_wheels`), so its mirrors and credentials apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+from urllib.parse import unquote, urljoin, urlsplit
+
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+from pex_assembler.errors import AssemblerError
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file an index lists for a project."""
+
+    filename: str
+    url: str
+    sha256: Optional[str]
+
+
+def project_url(index_url: str, project: str) -> str:
+    """The page of `project` on a simple index (PEP 503: the normalized name, with a slash)."""
+    return index_url.rstrip("/") + "/" + canonicalize_name(project) + "/"
+
+
+def _file(url: str, sha256: Optional[str]) -> Optional[IndexFile]:
+    parts = urlsplit(url)
+    filename = posixpath.basename(unquote(parts.path))
+    if not filename.endswith(".whl"):
+        return None
+    return IndexFile(filename, parts._replace(fragment="").geturl(), sha256)
+
+
+def _fragment_sha256(url: str) -> Optional[str]:
+    found = re.fullmatch(r"sha256=([0-9a-fA-F]{64})", urlsplit(url).fragment)
+    return found.group(1).lower() if found else None
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: List[str] = []
+
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href)
+
+
+def read_page(text: str, page_url: str) -> List[IndexFile]:
+    """The wheels a project page lists, its URLs resolved against the page's own."""
+    files = []
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            listed = json.loads(stripped)["files"]
+            entries = [(f["url"], f.get("hashes", {}).get("sha256")) for f in listed]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise AssemblerError(
+                page_url,
+                f"is not a PEP 691 project page ({exc})",
+                "check the index URL: it must be a simple repository, as pip's --index-url",
+            ) from exc
+        for url, sha256 in entries:
+            found = _file(urljoin(page_url, url), sha256.lower() if sha256 else None)
+            if found:
+                files.append(found)
+        return files
+    parser = _Anchors()
+    parser.feed(text)
+    for href in parser.hrefs:
+        url = urljoin(page_url, href)
+        found = _file(url, _fragment_sha256(url))
+        if found:
+            files.append(found)
+    return files
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_find_links(directory: Path, releases: Set[Tuple[str, Version]]) -> List[IndexFile]:
+    """The wheels of the (normalized name, version) `releases` in a find-links directory,
+    hashed here: a directory lists no hashes, and only the releases asked for are read."""
+    files = []
+    for path in sorted(directory.glob("*.whl")):
+        try:
+            release = parse_wheel_filename(path.name)[:2]
+        except InvalidWheelFilename:
+            continue
+        if release in releases:
+            files.append(IndexFile(path.name, path.resolve().as_uri(), sha256_of(path)))
+    return files
+
+
+def by_sha256(files: Iterable[IndexFile]) -> Dict[str, IndexFile]:
+    """The files by their sha256; files listed without one cannot be pinned and are left out.
+    The first index to list a hash gives its URL, as pip tries its indexes in order."""
+    found: Dict[str, IndexFile] = {}
+    for file in files:
+        if file.sha256 and file.sha256 not in found:
+            found[file.sha256] = file
+    return found

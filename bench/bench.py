@@ -764,6 +764,140 @@ def bench_many(wheels: List[Path], work: Path) -> None:
         f"heap after GC {heap['500']}")  # fmt: skip
 
 
+# The wheel-fetch lock: 39 popular requirements, for these platforms and CPythons.
+FETCH_PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "windows_x86_64"]
+FETCH_VERSIONS = ["3.11", "3.12"]
+FETCH_FROZEN = "--exclude-newer=2026-11-01T00:00:00Z"
+
+
+def _fetch_workspace(directory: Path, requirements: str) -> None:
+    """A module whose pip_lock writes requirements.txt for FETCH_PLATFORMS and FETCH_VERSIONS,
+    its pip_wheels reading it, and a binary that needs every requirement."""
+    names = [n.strip() for n in requirements.splitlines() if n.strip()]
+    targets = json.dumps(FETCH_PLATFORMS), json.dumps(FETCH_VERSIONS)
+    _workspace(directory, (
+        f'crosspex.pip_wheels(name = "wheels", lock = "//:requirements.txt", '
+        f"platforms = {targets[0]}, python_versions = {targets[1]})\n"
+        'use_repo(crosspex, "wheels")\n'))  # fmt: skip
+    (directory / "requirements.in").write_text(requirements)
+    (directory / "main.py").write_text("print('ok')\n")
+    deps = ", ".join(f'"@wheels//:{n.replace("-", "_").replace(".", "_")}"' for n in names)
+    (directory / "BUILD.bazel").write_text(
+        'load("@crosspex//py:defs.bzl", "pip_lock", "py_pex_binary")\n'
+        f'pip_lock(name = "lock", requirements_in = "requirements.in", '
+        f"platforms = {targets[0]}, python_versions = {targets[1]})\n"
+        f'py_pex_binary(name = "all_pex", srcs = ["main.py"], main = "main.py", deps = [{deps}])\n'
+    )
+
+
+def _parallel_download(urls: Sequence[str], dest: Path) -> float:
+    """Seconds to download `urls` all at once (16 at a time), as a plain client would."""
+    import concurrent.futures
+    import urllib.request
+
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+
+    def get(numbered: Tuple[int, str]) -> None:
+        with urllib.request.urlopen(numbered[1]) as response:
+            (dest / str(numbered[0])).write_bytes(response.read())
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(get, enumerate(urls)))
+    return time.perf_counter() - start
+
+
+def _cached(cache: Path, hashes: Sequence[str]) -> int:
+    """How many of the wheels with these sha256 the repository cache holds."""
+    found = cache / "content_addressable" / "sha256"
+    return sum((found / h / "file").is_file() for h in hashes)
+
+
+def bench_fetch(work: Path) -> None:
+    """pip_wheels' downloads against plain parallel downloads of the same wheel files."""
+    from harness.bazel import Bazel
+    from harness.support import PLATFORMS, plan_wheels
+
+    print("\nwheel fetching (pip_wheels): 39 requirements, 4 platforms x 2 CPythons", flush=True)
+    requirements = (ROOT / "bench" / "fetch-requirements.in").read_text()
+    workspace = work / "fetch"
+    _fetch_workspace(workspace, requirements)
+    specs = [PLATFORMS[name] for name in FETCH_PLATFORMS]
+
+    def bazel(name: str, where: Path = workspace) -> Bazel:
+        cache = work / f"{name}_cache"
+        return Bazel(where, work / f"{name}_output_base", flags=(f"--repository_cache={cache}",))
+
+    def fetch_all(server: Bazel) -> float:
+        server.run("info")  # the server up, nothing fetched
+        start = time.perf_counter()
+        # A query follows every select() branch: every platform's and version's wheels. (The
+        # harness passes its flags to build commands only.)
+        server.run("query", *server.flags, "deps(@wheels//:all)")
+        return time.perf_counter() - start
+
+    one = bazel("one")
+    try:
+        one.run("run", "//:lock", "--", FETCH_FROZEN)
+        plan = plan_wheels(workspace / "requirements.txt", FETCH_VERSIONS, specs, work / "pages")
+        wheels = plan["repositories"].values()
+        config = "linux_x86_64_python_3.11"
+        mine = [w for w in wheels if config in w["configs"]]
+        every = [w["sha256"] for w in wheels]
+        one.run("info")
+        start = time.perf_counter()
+        one.run("build", "--nobuild", "--platforms=@crosspex//py/platforms:linux_x86_64",
+                "//:all_pex")  # fmt: skip
+        seconds = time.perf_counter() - start
+        floor = _parallel_download([w["urls"][0] for w in mine], work / "floor")
+        got = _cached(work / "one_cache", every)
+        against = f"{ratio(seconds, floor)} of {len(mine)} parallel downloads ({floor:.1f} s)"
+        row("first fetch for linux_x86_64 / 3.11 (analysis of a binary of all 39)",
+            f"{seconds:.1f} s, {got} of {len(every)} wheels", against)  # fmt: skip
+    finally:
+        one.shutdown()
+
+    first = bazel("all")
+    try:
+        seconds = fetch_all(first)
+        stored = work / "all_cache" / "content_addressable" / "sha256"
+        size = sum((stored / h / "file").stat().st_size for h in every)
+        floor = _parallel_download([w["urls"][0] for w in wheels], work / "floor")
+        row("first fetch of every platform and version", f"{seconds:.1f} s",
+            f"{ratio(seconds, floor)} of {len(every)} parallel downloads, {size / 2**20:.0f} MiB "
+            f"({floor:.1f} s)")  # fmt: skip
+        first.run("run", "//:lock", "--", FETCH_FROZEN)
+        seconds = fetch_all(first)
+        row("fetch again after a no-op lock", f"{seconds:.1f} s",
+            f"{_cached(work / 'all_cache', every) - len(every)} wheels downloaded")  # fmt: skip
+        (workspace / "requirements.in").write_text(requirements + "itsdangerous\n")
+        first.run("run", "//:lock", "--", FETCH_FROZEN)
+        seconds = fetch_all(first)
+        added = plan_wheels(workspace / "requirements.txt", FETCH_VERSIONS, specs, work / "pages2")
+        new = [w for w in added["repositories"].values() if w["sha256"] not in every]
+        floor = _parallel_download([w["urls"][0] for w in new], work / "floor")
+        row("fetch again after adding itsdangerous", f"{seconds:.1f} s",
+            f"{len(new)} new wheel(s), downloaded alone in {floor:.2f} s; "
+            f"{_cached(work / 'all_cache', every) - len(every)} old ones again")  # fmt: skip
+    finally:
+        first.shutdown()
+        (workspace / "requirements.in").write_text(requirements)
+
+    other = work / "fetch_other"
+    shutil.copytree(workspace, other, ignore=shutil.ignore_patterns("bazel-*"))
+    second = Bazel(other, work / "other_output_base",
+                   flags=(f"--repository_cache={work / 'all_cache'}",))  # fmt: skip
+    try:
+        cached = len(list((work / "all_cache" / "content_addressable" / "sha256").iterdir()))
+        seconds = fetch_all(second)
+        after = len(list((work / "all_cache" / "content_addressable" / "sha256").iterdir()))
+        row("a second workspace, same lock and repository cache", f"{seconds:.1f} s",
+            f"{after - cached} new files in the cache (index pages included)")  # fmt: skip
+    finally:
+        second.shutdown()
+
+
 def import_harness() -> None:
     """Makes the tests' shared code importable as `harness`, and nothing else of tests/."""
     spec = importlib.util.spec_from_file_location(
@@ -774,7 +908,9 @@ def import_harness() -> None:
     spec.loader.exec_module(sys.modules["harness"])
 
 
-SECTIONS = ("assembler", "layer", "member", "repack", "matrix", "large", "many", "analysis")
+SECTIONS = (
+    "assembler", "layer", "member", "repack", "matrix", "large", "many", "analysis", "fetch",
+)  # fmt: skip
 
 
 def main() -> None:
@@ -812,6 +948,8 @@ def main() -> None:
         bench_many(sorted(wheel_set("small").glob("*.whl")), work / "bazel")
     if "analysis" in sections:
         bench_analysis(work / "bazel")
+    if "fetch" in sections and not args.quick:
+        bench_fetch(work / "fetch")
 
 
 if __name__ == "__main__":

@@ -132,7 +132,10 @@ print("%d.%d" % sys.version_info[:2], sys.executable, sys.prefix, sysconfig.get_
 }
 
 write_wrapper() {
-  local binds=(--bind /tmp /tmp --bind "$root" "$root" --bind "$cache" "$cache")
+  # The whole cache, not only the root's part: tests keep inputs there (distdirs), and a
+  # checkout may use a cache outside itself (CROSSPEX_CACHE).
+  local shared="${cache%/bazel7}"
+  local binds=(--bind /tmp /tmp --bind "$root" "$root" --bind "$shared" "$shared")
   local path version executable prefix stdlib
   # As on a host where Bazel itself runs, the host's other CPythons are on PATH inside: the
   # default toolchain finds them there to compile venv layers' .pyc for their versions.

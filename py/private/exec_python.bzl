@@ -8,6 +8,7 @@ fetched only when a build actually runs the assembler.
 
 load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "PYTHON_VERSIONS")
+load(":repository_helpers.bzl", "watched_path")
 load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN")
 
 _MIN_VERSION = (3, 8)
@@ -35,22 +36,6 @@ def _host_constraints(rctx):
             "build on x86_64 or aarch64, or register a pex_assembler_toolchain for a remote executor",
         )
     return [os_constraint, "@platforms//cpu:" + cpu]
-
-def watched_path(rctx, label):
-    """The path of a file; the repository is fetched again when that file changes.
-
-    Args:
-      rctx: the repository context.
-      label: the file's label.
-
-    Returns:
-      The file's path.
-    """
-    path = rctx.path(label)
-
-    # Bazel 8 no longer watches files named by label implicitly.
-    rctx.watch(path)
-    return path
 
 def _pip_install(rctx, executable, requirements, options):
     """Installs the hash-pinned `requirements` (a label) into `site/` with pip."""

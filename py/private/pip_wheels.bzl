@@ -6,8 +6,8 @@ and a hub repository that `select()`s among them per platform and Python version
 """
 
 load(":errors.bzl", "crosspex_fail")
-load(":exec_python.bzl", "watched_path")
 load(":platforms.bzl", "check_targets", "platform_spec")
+load(":repository_helpers.bzl", "watched_path")
 load(":wheel_targets.bzl", "WHEEL_TARGET_ATTRS")
 
 # PEP 691's JSON first, PEP 503's HTML from indexes without it, as pip asks.

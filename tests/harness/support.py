@@ -17,7 +17,18 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 if TYPE_CHECKING:
     from pex_assembler.manifest import Manifest
@@ -361,29 +372,37 @@ def _fetch_page(url: str, output: Path) -> bool:
     return True
 
 
-def fetch_wheels(
-    lock: Path, python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]], dest: Path
-) -> Dict[str, object]:
-    """The lock's wheels for each target under `dest/cp3XY_<platform>/`, chosen as pip_wheels
-    chooses them (the assembler's plan from the pages of pip's indexes) and each downloaded
-    once and checked against its sha256. Returns the plan; raises AssemblerError as the
-    plan does, before anything is downloaded."""
-    import urllib.request
-
+def plan_wheels(
+    lock: Path, python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]], pages: Path
+) -> Dict[str, Any]:
+    """pip_wheels' plan for the lock: the pages of pip's indexes fetched into `pages` as the
+    extension fetches them, and the assembler's choice of each target's wheel."""
     from pex_assembler import wheelhouse
 
     found = wheelhouse.index_config()
-    pages: Dict[str, List[Tuple[str, Path]]] = {}
-    page_dir = dest / ".pages"
+    fetched: Dict[str, List[Tuple[str, Path]]] = {}
     for project in wheelhouse.projects(lock, python_versions, platforms):
-        (page_dir / project).mkdir(parents=True, exist_ok=True)
+        (pages / project).mkdir(parents=True, exist_ok=True)
         for number, index_url in enumerate(found["index_urls"]):
             url = index_url.rstrip("/") + "/" + project + "/"
-            output = page_dir / project / f"{number}.html"
+            output = pages / project / f"{number}.html"
             if _fetch_page(url, output):
-                pages.setdefault(project, []).append((url, output))
-    listings = wheelhouse.listings_of(pages, found["find_links"], lock, python_versions, platforms)
-    planned = wheelhouse.plan(lock, python_versions, platforms, listings, "wheels")
+                fetched.setdefault(project, []).append((url, output))
+    listings = wheelhouse.listings_of(
+        fetched, found["find_links"], lock, python_versions, platforms
+    )
+    return wheelhouse.plan(lock, python_versions, platforms, listings, "wheels")
+
+
+def fetch_wheels(
+    lock: Path, python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]], dest: Path
+) -> Dict[str, Any]:
+    """The lock's wheels for each target under `dest/cp3XY_<platform>/`, chosen as pip_wheels
+    chooses them and each downloaded once and checked against its sha256. Returns the plan;
+    raises AssemblerError as the plan does, before anything is downloaded."""
+    import urllib.request
+
+    planned = plan_wheels(lock, python_versions, platforms, dest / ".pages")
     for wheel in planned["repositories"].values():
         with urllib.request.urlopen(wheel["urls"][0]) as response:
             data = response.read()
@@ -393,5 +412,5 @@ def fetch_wheels(
             directory = dest / f"cp{version.replace('.', '')}_{platform}"
             directory.mkdir(parents=True, exist_ok=True)
             (directory / wheel["filename"]).write_bytes(data)
-    shutil.rmtree(page_dir, ignore_errors=True)
+    shutil.rmtree(dest / ".pages", ignore_errors=True)
     return planned

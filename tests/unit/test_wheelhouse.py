@@ -53,7 +53,7 @@ def test_an_html_page_gives_each_wheel_its_absolute_url_and_fragment_hash():
         + '">demo</a><a href="demo-1.0.tar.gz#sha256='
         + "cd" * 32
         + '">sdist</a><a href="https://files.invalid/x/demo-1.0-cp311-cp311-win_amd64.whl">'
-        "w</a></body></html>"
+        'w</a><a href="demo-0.18-py36+-none-any.whl">an old, unreadable name</a></body></html>'
     )
     assert read_page(page, PAGE) == [
         IndexFile(

@@ -40,7 +40,9 @@ def project_url(index_url: str, project: str) -> str:
 def _file(url: str, sha256: Optional[str]) -> Optional[IndexFile]:
     parts = urlsplit(url)
     filename = posixpath.basename(unquote(parts.path))
-    if not filename.endswith(".whl"):
+    try:
+        parse_wheel_filename(filename)
+    except InvalidWheelFilename:  # sdists, and wheels named as no installer reads them
         return None
     return IndexFile(filename, parts._replace(fragment="").geturl(), sha256)
 

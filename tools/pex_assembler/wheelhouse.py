@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from pex_assembler import target as targets
@@ -88,7 +88,10 @@ def _release(requirement: PinnedRequirement) -> Tuple[str, Version]:
 
 
 def _same_release(file: IndexFile, requirement: PinnedRequirement) -> bool:
-    return parse_wheel_filename(file.filename)[:2] == _release(requirement)
+    try:
+        return parse_wheel_filename(file.filename)[:2] == _release(requirement)
+    except InvalidWheelFilename:  # a lock's file named as no installer reads it
+        return False
 
 
 def _choose(

@@ -88,7 +88,7 @@ def test_shebang_and_constraints_can_be_overridden(app_bazel):
 def every_wheel(app_bazel, tmp_path_factory) -> Path:
     """All wheels the example fetched, for every platform and Python, in one directory."""
     pool = tmp_path_factory.mktemp("every_wheel")
-    for wheel in app_bazel.external("wheels").glob("*/*.whl"):
+    for wheel in (w for r in app_bazel.wheel_repositories() for w in r.glob("*.whl")):
         shutil.copy(wheel, pool / wheel.name)
     assert len(list(pool.iterdir())) > 50
     return pool

@@ -98,6 +98,16 @@ class Bazel:
             raise AssertionError(f"no single repository {name} in {external}: {found}")
         return found[0]
 
+    def wheel_repositories(self, hub: str = "wheels") -> List[Path]:
+        """The fetched repositories of pip_wheels hub `hub`'s wheels, one wheel file each."""
+        external = self.output_base / "external"
+        names = set(_bzlmod_names(hub))
+        return sorted(
+            p
+            for p in external.glob(f"*{hub}__*")
+            if p.is_dir() and p.name.split("__", 1)[0] in names
+        )
+
     def exec_python(self) -> str:
         """The interpreter the assembler runs on, as crosspex found it."""
         return (self.external("crosspex_exec_python") / "interpreter_path.txt").read_text().strip()

@@ -155,7 +155,11 @@ def test_identical_bytes_across_checkouts_umasks_environments_and_exec_pythons(m
     try:
         other.run("fetch", *targets)
         assert _set_executable_bits(copy / "app") >= 3
-        assert sum(_set_executable_bits(r) for r in other.wheel_repositories()) > 50
+        # The three targets' wheels, a repository each: click, six and python-dateutil shared,
+        # msgpack and PyYAML per platform, colorama for Windows.
+        wheels = other.wheel_repositories()
+        assert len(wheels) == 10, wheels
+        assert all(_set_executable_bits(r) >= 2 for r in wheels)
         assert _set_executable_bits(other.external("crosspex_exec_python") / "site" / "pex") > 100
         other.build(*targets)
         assert "3.12" in other.exec_python(), "the assembler ran on CPython 3.12"

@@ -88,6 +88,8 @@ def test_shebang_and_constraints_can_be_overridden(app_bazel):
 def every_wheel(app_bazel, tmp_path_factory) -> Path:
     """All wheels the example fetched, for every platform and Python, in one directory."""
     pool = tmp_path_factory.mktemp("every_wheel")
+    # Each wheel is fetched when a build needs it; a query follows every select() branch.
+    app_bazel.run("query", *app_bazel.flags, "deps(@wheels//:all)")
     for wheel in (w for r in app_bazel.wheel_repositories() for w in r.glob("*.whl")):
         shutil.copy(wheel, pool / wheel.name)
     assert len(list(pool.iterdir())) > 50

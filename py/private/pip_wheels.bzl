@@ -60,14 +60,13 @@ def pip_wheels_repositories(module_ctx, tag):
     targets = ["--lock=%s" % lock] + ["--python-version=%s" % v for v in tag.python_versions] + [
         "--platforms-json=%s" % json.encode([platform_spec(p) for p in tag.platforms]),
     ]
-    found = json.decode(_run(module_ctx, assembler, subject, ["wheel-projects"] + targets))
+    found = json.decode(_run(module_ctx, assembler, subject, ["wheel-pages"] + targets))
 
     # Every project's page on every index at once; a page an index does not have is no error.
     pages = {}
     pending = []
-    for project in found["projects"]:
-        for number, index_url in enumerate(found["index_urls"]):
-            url = index_url.rstrip("/") + "/" + project + "/"
+    for project, urls in found["pages"].items():
+        for number, url in enumerate(urls):
             if url.startswith("file://"):
                 local = _local_page(module_ctx, url)
                 if local:

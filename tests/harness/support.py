@@ -379,12 +379,11 @@ def plan_wheels(
     extension fetches them, and the assembler's choice of each target's wheel."""
     from pex_assembler import wheelhouse
 
-    found = wheelhouse.index_config()
+    found = wheelhouse.pages(lock, python_versions, platforms)
     fetched: Dict[str, List[Tuple[str, Path]]] = {}
-    for project in wheelhouse.projects(lock, python_versions, platforms):
+    for project, urls in found["pages"].items():
         (pages / project).mkdir(parents=True, exist_ok=True)
-        for number, index_url in enumerate(found["index_urls"]):
-            url = index_url.rstrip("/") + "/" + project + "/"
+        for number, url in enumerate(urls):
             output = pages / project / f"{number}.html"
             if _fetch_page(url, output):
                 fetched.setdefault(project, []).append((url, output))

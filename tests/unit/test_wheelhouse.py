@@ -188,3 +188,22 @@ def test_a_lock_that_names_its_wheels_needs_no_index_page(tmp_path):
         "demo-1.0-py3-none-any.whl",
         [FILES + "demo-1.0-py3-none-any.whl"],
     )
+
+
+@pytest.mark.parametrize(
+    ("environment", "indexes"),
+    [
+        ({"PIP_INDEX_URL": "https://a.invalid/simple", "PIP_NO_INDEX": "0"}, 1),
+        ({"PIP_INDEX_URL": "https://a.invalid/simple", "PIP_NO_INDEX": "1"}, 0),
+    ],
+)
+def test_the_pages_are_each_projects_on_each_index_pip_reads(
+    tmp_path, monkeypatch, environment, indexes
+):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://b.invalid/simple/")
+    lock = _lock(tmp_path, _sha("pure"), pin="Demo.Project==1.0")
+    found = wheelhouse.pages(lock, ["3.11"], [LINUX])
+    expected = ["https://a.invalid/simple/demo-project/", "https://b.invalid/simple/demo-project/"]
+    assert found["pages"] == {"demo-project": expected if indexes else []}

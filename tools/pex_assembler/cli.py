@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("--os-version", help="macOS targets: the oldest macOS")
 
     projects = commands.add_parser(
-        "wheel-projects",
-        help="print, as JSON, the projects a lock pins for the targets and pip's indexes",
+        "wheel-pages",
+        help="print, as JSON, the index pages to fetch for a lock's projects, and find-links",
     )
     plan = commands.add_parser(
         "wheel-plan", help="write, as JSON, each target's wheel repositories and the hub's BUILD"
@@ -116,9 +116,8 @@ def _wheels_command(args: argparse.Namespace) -> None:
         args.output.write_text(text, encoding="utf-8")
         return
     specs = json.loads(args.platforms_json)
-    if args.command == "wheel-projects":
-        found = {"projects": wheelhouse.projects(args.lock, args.python_versions, specs)}
-        json.dump(dict(found, **wheelhouse.index_config()), sys.stdout)
+    if args.command == "wheel-pages":
+        json.dump(wheelhouse.pages(args.lock, args.python_versions, specs), sys.stdout)
         return
     pages = {
         project: [(url, Path(path)) for url, path in fetched]

@@ -33,7 +33,8 @@ class IndexFile:
 
 
 def project_url(index_url: str, project: str) -> str:
-    """The page of `project` on a simple index (PEP 503: the normalized name, with a slash)."""
+    """The page of `project` on a simple index (PEP 503: the normalized name, with a slash).
+    A file: index's page is its directory's index.html, as pip reads it."""
     return index_url.rstrip("/") + "/" + canonicalize_name(project) + "/"
 
 

@@ -3,9 +3,9 @@
 Runs at repository time for `pip_wheels`, in three steps, so that Bazel's downloader does
 every download and only what a build needs is fetched:
 
-1. `projects()`: the projects some target needs whose files the lock does not name (a
-   requirements file, pdm.lock; uv.lock and pylock.toml name them), whose index pages Bazel
-   then fetches;
+1. `pages()`: the index pages of the projects some target needs whose files the lock does
+   not name (a requirements file, pdm.lock; uv.lock and pylock.toml name them), which
+   Bazel then fetches;
 2. `plan()`: from those pages, each (platform, Python version)'s wheel of each pinned
    project, the best one the target's tags accept among the files whose sha256 the lock
    lists, as pip would choose; and the hub's BUILD file, one `select()` per project;
@@ -30,7 +30,13 @@ from packaging.version import Version
 
 from pex_assembler import target as targets
 from pex_assembler.errors import AssemblerError
-from pex_assembler.index import IndexFile, by_sha256, read_find_links, read_page
+from pex_assembler.index import (
+    IndexFile,
+    by_sha256,
+    project_url,
+    read_find_links,
+    read_page,
+)
 from pex_assembler.locks import read_lock
 from pex_assembler.requirements import PinnedRequirement
 from pex_assembler.wheels import requires_dist_of
@@ -317,7 +323,7 @@ def index_config(python: str = sys.executable) -> Dict[str, List[str]]:
                 return value.split()
         return []
 
-    if setting("no-index"):
+    if setting("no-index")[:1] in (["1"], ["true"], ["yes"], ["on"]):
         index_urls: List[str] = []
     else:
         main = setting("index-url")
@@ -331,6 +337,21 @@ def index_config(python: str = sys.executable) -> Dict[str, List[str]]:
         for link in setting("find-links")
     ]
     return {"index_urls": index_urls, "find_links": links}
+
+
+def pages(
+    lock_file: Path, python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]]
+) -> Dict[str, Any]:
+    """What to fetch for the plan: the page of each project the lock does not name the files
+    of, on each index pip reads, and the find-links directories pip reads."""
+    config = index_config()
+    return {
+        "pages": {
+            project: [project_url(index, project) for index in config["index_urls"]]
+            for project in projects(lock_file, python_versions, platforms)
+        },
+        "find_links": config["find_links"],
+    }
 
 
 def listings_of(

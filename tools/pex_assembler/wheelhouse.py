@@ -22,7 +22,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -105,9 +105,9 @@ def _choose(
     the_target: targets.Target,
     listed: Sequence[IndexFile],
     lock_file: Path,
-) -> IndexFile:
+) -> Optional[IndexFile]:
     """The best wheel for the target among those the lock pins by hash; an error if the lock
-    lacks the hash of the one that fits, _NoWheel if none fits."""
+    lacks the hash of the one that fits; None if none fits (named with the others at once)."""
     release = [f for f in listed if _same_release(f, requirement)]
     pinned = by_sha256(release)
     hashes = [h.split(":", 1)[1].lower() for h in requirement.hashes if h.startswith("sha256:")]
@@ -127,11 +127,7 @@ def _choose(
             "write the lock again for every platform (a pip_lock target: bazel run //:lock), "
             "or add that wheel's --hash; if the lock is current, check the index",
         )
-    raise _NoWheel(f"{requirement.name}=={_version(requirement)}")
-
-
-class _NoWheel(Exception):
-    """No file of the pinned release fits the target: named with the others, all at once."""
+    return None
 
 
 def _target_name(name: str) -> str:
@@ -218,12 +214,11 @@ def plan(
         no_wheel: List[str] = []
         for requirement in wanted:
             listed = requirement.files or listings.get(requirement.name, ())
-            try:
-                chosen_files[requirement.name] = _choose(
-                    requirement, config.target, listed, lock_file
-                )
-            except _NoWheel as missing:
-                no_wheel.append(str(missing))
+            chosen = _choose(requirement, config.target, listed, lock_file)
+            if chosen is None:
+                no_wheel.append(f"{requirement.name}=={_version(requirement)}")
+            else:
+                chosen_files[requirement.name] = chosen
         if no_wheel:
             raise AssemblerError(
                 ", ".join(no_wheel),

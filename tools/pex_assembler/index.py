@@ -38,9 +38,15 @@ def project_url(index_url: str, project: str) -> str:
     return index_url.rstrip("/") + "/" + canonicalize_name(project) + "/"
 
 
+def filename_of(url: str) -> str:
+    """The file name at the end of a URL's path. An index may percent-encode its URLs
+    (PyTorch's writes the `+` of `2.3.0+cpu` as %2B)."""
+    return posixpath.basename(unquote(urlsplit(url).path))
+
+
 def _file(url: str, sha256: Optional[str]) -> Optional[IndexFile]:
     parts = urlsplit(url)
-    filename = posixpath.basename(unquote(parts.path))
+    filename = filename_of(url)
     try:
         parse_wheel_filename(filename)
     except InvalidWheelFilename:  # sdists, and wheels named as no installer reads them

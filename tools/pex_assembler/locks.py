@@ -11,20 +11,18 @@ wheel's file name and URL.
 
 from __future__ import annotations
 
-import posixpath
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pex_assembler.errors import AssemblerError
-from pex_assembler.index import IndexFile
+from pex_assembler.index import IndexFile, filename_of
 from pex_assembler.requirements import PinnedRequirement, read_requirements
 
 if sys.version_info >= (3, 11):
@@ -67,7 +65,7 @@ def _pin(
 
 def _wheel_file(url: str, sha256: str) -> IndexFile:
     """A wheel a lock names by URL (a registry's, percent-encoded as it may be)."""
-    return IndexFile(posixpath.basename(unquote(urlsplit(url).path)), url, sha256)
+    return IndexFile(filename_of(url), url, sha256)
 
 
 @dataclass

@@ -21,13 +21,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 from packaging.markers import Marker
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from pex_assembler import target as targets
 from pex_assembler.errors import AssemblerError
+from pex_assembler.index import filename_of
 from pex_assembler.locks import is_pylock, read_lock
 
 if sys.version_info >= (3, 11):
@@ -63,12 +64,11 @@ class _Package:
 
 
 def _wheel_name(wheel: Mapping[str, object]) -> str:
-    """The wheel's file name: given, or the last part of its url or path. An index may
-    percent-encode its URLs (PyTorch's writes the `+` of `2.3.0+cpu` as %2B)."""
+    """The wheel's file name: given, or the last part of its url or path."""
     if wheel.get("name"):
         return str(wheel["name"])
     if wheel.get("url"):
-        return posixpath.basename(unquote(urlsplit(str(wheel["url"])).path))
+        return filename_of(str(wheel["url"]))
     return posixpath.basename(str(wheel.get("path") or ""))
 
 

@@ -19,7 +19,7 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple
 
 if TYPE_CHECKING:
     from harness.support import AssemblerInput as Input
@@ -473,12 +473,13 @@ def bench_bazel(work: Path) -> None:
         bazel.shutdown()
 
 
-def _workspace(directory: Path, body: str) -> None:
-    """A module using this checkout's crosspex, `body` appended to its MODULE.bazel."""
+def _workspace(directory: Path, body: str, crosspex: Path = ROOT) -> None:
+    """A module using this checkout's crosspex (or a copy of it), `body` appended to its
+    MODULE.bazel."""
     directory.mkdir(parents=True)
     (directory / "MODULE.bazel").write_text(
         'module(name = "bench")\nbazel_dep(name = "crosspex", version = "0.1.0")\n'
-        f'local_path_override(module_name = "crosspex", path = "{ROOT}")\n'
+        f'local_path_override(module_name = "crosspex", path = "{crosspex}")\n'
         'bazel_dep(name = "rules_python", version = "1.7.0")\n'
         'crosspex = use_extension("@crosspex//py:extensions.bzl", "crosspex")\n' + body
     )
@@ -770,23 +771,24 @@ FETCH_VERSIONS = ["3.11", "3.12"]
 FETCH_FROZEN = "--exclude-newer=2026-11-01T00:00:00Z"
 
 
-def _fetch_workspace(directory: Path, requirements: str) -> None:
-    """A module whose pip_lock writes requirements.txt for FETCH_PLATFORMS and FETCH_VERSIONS,
-    its pip_wheels reading it, and a binary that needs every requirement."""
+def _fetch_workspace(directory: Path, requirements: str, lock: str, crosspex: Path) -> None:
+    """A module whose pip_lock writes `lock` for FETCH_PLATFORMS and FETCH_VERSIONS, its
+    pip_wheels reading it, a binary that needs every requirement and one that needs none."""
     names = [n.strip() for n in requirements.splitlines() if n.strip()]
     targets = json.dumps(FETCH_PLATFORMS), json.dumps(FETCH_VERSIONS)
     _workspace(directory, (
-        f'crosspex.pip_wheels(name = "wheels", lock = "//:requirements.txt", '
+        f'crosspex.pip_wheels(name = "wheels", lock = "//:{lock}", '
         f"platforms = {targets[0]}, python_versions = {targets[1]})\n"
-        'use_repo(crosspex, "wheels")\n'))  # fmt: skip
+        'use_repo(crosspex, "wheels")\n'), crosspex)  # fmt: skip
     (directory / "requirements.in").write_text(requirements)
     (directory / "main.py").write_text("print('ok')\n")
     deps = ", ".join(f'"@wheels//:{n.replace("-", "_").replace(".", "_")}"' for n in names)
     (directory / "BUILD.bazel").write_text(
         'load("@crosspex//py:defs.bzl", "pip_lock", "py_pex_binary")\n'
-        f'pip_lock(name = "lock", requirements_in = "requirements.in", '
+        f'pip_lock(name = "lock", requirements_in = "requirements.in", lock = "{lock}", '
         f"platforms = {targets[0]}, python_versions = {targets[1]})\n"
         f'py_pex_binary(name = "all_pex", srcs = ["main.py"], main = "main.py", deps = [{deps}])\n'
+        'py_pex_binary(name = "none_pex", srcs = ["main.py"], main = "main.py")\n'
     )
 
 
@@ -820,12 +822,16 @@ def bench_fetch(work: Path) -> None:
     from harness.support import PLATFORMS, plan_wheels
 
     print("\nwheel fetching (pip_wheels): 39 requirements, 4 platforms x 2 CPythons", flush=True)
+    print("  each first fetch starts after crosspex's own repositories are fetched (the analysis")
+    print("  of a binary of no wheel), in a fresh output base with an empty repository cache")
     requirements = (ROOT / "bench" / "fetch-requirements.in").read_text()
-    workspace = work / "fetch"
-    _fetch_workspace(workspace, requirements)
     specs = [PLATFORMS[name] for name in FETCH_PLATFORMS]
+    # A copy of crosspex, for an upgrade that changes none of what the fetch reads.
+    crosspex = work / "crosspex"
+    shutil.copytree(ROOT, crosspex, ignore=shutil.ignore_patterns(
+        ".git", ".cache", ".venv", "bazel-*", "__pycache__", "dist"))  # fmt: skip
 
-    def bazel(name: str, where: Path = workspace) -> Bazel:
+    def bazel(name: str, where: Path) -> Bazel:
         cache = work / f"{name}_cache"
         return Bazel(where, work / f"{name}_output_base", flags=(f"--repository_cache={cache}",))
 
@@ -837,61 +843,83 @@ def bench_fetch(work: Path) -> None:
         server.run("query", *server.flags, "deps(@wheels//:all)")
         return time.perf_counter() - start
 
-    one = bazel("one")
-    try:
-        one.run("run", "//:lock", "--", FETCH_FROZEN)
-        plan = plan_wheels(workspace / "requirements.txt", FETCH_VERSIONS, specs, work / "pages")
-        wheels = plan["repositories"].values()
-        config = "linux_x86_64_python_3.11"
-        mine = [w for w in wheels if config in w["configs"]]
-        every = [w["sha256"] for w in wheels]
-        one.run("info")
-        start = time.perf_counter()
-        one.run("build", "--nobuild", "--platforms=@crosspex//py/platforms:linux_x86_64",
-                "//:all_pex")  # fmt: skip
-        seconds = time.perf_counter() - start
-        floor = _parallel_download([w["urls"][0] for w in mine], work / "floor")
-        got = _cached(work / "one_cache", every)
-        against = f"{ratio(seconds, floor)} of {len(mine)} parallel downloads ({floor:.1f} s)"
-        row("first fetch for linux_x86_64 / 3.11 (analysis of a binary of all 39)",
-            f"{seconds:.1f} s, {got} of {len(every)} wheels", against)  # fmt: skip
-    finally:
-        one.shutdown()
+    def first_fetches(lock: str) -> Tuple[Path, List[Dict[str, Any]]]:
+        workspace = work / lock.replace(".", "_")
+        _fetch_workspace(workspace, requirements, lock, crosspex)
+        one = bazel(f"one_{lock}", workspace)
+        try:
+            one.run("run", "//:lock", "--", FETCH_FROZEN)
+            plan = plan_wheels(workspace / lock, FETCH_VERSIONS, specs, work / f"pages_{lock}")
+            wheels = list(plan["repositories"].values())
+            mine = [w for w in wheels if "linux_x86_64_python_3.11" in w["configs"]]
+            one.run("build", "--nobuild", "//:none_pex")
+            start = time.perf_counter()
+            one.run("build", "--nobuild", "--platforms=@crosspex//py/platforms:linux_x86_64",
+                    "//:all_pex")  # fmt: skip
+            seconds = time.perf_counter() - start
+            floor = _parallel_download([w["urls"][0] for w in mine], work / "floor")
+            got = _cached(work / f"one_{lock}_cache", [w["sha256"] for w in wheels])
+            row(f"{lock}: first fetch for linux_x86_64 / 3.11",
+                f"{seconds:.1f} s, {got} of {len(wheels)} wheels",
+                f"{ratio(seconds, floor)} of its {len(mine)} wheels' parallel download "
+                f"({floor:.1f} s)")  # fmt: skip
+        finally:
+            one.shutdown()
+        every = bazel(f"all_{lock}", workspace)
+        try:
+            every.run("build", "--nobuild", "//:none_pex")
+            seconds = fetch_all(every)
+            stored = work / f"all_{lock}_cache" / "content_addressable" / "sha256"
+            size = sum((stored / w["sha256"] / "file").stat().st_size for w in wheels)
+            floor = _parallel_download([w["urls"][0] for w in wheels], work / "floor")
+            row(f"{lock}: first fetch of every platform and version", f"{seconds:.1f} s",
+                f"{ratio(seconds, floor)} of the {len(wheels)} wheels' parallel download, "
+                f"{size / 2**20:.0f} MiB ({floor:.1f} s)")  # fmt: skip
+        finally:
+            every.shutdown()
+        return workspace, wheels
 
-    first = bazel("all")
-    try:
+    first_fetches("pylock.toml")
+    workspace, wheels = first_fetches("requirements.txt")
+    every = [w["sha256"] for w in wheels]
+    cache = work / "all_requirements.txt_cache"
+    first = bazel("all_requirements.txt", workspace)
+
+    def again(label: str, change: Callable[[], None]) -> None:
+        change()
         seconds = fetch_all(first)
-        stored = work / "all_cache" / "content_addressable" / "sha256"
-        size = sum((stored / h / "file").stat().st_size for h in every)
-        floor = _parallel_download([w["urls"][0] for w in wheels], work / "floor")
-        row("first fetch of every platform and version", f"{seconds:.1f} s",
-            f"{ratio(seconds, floor)} of {len(every)} parallel downloads, {size / 2**20:.0f} MiB "
-            f"({floor:.1f} s)")  # fmt: skip
-        first.run("run", "//:lock", "--", FETCH_FROZEN)
-        seconds = fetch_all(first)
-        row("fetch again after a no-op lock", f"{seconds:.1f} s",
-            f"{_cached(work / 'all_cache', every) - len(every)} wheels downloaded")  # fmt: skip
-        (workspace / "requirements.in").write_text(requirements + "itsdangerous\n")
-        first.run("run", "//:lock", "--", FETCH_FROZEN)
-        seconds = fetch_all(first)
-        added = plan_wheels(workspace / "requirements.txt", FETCH_VERSIONS, specs, work / "pages2")
+        added = plan_wheels(workspace / "requirements.txt", FETCH_VERSIONS, specs,
+                            work / f"pages_{len(ROWS)}")  # fmt: skip
         new = [w for w in added["repositories"].values() if w["sha256"] not in every]
-        floor = _parallel_download([w["urls"][0] for w in new], work / "floor")
-        row("fetch again after adding itsdangerous", f"{seconds:.1f} s",
+        floor = _parallel_download([w["urls"][0] for w in new], work / "floor") if new else 0.0
+        row(label, f"{seconds:.1f} s",
             f"{len(new)} new wheel(s), downloaded alone in {floor:.2f} s; "
-            f"{_cached(work / 'all_cache', every) - len(every)} old ones again")  # fmt: skip
+            f"{_cached(cache, every) - len(every)} old ones again")  # fmt: skip
+
+    upgraded = crosspex / "tools" / "pex_assembler" / "wheels.py"
+    try:
+        again("fetch again after a no-op lock",
+              lambda: first.run("run", "//:lock", "--", FETCH_FROZEN))  # fmt: skip
+        again("fetch again after a crosspex upgrade",
+              lambda: upgraded.write_text(upgraded.read_text() + "\n# upgraded\n"))  # fmt: skip
+
+        def add() -> None:
+            (workspace / "requirements.in").write_text(requirements + "itsdangerous\n")
+            first.run("run", "//:lock", "--", FETCH_FROZEN)
+
+        again("fetch again after adding one package (itsdangerous)", add)
     finally:
         first.shutdown()
         (workspace / "requirements.in").write_text(requirements)
 
     other = work / "fetch_other"
     shutil.copytree(workspace, other, ignore=shutil.ignore_patterns("bazel-*"))
-    second = Bazel(other, work / "other_output_base",
-                   flags=(f"--repository_cache={work / 'all_cache'}",))  # fmt: skip
+    second = Bazel(other, work / "other_output_base", flags=(f"--repository_cache={cache}",))
     try:
-        cached = len(list((work / "all_cache" / "content_addressable" / "sha256").iterdir()))
+        second.run("build", "--nobuild", "//:none_pex")
+        cached = len(list((cache / "content_addressable" / "sha256").iterdir()))
         seconds = fetch_all(second)
-        after = len(list((work / "all_cache" / "content_addressable" / "sha256").iterdir()))
+        after = len(list((cache / "content_addressable" / "sha256").iterdir()))
         row("a second workspace, same lock and repository cache", f"{seconds:.1f} s",
             f"{after - cached} new files in the cache (index pages included)")  # fmt: skip
     finally:

@@ -1,10 +1,13 @@
 """pip_wheels: hash-pinned wheels for several target platforms, each downloaded by Bazel.
 
-The module extension reads the lock and the index pages of the projects it pins, and declares
-one repository per wheel file (downloaded by Bazel, by its sha256, only when a build needs it)
-and a hub repository that `select()`s among them per platform and Python version.
+The module extension reads the lock, the index pages of the projects it pins and each chosen
+wheel's METADATA, and declares one repository per wheel file (a plain download by its sha256,
+which Bazel makes only when a build needs it, and which no lock edit but its own changes) and a
+hub repository: each wheel's pex_wheel with what it requires, and a `select()` per project over
+them per platform and Python version.
 """
 
+load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_file")
 load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "check_targets", "platform_spec")
 load(":repository_helpers.bzl", "watched_path")
@@ -91,22 +94,71 @@ def pip_wheels_repositories(module_ctx, tag):
         "--output=plan.json",
     ] + ["--find-links=%s" % d for d in found["find_links"]])
     plan = json.decode(module_ctx.read("plan.json"))
+    fetched = _fetch_metadata(module_ctx, plan["repositories"])
+    module_ctx.file("fetched.json", json.encode(fetched))
+    _run(module_ctx, assembler, subject, [
+        "wheel-hub",
+        "--plan=plan.json",
+        "--fetched-json=fetched.json",
+        "--hub=%s" % tag.name,
+        "--output=hub.BUILD",
+    ])
     for name, wheel in plan["repositories"].items():
-        _pip_wheel(
-            name = name,
-            filename = wheel["filename"],
-            urls = wheel["urls"],
-            sha256 = wheel["sha256"],
-            hub = tag.name,
-            configs = json.encode(wheel["configs"]),
+        if name in fetched or wheel["urls"][0].startswith("file:"):
+            http_file(
+                name = name,
+                urls = wheel["urls"],
+                sha256 = wheel["sha256"],
+                downloaded_file_path = wheel["filename"],
+            )
+        else:
+            _pip_wheel(
+                name = name,
+                filename = wheel["filename"],
+                urls = wheel["urls"],
+                sha256 = wheel["sha256"],
+                hub = tag.name,
+                configs = json.encode({c: plan["configs"][c] for c in wheel["configs"]}),
+            )
+    _pip_wheels_hub(name = tag.name, build = module_ctx.read("hub.BUILD"))
+
+def _fetch_metadata(module_ctx, repositories):
+    """Each wheel's METADATA as its index serves it beside the wheel (PEP 658), all at once.
+
+    Each is cached by the sha256 the index lists. A find-links wheel is read in place; a wheel
+    whose index serves none is read by its own repository, once a build needs it.
+    """
+    pending = []
+    for name, wheel in repositories.items():
+        if not wheel["metadata_url"] or wheel["urls"][0].startswith("file:"):
+            continue
+        output = "metadata/%s.METADATA" % name
+        download = module_ctx.download(
+            url = wheel["metadata_url"],
+            output = output,
+            sha256 = wheel["metadata_sha256"] or "",
+            allow_fail = True,
+            block = False,
         )
-    _pip_wheels_hub(name = tag.name, build = plan["build"])
+        pending.append((name, output, download))
+    return {
+        name: str(module_ctx.path(output))
+        for name, output, download in pending
+        if download.wait().success
+    }
 
 def _pip_wheel_impl(rctx):
-    rctx.download(url = rctx.attr.urls, output = rctx.attr.filename, sha256 = rctx.attr.sha256)
+    wheel = "file/" + rctx.attr.filename
+    rctx.download(url = rctx.attr.urls, output = wheel, sha256 = rctx.attr.sha256)
+    rctx.file("file/BUILD.bazel", "\n".join([
+        'package(default_visibility = ["//visibility:public"])',
+        'exports_files(["%s"])' % rctx.attr.filename,
+        'filegroup(name = "file", srcs = ["%s"])' % rctx.attr.filename,
+        "",
+    ]))
     _run(rctx, _assembler(rctx), rctx.attr.filename, [
         "wheel-build",
-        "--wheel=%s" % rctx.path(rctx.attr.filename),
+        "--wheel=%s" % rctx.path(wheel),
         "--hub=%s" % rctx.attr.hub,
         "--configs-json=%s" % rctx.attr.configs,
         "--output=BUILD.bazel",
@@ -114,7 +166,8 @@ def _pip_wheel_impl(rctx):
 
 _pip_wheel = repository_rule(
     implementation = _pip_wheel_impl,
-    doc = "One wheel file of a pip_wheels hub, downloaded by its sha256, and its pex_wheel.",
+    doc = """A wheel whose index serves no METADATA: downloaded by its sha256 into `file/`, as
+    http_file does, with its pex_wheel read from it.""",
     attrs = {
         "filename": attr.string(mandatory = True),
         "urls": attr.string_list(mandatory = True),
@@ -129,7 +182,7 @@ def _pip_wheels_hub_impl(rctx):
 
 _pip_wheels_hub = repository_rule(
     implementation = _pip_wheels_hub_impl,
-    doc = "The targets users name, e.g. @wheels//:pyyaml: a select() over the wheel repositories.",
+    doc = "The targets users name, e.g. @wheels//:pyyaml: a select() over each wheel's pex_wheel.",
     attrs = {"build": attr.string(mandatory = True)},
 )
 

@@ -10,7 +10,7 @@ from typing import List
 
 import pytest
 
-from harness.support import PLATFORMS, ROOT, find_wheel, readme_starlark_blocks
+from harness.support import ROOT, find_wheel, readme_starlark_blocks
 from pex_assembler import wheelhouse
 
 RULES = ("py_binary", "py_library", "py_test", "py_runtime", "py_runtime_pair")
@@ -56,17 +56,21 @@ def test_readme_snippets_load_every_python_rule_and_pyinfo():
         assert offences(block) == [], block
 
 
-def test_generated_wheel_repositories_load_what_they_use(tmp_path, wheel_dir):
-    lock = tmp_path / "requirements.txt"
-    lock.write_text("")
-    planned = wheelhouse.plan(lock, ["3.11"], [PLATFORMS["linux_x86_64"]], {}, "wheels")
-    assert planned == {"repositories": {}, "build": planned["build"]}
-    assert offences(planned["build"]) == []
+def test_generated_wheel_repositories_load_what_they_use(wheel_dir):
     wheel = find_wheel(wheel_dir, "linux_x86_64", "python_dateutil")
-    configs = {"linux_x86_64_python_3.11": {"markers": {}, "pinned": ["six"]}}
-    text = wheelhouse.wheel_build(wheel, "wheels", configs)
+    planned = {
+        "configs": {"linux_x86_64_python_3.11": {"markers": {}, "pinned": ["six"],
+                                                 "directory": "cp311_linux_x86_64"}},
+        "repositories": {f"wheels__{wheel.name[:-4]}": {
+            "filename": wheel.name, "urls": ["https://index.invalid/" + wheel.name],
+            "configs": ["linux_x86_64_python_3.11"],
+        }},
+    }  # fmt: skip
+    text = wheelhouse.hub_build(planned, "wheels", {f"wheels__{wheel.name[:-4]}": wheel})
     assert offences(text) == []
-    assert '"@crosspex//py/config:is_linux_x86_64_python_3.11": [\n        "@wheels//:six"' in text
+    assert '"@crosspex//py/config:is_linux_x86_64_python_3.11": [\n        ":six"' in text
+    # A wheel whose index serves no METADATA: its own repository's BUILD file.
+    assert offences(wheelhouse.wheel_build(wheel, "wheels", planned["configs"])) == []
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,23 @@ def test_an_html_page_gives_each_wheel_its_absolute_url_and_fragment_hash():
     ]
 
 
+def test_a_page_gives_the_sha256_of_each_wheels_metadata_where_it_has_one():
+    html = (
+        f'<a href="demo-1.0-py3-none-any.whl" data-core-metadata="sha256={"AA" * 32}">a</a>'
+        f'<a href="demo-1.0-py2-none-any.whl" data-dist-info-metadata="sha256={"bb" * 32}">b</a>'
+        '<a href="demo-1.0-cp311-none-any.whl" data-core-metadata="true">c</a>'
+    )
+    assert [f.metadata_sha256 for f in read_page(html, PAGE)] == ["aa" * 32, "bb" * 32, None]
+    files = [
+        {"url": "a/demo-1.0-py3-none-any.whl", "core-metadata": {"sha256": "CC" * 32}},
+        {"url": "b/demo-1.0-py2-none-any.whl", "data-dist-info-metadata": {"sha256": "dd" * 32}},
+        {"url": "c/demo-1.0-cp311-none-any.whl", "core-metadata": True},
+        {"url": "d/demo-1.0-cp312-none-any.whl"},
+    ]
+    found = read_page(json.dumps({"files": files}), PAGE)
+    assert [f.metadata_sha256 for f in found] == ["cc" * 32, "dd" * 32, None, None]
+
+
 def test_a_json_page_gives_its_files_hashes():
     page = json.dumps(
         {
@@ -99,11 +116,16 @@ def test_each_target_takes_its_most_specific_pinned_wheel(tmp_path):
     wheel = planned["repositories"][name]
     assert wheel["urls"] == [FILES + wheel["filename"]]
     assert wheel["sha256"] == _sha("linux newer")
-    assert (
-        f'"@crosspex//py/config:is_linux_x86_64_python_3.11": "@{name}//:wheel"'
-        in (planned["build"])
-    )
-    assert f'name = "cp311_linux_x86_64/{wheel["filename"]}"' in planned["build"]
+    assert wheel["metadata_url"] is None  # the page serves no METADATA for it
+    metadata = tmp_path / "METADATA"
+    metadata.write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+    fetched = {repository: metadata for repository in planned["repositories"]}
+    build = wheelhouse.hub_build(planned, "wheels", fetched)
+    target = name[len("wheels__") :]
+    assert f'"@crosspex//py/config:is_linux_x86_64_python_3.11": ":{target}"' in build
+    assert f'    whl = "@{name}//file",' in build
+    alias = f'name = "cp311_linux_x86_64/{wheel["filename"]}",\n    actual = "@{name}//file"'
+    assert alias in build
 
 
 def test_only_wheels_the_lock_lists_are_taken_and_one_file_serves_every_target(tmp_path):
@@ -151,22 +173,95 @@ def test_find_links_hashes_only_the_pinned_releases(tmp_path):
     )
 
 
-def test_a_wheels_build_requires_per_target_what_its_metadata_names(tmp_path):
-    wheel = write_wheel(
-        tmp_path,
-        {"demo/__init__.py": b""},
-        project="demo",
-        metadata="Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: six\n"
-        'Requires-Dist: colorama; sys_platform == "win32"\n'
-        "Requires-Dist: extra-only; extra == 'x'\n",
+DEPENDENT = (
+    "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: six\n"
+    'Requires-Dist: colorama; sys_platform == "win32"\n'
+    "Requires-Dist: extra-only; extra == 'x'\n"
+)
+
+
+def _pure_plan(tmp_path: Path, pins: str) -> dict:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"demo==1.0 --hash=sha256:{_sha('pure')}\n{pins}")
+    listing = {
+        name: [IndexFile(f"{name}-1.0-py3-none-any.whl", FILES + name, _sha(name))]
+        for name in ("six", "colorama")
+    }
+    listing.update(_listing())
+    windows = PLATFORMS["windows_x86_64"]
+    return wheelhouse.plan(lock, ["3.11"], [LINUX, windows], listing, "hub")
+
+
+@pytest.mark.parametrize("form", ["metadata", "wheel"])
+def test_the_hub_requires_per_target_what_a_wheels_metadata_names(tmp_path, form):
+    pins = (
+        f"six==1.0 --hash=sha256:{_sha('six')}\n"
+        f"colorama==1.0 ; sys_platform == 'win32' --hash=sha256:{_sha('colorama')}\n"
     )
-    windows = {"markers": {"sys_platform": "win32"}, "pinned": ["colorama", "six"]}
-    linux = {"markers": {"sys_platform": "linux"}, "pinned": ["six"]}
-    text = wheelhouse.wheel_build(wheel, "hub", {"w_python_3.11": windows, "l_python_3.11": linux})
-    assert '"@crosspex//py/config:is_w_python_3.11": [\n        "@hub//:colorama",\n' in text
-    assert '"@crosspex//py/config:is_l_python_3.11": [\n        "@hub//:six"\n    ]' in text
-    with pytest.raises(AssemblerError, match="which the lock file does not pin"):
-        wheelhouse.wheel_build(wheel, "hub", {"w_python_3.11": dict(windows, pinned=["six"])})
+    planned = _pure_plan(tmp_path, pins)
+    if form == "wheel":
+        source = write_wheel(tmp_path, {"demo/__init__.py": b""}, project="demo",
+                             metadata=DEPENDENT)  # fmt: skip
+    else:
+        source = tmp_path / "demo.METADATA"
+        source.write_text(DEPENDENT)
+    empty = tmp_path / "empty.METADATA"
+    empty.write_text("Metadata-Version: 2.1\nName: x\nVersion: 1.0\n")
+    fetched = {r: empty for r in planned["repositories"]}
+    fetched["hub__demo-1.0-py3-none-any"] = source
+    build = wheelhouse.hub_build(planned, "hub", fetched)
+    assert (
+        '"@crosspex//py/config:is_windows_x86_64_python_3.11": [\n        ":colorama",\n'
+        '        ":six"\n    ]' in build
+    )
+    assert '"@crosspex//py/config:is_linux_x86_64_python_3.11": [\n        ":six"\n    ]' in build
+
+
+def test_a_wheel_without_metadata_is_read_by_its_own_repository(tmp_path):
+    pins = (
+        f"six==1.0 --hash=sha256:{_sha('six')}\n"
+        f"colorama==1.0 ; sys_platform == 'win32' --hash=sha256:{_sha('colorama')}\n"
+    )
+    planned = _pure_plan(tmp_path, pins)
+    empty = tmp_path / "empty.METADATA"
+    empty.write_text("Metadata-Version: 2.1\nName: x\nVersion: 1.0\n")
+    fetched = {r: empty for r in planned["repositories"] if "demo" not in r}
+    build = wheelhouse.hub_build(planned, "hub", fetched)
+    assert (
+        'alias(\n    name = "demo-1.0-py3-none-any",\n'
+        '    actual = "@hub__demo-1.0-py3-none-any//:wheel",\n)' in build
+    )
+    wheel = write_wheel(tmp_path, {"demo/__init__.py": b""}, project="demo", metadata=DEPENDENT)
+    configs = {c: planned["configs"][c] for c in sorted(planned["configs"])}
+    text = wheelhouse.wheel_build(wheel, "hub", configs)
+    assert f'    whl = "//file:{wheel.name}",' in text
+    assert (
+        '"@crosspex//py/config:is_windows_x86_64_python_3.11": [\n        "@hub//:colorama",\n'
+        '        "@hub//:six"\n    ]' in text
+    )
+
+
+def test_a_requirement_the_lock_does_not_pin_is_named_with_its_wheel(tmp_path):
+    planned = _pure_plan(tmp_path, f"six==1.0 --hash=sha256:{_sha('six')}\n")
+    source = tmp_path / "demo.METADATA"
+    source.write_text(DEPENDENT)
+    fetched = {r: source for r in planned["repositories"]}
+    with pytest.raises(AssemblerError) as err:
+        wheelhouse.hub_build(planned, "hub", fetched)
+    assert err.value.subject == "demo-1.0-py3-none-any.whl"
+    assert err.value.problem.startswith('requires colorama; sys_platform == "win32" on windows')
+    assert "which the lock file does not pin" in err.value.problem
+
+
+def test_a_find_links_wheel_is_read_where_it_is(tmp_path):
+    links = tmp_path / "links dir"
+    links.mkdir()
+    wheel = write_wheel(links, {"demo/__init__.py": b""}, project="demo", metadata=DEPENDENT)
+    lock = _lock(tmp_path, hashlib.sha256(wheel.read_bytes()).hexdigest())
+    listings = wheelhouse.listings_of({}, [str(links)], lock, ["3.11"], [LINUX])
+    planned = wheelhouse.plan(lock, ["3.11"], [LINUX], listings, "hub")
+    with pytest.raises(AssemblerError, match=r"requires six on linux_x86_64_python_3\.11"):
+        wheelhouse.hub_build(planned, "hub", {})
 
 
 def test_a_lock_that_names_its_wheels_needs_no_index_page(tmp_path):
@@ -188,6 +283,8 @@ def test_a_lock_that_names_its_wheels_needs_no_index_page(tmp_path):
         "demo-1.0-py3-none-any.whl",
         [FILES + "demo-1.0-py3-none-any.whl"],
     )
+    # The lock does not say whether the index serves the METADATA: it is asked for.
+    assert (wheel["metadata_url"], wheel["metadata_sha256"]) == (url + ".metadata", None)
 
 
 @pytest.mark.parametrize(

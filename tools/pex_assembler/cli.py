@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print, as JSON, the index pages to fetch for a lock's projects, and find-links",
     )
     plan = commands.add_parser(
-        "wheel-plan", help="write, as JSON, each target's wheel repositories and the hub's BUILD"
+        "wheel-plan", help="write, as JSON, each target's wheel repositories and its pins"
     )
     for wheels_command in (projects, plan):
         wheels_command.add_argument(
@@ -85,10 +85,20 @@ def _parser() -> argparse.ArgumentParser:
         "--pages-json", type=Path, required=True, help="project -> [[page URL, page file]]"
     )
     plan.add_argument("--find-links", action="append", default=[], help="a directory of wheels")
-    plan.add_argument("--hub", required=True, help="the hub repository's name")
     plan.add_argument("--output", type=Path, required=True)
+    hub = commands.add_parser(
+        "wheel-hub", help="write the hub's BUILD file from a plan and its wheels' METADATA"
+    )
+    hub.add_argument("--plan", type=Path, required=True, help="what wheel-plan wrote")
+    hub.add_argument(
+        "--fetched-json", type=Path, required=True, help="repository -> its METADATA or wheel"
+    )
+    for wheels_command in (plan, hub):
+        wheels_command.add_argument("--hub", required=True, help="the hub repository's name")
+    hub.add_argument("--output", type=Path, required=True)
     wheel_build = commands.add_parser(
-        "wheel-build", help="write the BUILD file of one downloaded wheel's repository"
+        "wheel-build",
+        help="write the BUILD file of a downloaded wheel whose index serves no METADATA",
     )
     wheel_build.add_argument("--wheel", type=Path, required=True)
     wheel_build.add_argument("--hub", required=True)
@@ -113,6 +123,15 @@ def _wheels_command(args: argparse.Namespace) -> None:
 
     if args.command == "wheel-build":
         text = wheelhouse.wheel_build(args.wheel, args.hub, json.loads(args.configs_json))
+        args.output.write_text(text, encoding="utf-8")
+        return
+    if args.command == "wheel-hub":
+        fetched = json.loads(args.fetched_json.read_text())
+        text = wheelhouse.hub_build(
+            json.loads(args.plan.read_text()),
+            args.hub,
+            {repository: Path(path) for repository, path in fetched.items()},
+        )
         args.output.write_text(text, encoding="utf-8")
         return
     specs = json.loads(args.platforms_json)

@@ -30,6 +30,8 @@ class IndexFile:
     filename: str
     url: str
     sha256: Optional[str]
+    # PEP 658: the sha256 of the wheel's METADATA, which the index serves at url + ".metadata".
+    metadata_sha256: Optional[str] = None
 
 
 def project_url(index_url: str, project: str) -> str:
@@ -44,31 +46,47 @@ def filename_of(url: str) -> str:
     return posixpath.basename(unquote(urlsplit(url).path))
 
 
-def _file(url: str, sha256: Optional[str]) -> Optional[IndexFile]:
+def _file(url: str, sha256: Optional[str], metadata: Optional[str]) -> Optional[IndexFile]:
     parts = urlsplit(url)
     filename = filename_of(url)
     try:
         parse_wheel_filename(filename)
     except InvalidWheelFilename:  # sdists, and wheels named as no installer reads them
         return None
-    return IndexFile(filename, parts._replace(fragment="").geturl(), sha256)
+    return IndexFile(filename, parts._replace(fragment="").geturl(), sha256, metadata)
 
 
-def _fragment_sha256(url: str) -> Optional[str]:
-    found = re.fullmatch(r"sha256=([0-9a-fA-F]{64})", urlsplit(url).fragment)
+def _sha256_of_hash(text: Optional[str]) -> Optional[str]:
+    """The hex digest of a `sha256=HEX` hash, as URL fragments and PEP 714's attribute
+    write it; None for any other hash or none."""
+    found = re.fullmatch(r"sha256=([0-9a-fA-F]{64})", text or "")
     return found.group(1).lower() if found else None
+
+
+def _json_metadata_sha256(entry: Dict[str, object]) -> Optional[str]:
+    """PEP 691/714: `core-metadata` (or the older `data-dist-info-metadata`) is a dict of
+    hashes where the index serves the METADATA; only a sha256 lets Bazel cache it."""
+    for key in ("core-metadata", "data-dist-info-metadata"):
+        value = entry.get(key)
+        if isinstance(value, dict):
+            sha256 = value.get("sha256")
+            return sha256.lower() if isinstance(sha256, str) else None
+    return None
 
 
 class _Anchors(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.hrefs: List[str] = []
+        self.links: List[Tuple[str, Optional[str]]] = []
 
     def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
         if tag == "a":
-            href = dict(attrs).get("href")
+            found = dict(attrs)
+            href = found.get("href")
             if href:
-                self.hrefs.append(href)
+                # PEP 714's name, then PEP 658's.
+                metadata = found.get("data-core-metadata", found.get("data-dist-info-metadata"))
+                self.links.append((href, metadata))
 
 
 def read_page(text: str, page_url: str) -> List[IndexFile]:
@@ -78,23 +96,26 @@ def read_page(text: str, page_url: str) -> List[IndexFile]:
     if stripped.startswith("{"):
         try:
             listed = json.loads(stripped)["files"]
-            entries = [(f["url"], f.get("hashes", {}).get("sha256")) for f in listed]
+            entries = [
+                (f["url"], f.get("hashes", {}).get("sha256"), _json_metadata_sha256(f))
+                for f in listed
+            ]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise AssemblerError(
                 page_url,
                 f"is not a PEP 691 project page ({exc})",
                 "check the index URL: it must be a simple repository, as pip's --index-url",
             ) from exc
-        for url, sha256 in entries:
-            found = _file(urljoin(page_url, url), sha256.lower() if sha256 else None)
+        for url, sha256, metadata in entries:
+            found = _file(urljoin(page_url, url), sha256.lower() if sha256 else None, metadata)
             if found:
                 files.append(found)
         return files
     parser = _Anchors()
     parser.feed(text)
-    for href in parser.hrefs:
+    for href, metadata in parser.links:
         url = urljoin(page_url, href)
-        found = _file(url, _fragment_sha256(url))
+        found = _file(url, _sha256_of_hash(urlsplit(url).fragment), _sha256_of_hash(metadata))
         if found:
             files.append(found)
     return files

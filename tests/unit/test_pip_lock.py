@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.support import PLATFORMS, in_ascii_locale, watch_replace, write_wheel
-from pex_assembler import pip_lock, target
+from pex_assembler import locks, pip_lock, target
 from pex_assembler.errors import AssemblerError
 from pex_assembler.locks import read_lock
 from pex_assembler.pip_lock import _Package, write_lock
@@ -341,7 +341,7 @@ WHEEL = "a-1.0-py3-none-any.whl"
     ],
 )
 def test_a_wheels_file_name_is_given_or_the_end_of_its_url_or_path(wheel, name):
-    assert pip_lock._wheel_name(wheel) == name
+    assert locks._pylock_wheel_name(wheel) == name
 
 
 def test_a_pylock_gives_each_package_its_sha256_wheel_hashes(tmp_path):

@@ -304,3 +304,19 @@ def test_the_pages_are_each_projects_on_each_index_pip_reads(
     found = wheelhouse.pages(lock, ["3.11"], [LINUX])
     expected = ["https://a.invalid/simple/demo-project/", "https://b.invalid/simple/demo-project/"]
     assert found["pages"] == {"demo-project": expected if indexes else []}
+
+
+def test_a_pylock_wheel_by_path_is_read_from_the_locks_directory(tmp_path):
+    wheels = tmp_path / "wheels dir"
+    wheels.mkdir()
+    wheel = write_wheel(wheels, {"demo/__init__.py": b""}, project="demo", metadata=DEPENDENT)
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(
+        'lock-version = "1.0"\n[[packages]]\nname = "demo"\nversion = "1.0"\nwheels = [\n'
+        f'  {{ path = "wheels dir/{wheel.name}", hashes = {{ sha256 = "{_sha("x")}" }} }},\n]\n'
+    )
+    planned = wheelhouse.plan(lock, ["3.11"], [LINUX], {}, "hub")
+    (entry,) = planned["repositories"].values()
+    assert entry["urls"] == [(wheels / wheel.name).as_uri()]
+    with pytest.raises(AssemblerError, match=r"requires six on linux_x86_64_python_3\.11"):
+        wheelhouse.hub_build(planned, "hub", {})

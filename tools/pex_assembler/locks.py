@@ -11,11 +11,13 @@ wheel's file name and URL.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import quote
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison
 from packaging.requirements import InvalidRequirement, Requirement
@@ -186,20 +188,50 @@ def _read_pdm(path: Path, data: Mapping[str, Any]) -> MarkedLock:
     return MarkedLock(path, packages)
 
 
-def _read_pylock(path: Path, data: Mapping[str, Any]) -> MarkedLock:
-    """PEP 751: each package with its marker, and its wheels' names, URLs and hashes."""
+def _pylock_wheel_name(wheel: Mapping[str, Any]) -> str:
+    """The wheel's file name: given, or the last part of its url or path."""
+    if wheel.get("name"):
+        return str(wheel["name"])
+    if wheel.get("url"):
+        return filename_of(str(wheel["url"]))
+    return posixpath.basename(str(wheel.get("path") or ""))
+
+
+def _pylock_wheel_url(wheel: Mapping[str, Any], directory: Path) -> str:
+    """The wheel's URL, or its path's (from the lock's directory) as a file: URL, made from
+    text alone: the path may not be in the locale's encoding. "" if it has neither."""
+    if wheel.get("url"):
+        return str(wheel["url"])
+    if not wheel.get("path"):
+        return ""
+    path = posixpath.join(str(directory), str(wheel.get("path") or ""))
+    return "file://" + quote(posixpath.normpath(path))
+
+
+def pylock_packages(
+    path: Path, data: Optional[Mapping[str, Any]] = None
+) -> List[Tuple[str, str, Optional[str], List[IndexFile]]]:
+    """PEP 751: each package's name, version and marker, and its wheels that have a sha256
+    (their names, and URLs or paths as URLs). A package may have none: only an sdist."""
+    if data is None:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     packages = []
     for entry in data.get("packages", []):
-        files = []
-        for wheel in entry.get("wheels", []):
-            sha256 = wheel.get("hashes", {}).get("sha256")
-            url = wheel.get("url")
-            if sha256 and url:
-                named = _wheel_file(url, sha256)
-                files.append(IndexFile(wheel.get("name", named.filename), url, sha256))
+        files = [
+            IndexFile(_pylock_wheel_name(w), _pylock_wheel_url(w, path.parent), sha256)
+            for w in entry.get("wheels", [])
+            if (sha256 := w.get("hashes", {}).get("sha256"))
+        ]
+        packages.append((entry["name"], str(entry["version"]), entry.get("marker"), files))
+    return packages
+
+
+def _read_pylock(path: Path, data: Mapping[str, Any]) -> MarkedLock:
+    packages = []
+    for name, version, marker, listed in pylock_packages(path, data):
+        files = [f for f in listed if f.url]  # a wheel to fetch needs a place
         hashes = [f"sha256:{f.sha256}" for f in files]
-        pinned = _pin(entry["name"], str(entry["version"]), hashes, str(path), files)
-        packages.append((pinned, entry.get("marker")))
+        packages.append((_pin(name, version, hashes, str(path), files), marker))
     return MarkedLock(path, packages)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import shutil
 import subprocess
 import sys
@@ -21,20 +20,18 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import quote
 
 from packaging.markers import Marker
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from pex_assembler import target as targets
 from pex_assembler.errors import AssemblerError
-from pex_assembler.index import filename_of
-from pex_assembler.locks import is_pylock, read_lock
+from pex_assembler.locks import is_pylock, pylock_packages, read_lock
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pex vendors tomli for the Pythons without tomllib
-    from pex.third_party import tomli as tomllib
+    pass
 
 
 @dataclass(frozen=True)
@@ -63,35 +60,12 @@ class _Package:
         return False
 
 
-def _wheel_name(wheel: Mapping[str, object]) -> str:
-    """The wheel's file name: given, or the last part of its url or path."""
-    if wheel.get("name"):
-        return str(wheel["name"])
-    if wheel.get("url"):
-        return filename_of(str(wheel["url"]))
-    return posixpath.basename(str(wheel.get("path") or ""))
-
-
-def _wheel_url(wheel: Mapping[str, object], directory: Path) -> str:
-    """The wheel's URL, or its path's as a file: URL, made from text alone (no file system
-    call: the path may not be in the locale's encoding)."""
-    if wheel.get("url"):
-        return str(wheel["url"])
-    path = posixpath.join(str(directory), str(wheel.get("path") or ""))
-    return "file://" + quote(posixpath.normpath(path))
-
-
 def _read_pylock(path: Path) -> List[_Package]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    packages = []
-    for entry in data.get("packages", []):
-        hashed = [w for w in entry.get("wheels", []) if "sha256" in w.get("hashes", {})]
-        wheels = tuple((_wheel_name(w), w["hashes"]["sha256"]) for w in hashed)
-        urls = {w["hashes"]["sha256"]: _wheel_url(w, path.parent) for w in hashed}
-        packages.append(
-            _Package(entry["name"], entry["version"], entry.get("marker"), wheels, urls)
-        )
-    return packages
+    return [
+        _Package(name, version, marker, tuple((f.filename, f.sha256) for f in files),
+                 {f.sha256: f.url for f in files})
+        for name, version, marker, files in pylock_packages(path)
+    ]  # fmt: skip
 
 
 def _uv(command: Sequence[str], requirements_in: Path) -> None:

@@ -816,6 +816,17 @@ def _cached(cache: Path, hashes: Sequence[str]) -> int:
     return sum((found / h / "file").is_file() for h in hashes)
 
 
+def _read_in_repository(output_base: Path) -> int:
+    """How many fetched wheel repositories read their wheel's METADATA themselves (the index
+    serves none); the others are plain downloads."""
+    external = output_base / "external"
+    return sum(
+        "pex_wheel(" in (d / "BUILD.bazel").read_text()
+        for d in external.glob("*wheels__*")
+        if (d / "BUILD.bazel").is_file()
+    )
+
+
 def bench_fetch(work: Path) -> None:
     """pip_wheels' downloads against plain parallel downloads of the same wheel files."""
     from harness.bazel import Bazel
@@ -872,9 +883,11 @@ def bench_fetch(work: Path) -> None:
             stored = work / f"all_{lock}_cache" / "content_addressable" / "sha256"
             size = sum((stored / w["sha256"] / "file").stat().st_size for w in wheels)
             floor = _parallel_download([w["urls"][0] for w in wheels], work / "floor")
+            lazy = _read_in_repository(work / f"all_{lock}_output_base")
             row(f"{lock}: first fetch of every platform and version", f"{seconds:.1f} s",
                 f"{ratio(seconds, floor)} of the {len(wheels)} wheels' parallel download, "
-                f"{size / 2**20:.0f} MiB ({floor:.1f} s)")  # fmt: skip
+                f"{size / 2**20:.0f} MiB ({floor:.1f} s); {lazy} without METADATA on the "
+                "index")  # fmt: skip
         finally:
             every.shutdown()
         return workspace, wheels

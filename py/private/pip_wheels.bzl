@@ -118,7 +118,8 @@ def pip_wheels_repositories(module_ctx, tag):
                 urls = wheel["urls"],
                 sha256 = wheel["sha256"],
                 hub = tag.name,
-                configs = json.encode({c: plan["configs"][c] for c in wheel["configs"]}),
+                # Markers only: what the lock pins would redefine it on every lock edit.
+                configs = json.encode({c: {"markers": plan["configs"][c]["markers"]} for c in wheel["configs"]}),
             )
     _pip_wheels_hub(name = tag.name, build = module_ctx.read("hub.BUILD"))
 
@@ -173,7 +174,7 @@ _pip_wheel = repository_rule(
         "urls": attr.string_list(mandatory = True),
         "sha256": attr.string(mandatory = True),
         "hub": attr.string(mandatory = True, doc = "The hub whose projects it requires."),
-        "configs": attr.string(mandatory = True, doc = "JSON: config -> markers, pinned."),
+        "configs": attr.string(mandatory = True, doc = "JSON: config -> markers."),
     },
 )
 

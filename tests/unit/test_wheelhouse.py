@@ -232,7 +232,7 @@ def test_a_wheel_without_metadata_is_read_by_its_own_repository(tmp_path):
         '    actual = "@hub__demo-1.0-py3-none-any//:wheel",\n)' in build
     )
     wheel = write_wheel(tmp_path, {"demo/__init__.py": b""}, project="demo", metadata=DEPENDENT)
-    configs = {c: planned["configs"][c] for c in sorted(planned["configs"])}
+    configs = {c: {"markers": planned["configs"][c]["markers"]} for c in planned["configs"]}
     text = wheelhouse.wheel_build(wheel, "hub", configs)
     assert f'    whl = "//file:{wheel.name}",' in text
     assert (

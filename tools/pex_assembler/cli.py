@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     wheel_build.add_argument("--wheel", type=Path, required=True)
     wheel_build.add_argument("--hub", required=True)
-    wheel_build.add_argument("--configs-json", required=True, help="config -> markers, pinned")
+    wheel_build.add_argument("--configs-json", required=True, help="config -> markers")
     wheel_build.add_argument("--output", type=Path, required=True)
 
     lock = commands.add_parser(

@@ -49,13 +49,12 @@ class _Package:
         return not self.marker or Marker(self.marker).evaluate(the_target.markers)
 
     def has_wheel_for(self, the_target: targets.Target) -> bool:
-        accepted = set(the_target.tags)
         for filename, _ in self.wheels:
             try:
                 tags = parse_wheel_filename(filename)[3]
             except InvalidWheelFilename:
                 continue
-            if accepted & set(tags):
+            if the_target.rank(tags) is not None:
                 return True
         return False
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms, parse_tag
 
@@ -48,13 +48,20 @@ class Target:
     name: str
     tags: Tuple[Tag, ...]
     markers: Mapping[str, str]
-    _tag_set: FrozenSet[Tag] = field(init=False, repr=False, compare=False)
+    _ranks: Dict[Tag, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_tag_set", frozenset(self.tags))
+        ranks: Dict[Tag, int] = {}
+        for place, tag in enumerate(self.tags):
+            ranks.setdefault(tag, place)  # a complete platform may list a tag twice
+        object.__setattr__(self, "_ranks", ranks)
 
     def accepts(self, tag: Tag) -> bool:
-        return tag in self._tag_set
+        return tag in self._ranks
+
+    def rank(self, tags: Iterable[Tag]) -> Optional[int]:
+        """The place of the most preferred of `tags` in the target's order; None if none fits."""
+        return min((self._ranks[t] for t in tags if t in self._ranks), default=None)
 
     def to_complete_platform(self) -> Dict[str, Any]:
         return {

@@ -89,9 +89,8 @@ def _version(requirement: PinnedRequirement) -> str:
 
 def _rank(file: IndexFile, the_target: targets.Target) -> int:
     """The place of the file's most specific tag in the target's order; -1 if none fits."""
-    tags = parse_wheel_filename(file.filename)[3]
-    places = [i for i, tag in enumerate(the_target.tags) if tag in tags]
-    return min(places) if places else -1
+    rank = the_target.rank(parse_wheel_filename(file.filename)[3])
+    return -1 if rank is None else rank
 
 
 def _release(requirement: PinnedRequirement) -> Tuple[str, Version]:
@@ -180,7 +179,9 @@ def _deps(
             if requirement.marker is not None and not requirement.marker.evaluate(markers):
                 continue
             name = canonicalize_name(requirement.name)
-            if name not in described["pinned"]:
+            # A wheel's own repository knows no pins: a lock edit must not redefine it. A
+            # project the lock misses is then a missing target of the hub.
+            if "pinned" in described and name not in described["pinned"]:
                 raise AssemblerError(
                     filename,
                     f"requires {requirement} on {config}, which the lock file does not pin",
@@ -323,7 +324,7 @@ def plan(
 def wheel_build(wheel: Path, hub: str, configs: Mapping[str, Mapping[str, Any]]) -> str:
     """The root BUILD file of the repository of a wheel whose index serves no METADATA, once
     Bazel has downloaded it into `file/`: its `pex_wheel`, requiring on each target that
-    takes it (`configs`: config -> markers, pinned) the hub's projects it names there."""
+    takes it (`configs`: config -> markers) the hub's projects it names there."""
     deps = _deps(wheel.name, requires_dist_of(wheel), configs, f"@{hub}//:")
     return "\n".join(
         [

@@ -126,8 +126,8 @@ def pip_wheels_repositories(module_ctx, tag):
 def _fetch_metadata(module_ctx, repositories):
     """Each wheel's METADATA as its index serves it beside the wheel (PEP 658), all at once.
 
-    Each is cached by the sha256 the index lists. A find-links wheel is read in place; a wheel
-    whose index serves none is read by its own repository, once a build needs it.
+    Each is cached by the sha256 its index page lists. A find-links wheel is read in place;
+    a wheel whose index serves none is read by its own repository, once a build needs it.
     """
     pending = []
     for name, wheel in repositories.items():
@@ -137,7 +137,7 @@ def _fetch_metadata(module_ctx, repositories):
         download = module_ctx.download(
             url = wheel["metadata_url"],
             output = output,
-            sha256 = wheel["metadata_sha256"] or "",
+            sha256 = wheel["metadata_sha256"],
             allow_fail = True,
             block = False,
         )

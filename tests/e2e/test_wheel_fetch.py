@@ -1,7 +1,8 @@
 """pip_wheels the Bazel way, on examples/app locked into a PEP 751 pylock.toml: each wheel a
 repository of its own, downloaded by Bazel into its repository cache only for what a build
-needs, and built again with no network from that cache (the pylock names every wheel's URL,
-so no index page is read)."""
+needs, and built again with no network from that cache (the pylock names every wheel's URL;
+the index pages, which say where each wheel's METADATA is, cannot be read then, so each
+wheel's repository reads it from the wheel)."""
 
 from __future__ import annotations
 

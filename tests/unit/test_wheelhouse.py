@@ -264,9 +264,9 @@ def test_a_find_links_wheel_is_read_where_it_is(tmp_path):
         wheelhouse.hub_build(planned, "hub", {})
 
 
-def test_a_lock_that_names_its_wheels_needs_no_index_page(tmp_path):
+def test_a_lock_that_names_its_wheels_takes_their_metadata_from_the_page(tmp_path):
     lock = tmp_path / "pylock.toml"
-    url = FILES + "demo-1.0-py3-none-any.whl"
+    url = "https://mirror.invalid/demo-1.0-py3-none-any.whl"
     lock.write_text(
         'lock-version = "1.0"\n'
         "[[packages]]\n"
@@ -276,15 +276,19 @@ def test_a_lock_that_names_its_wheels_needs_no_index_page(tmp_path):
         f'  {{ url = "{url}", hashes = {{ sha256 = "{_sha("pure")}" }} }},\n'
         "]\n"
     )
-    assert wheelhouse.projects(lock, ["3.11"], [LINUX]) == []
+    # The page says whether, and where, the index serves each wheel's METADATA.
+    assert wheelhouse.projects(lock, ["3.11"], [LINUX]) == ["demo"]
     planned = wheelhouse.plan(lock, ["3.11"], [LINUX], {}, "wheels")
     (wheel,) = planned["repositories"].values()
-    assert (wheel["filename"], wheel["urls"]) == (
-        "demo-1.0-py3-none-any.whl",
-        [FILES + "demo-1.0-py3-none-any.whl"],
+    assert (wheel["filename"], wheel["urls"]) == ("demo-1.0-py3-none-any.whl", [url])
+    assert (wheel["metadata_url"], wheel["metadata_sha256"]) == (None, None)
+    page = {"demo": [IndexFile(wheel["filename"], FILES + "demo.whl", _sha("pure"), "ab" * 32)]}
+    (wheel,) = wheelhouse.plan(lock, ["3.11"], [LINUX], page, "wheels")["repositories"].values()
+    assert wheel["urls"] == [url]
+    assert (wheel["metadata_url"], wheel["metadata_sha256"]) == (
+        FILES + "demo.whl.metadata",
+        "ab" * 32,
     )
-    # The lock does not say whether the index serves the METADATA: it is asked for.
-    assert (wheel["metadata_url"], wheel["metadata_sha256"]) == (url + ".metadata", None)
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,18 @@
 Runs at repository time for `pip_wheels`, in three steps, so that Bazel's downloader does
 every download and only what a build needs is fetched:
 
-1. `pages()`: the index pages of the projects some target needs whose files the lock does
-   not name (a requirements file, pdm.lock; uv.lock and pylock.toml name them), which
-   Bazel then fetches;
+1. `pages()`: the index pages of the projects some target needs, which Bazel then fetches:
+   they say where each file is (a requirements file and pdm.lock name hashes only; uv.lock
+   and pylock.toml name URLs too) and where the index serves its METADATA (PEP 658);
 2. `plan()`: from those pages, each (platform, Python version)'s wheel of each pinned
    project, the best one the target's tags accept among the files whose sha256 the lock
    lists, as pip would choose: one repository per wheel file, a plain download that Bazel
    makes only when a build needs it;
-3. `hub_build()`: once Bazel has fetched each wheel's METADATA (PEP 658, by the sha256 the
-   index lists; else the wheel itself), the hub's BUILD file: each wheel's `pex_wheel`, with
-   the projects it requires on each target that takes it, and one `select()` per project.
+3. `hub_build()`: once Bazel has fetched each wheel's METADATA (by the sha256 its page
+   lists), the hub's BUILD file: each wheel's `pex_wheel`, with the projects it requires on
+   each target that takes it, and one `select()` per project. A wheel whose index serves
+   no METADATA gets its `pex_wheel` from its own repository (`wheel_build()`), which reads
+   the wheel once a build needs it.
 """
 
 from __future__ import annotations
@@ -73,12 +75,13 @@ def _configs(
 def projects(
     lock_file: Path, python_versions: Sequence[str], platforms: Sequence[Mapping[str, str]]
 ) -> List[str]:
-    """The projects the lock pins for some target without naming their files (a requirements
-    file, pdm.lock), by their normalized names: their index pages say where the files are."""
+    """The projects the lock pins for some target, by their normalized names: their index
+    pages say where the files are (a requirements file, pdm.lock), and for every lock where
+    the index serves each wheel's METADATA, with its sha256 (PEP 658)."""
     lock = read_lock(lock_file)
     names = set()
     for config in _configs(python_versions, platforms):
-        names.update(r.name for r in lock.requirements_for(config.target.markers) if not r.files)
+        names.update(r.name for r in lock.requirements_for(config.target.markers))
     return sorted(names)
 
 
@@ -303,17 +306,18 @@ def plan(
                 "it from your index, or drop the platform from `platforms`",
             )
         for project, chosen in chosen_files.items():
-            # A page says whether its index serves the METADATA; a lock that names the
-            # files does not, so it is asked for.
-            served = chosen.metadata_sha256 or any(r.files for r in wanted if r.name == project)
+            # Where the lock names the file, its index page may still list its METADATA.
+            listed = by_sha256(listings.get(project, ())).get(chosen.sha256 or "", chosen)
+            metadata = listed.metadata_sha256
             entry = repositories.setdefault(
                 repository_name(hub, chosen.filename),
                 {
                     "filename": chosen.filename,
                     "urls": [chosen.url],
                     "sha256": chosen.sha256,
-                    "metadata_url": chosen.url + ".metadata" if served else None,
-                    "metadata_sha256": chosen.metadata_sha256,
+                    # PEP 658: beside the file, as the page lists it.
+                    "metadata_url": listed.url + ".metadata" if metadata else None,
+                    "metadata_sha256": metadata,
                     "configs": [],
                 },
             )

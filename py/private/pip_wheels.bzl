@@ -16,6 +16,10 @@ load(":wheel_targets.bzl", "WHEEL_TARGET_ATTRS")
 # PEP 691's JSON first, PEP 503's HTML from indexes without it, as pip asks.
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 
+# What pip reads where its indexes are, besides its configuration files: the extension passes
+# them on, and runs again when one changes.
+_PIP_SETTINGS = ["PIP_CONFIG_FILE", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"]
+
 def _assembler(ctx):
     """How to run the assembler at repository time, from the exec Python.
 
@@ -26,9 +30,14 @@ def _assembler(ctx):
     for module in package.readdir(watch = "no"):
         if module.basename.endswith(".py"):
             ctx.watch(module)
+    environment = {"PYTHONPATH": "%s:%s/site" % (package.dirname, interpreter_file.dirname)}
+    for name in _PIP_SETTINGS:
+        value = ctx.getenv(name)
+        if value != None:
+            environment[name] = value
     return struct(
         command = [ctx.read(interpreter_file).strip(), "-B", "-s", "-m", "pex_assembler"],
-        environment = {"PYTHONPATH": "%s:%s/site" % (package.dirname, interpreter_file.dirname)},
+        environment = environment,
     )
 
 def _run(ctx, assembler, subject, arguments):
@@ -87,6 +96,14 @@ def pip_wheels_repositories(module_ctx, tag):
     for project, url, output, download in pending:
         if download.wait().success:
             pages.setdefault(project, []).append([url, str(module_ctx.path(output))])
+        elif url.startswith("http://"):
+            crosspex_fail(
+                subject,
+                "could not fetch the index page %s: Bazel downloads a plain http:// URL only " % url +
+                "with a checksum, and an index page has none",
+                "serve the index over https (or have --experimental_downloader_config rewrite it " +
+                "to https), or give its pages as a file: index or its wheels as find-links",
+            )
     module_ctx.file("pages.json", json.encode(pages))
     _run(module_ctx, assembler, subject, ["wheel-plan"] + targets + [
         "--pages-json=%s" % module_ctx.path("pages.json"),

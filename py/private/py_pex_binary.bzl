@@ -1,13 +1,56 @@
 """py_pex_binary: a PEX for the target platform, written by an exec-platform assembler."""
 
 load(":assembler_action.bzl", "run_assembler")
-load(":attributes.bzl", "PEX_CONTENT_ATTRS")
+load(":attributes.bzl", "PEX_CONTENT_ATTRS", "content_deps")
 load(":errors.bzl", "crosspex_fail")
 load(":pex_inputs.bzl", "input_arg")
 load(":pex_options.bzl", "DEFAULT_PEX_OPTIONS", "PEX_OPTION_ATTRS", "pex_options")
+load(":providers.bzl", "PexTargetInfo", "PythonVersionInfo")
 load(":rule_helpers.bzl", "built_for", "check_entry_point", "dep_files", "manifest_target", "write_manifest", "write_skeleton")
 load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN", "TARGET_TOOLCHAIN")
-load(":transitions.bzl", "set_python_version")
+load(":transitions.bzl", "set_python_version", "to_targets")
+
+def _input_value(f):
+    return "%s=%s" % (f.short_path, f.path)
+
+def _branch_inputs(ctx, key, args):
+    """Adds the files and import roots the deps built for target `key` bring; returns them."""
+    files, imports = dep_files(
+        ctx,
+        ctx.split_attr.deps[key] + ctx.split_attr.data.get(key, []),
+        "%s/%s" % (ctx.label.name, key),
+    )
+    args.add_all(files, map_each = _input_value, format_each = "--target-input=" + key + "=%s")
+    args.add_all(imports, format_each = "--target-import-root=" + key + "=%s")
+    return files
+
+def _branch_target(ctx, key):
+    """The manifest's description of target `key`, from its own configuration."""
+    description = ctx.split_attr._target_description[key]
+    target_info = description[PexTargetInfo]
+    if not target_info.spec:
+        crosspex_fail(
+            ctx.label,
+            "lists a platform crosspex knows no wheel tags for (%s)" % target_info.name,
+            "register a pex_target_toolchain for it, or drop it from platforms",
+        )
+    return {
+        "key": key,
+        "platform": target_info.spec,
+        "python_version": description[PythonVersionInfo].version,
+    }
+
+def _add_targets(ctx):
+    """Checks a PEX for several targets' attributes; returns the targets' names, for messages."""
+    if ctx.attr.python_version or ctx.file.complete_platform:
+        crosspex_fail(
+            ctx.label,
+            "sets platforms and %s: a PEX for several targets takes its Python versions from " %
+            ("python_version" if ctx.attr.python_version else "complete_platform") +
+            "python_versions and its platforms from platforms",
+            "list the versions in python_versions, or drop platforms for a PEX of one target",
+        )
+    return ", ".join(sorted(ctx.split_attr.deps))
 
 def _py_pex_binary_impl(ctx):
     check_entry_point(ctx)
@@ -31,21 +74,34 @@ def _py_pex_binary_impl(ctx):
             "max_install_jobs = %d is no number of jobs" % ctx.attr.max_install_jobs,
             "set -1 (pex decides), 0 (one per core), 1 (one at a time) or more",
         )
-    python_version, target_info, target = manifest_target(ctx)
-
     if ctx.attr.layout == "zipapp":
         output = ctx.actions.declare_file(ctx.label.name + ".pex")
     else:
         output = ctx.actions.declare_directory(ctx.label.name + ".pex")
-    files, imports = dep_files(ctx, ctx.attr.deps + ctx.attr.data)
-    inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [files])
-
     options = pex_options(ctx)
-    manifest = write_manifest(ctx, "pex", output, target, options)
-
-    target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
     args = ctx.actions.args()
     args.add("build")
+    if ctx.attr.platforms:
+        python_version = None
+        target_names = _add_targets(ctx)
+        inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [
+            files
+            for key in sorted(ctx.split_attr.deps)
+            for files in [_branch_inputs(ctx, key, args)]
+        ])
+        manifest = write_manifest(ctx, "pex", output, None, dict(options, targets = [
+            _branch_target(ctx, key)
+            for key in sorted(ctx.split_attr.deps)
+        ]))
+    else:
+        python_version, target_info, target = manifest_target(ctx)
+        target_names = target_info.name
+        files, imports = dep_files(ctx, ctx.attr.deps + ctx.attr.data)
+        inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [files])
+        args.add_all(imports, format_each = "--import-root=%s")
+        manifest = write_manifest(ctx, "pex", output, target, options)
+
+    target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
     args.add("--manifest", manifest)
 
     # pex writes packed, loose and pre-installed PEXes whole; any other zipapp is completed
@@ -55,7 +111,7 @@ def _py_pex_binary_impl(ctx):
         # pex's part of the zipapp depends on the options and the target Python only: written
         # once, then reused by every build after an edit, which then only copies bytes. With
         # the default options, one skeleton per configuration serves every target.
-        if options == DEFAULT_PEX_OPTIONS and not ctx.file.complete_platform:
+        if options == DEFAULT_PEX_OPTIONS and not (ctx.file.complete_platform or ctx.attr.platforms):
             (skeleton,) = ctx.files._default_skeleton
         else:
             skeleton = ctx.actions.declare_file(ctx.label.name + ".pex_skeleton")
@@ -68,8 +124,7 @@ def _py_pex_binary_impl(ctx):
             )
         args.add("--skeleton", skeleton)
         target_files.append(skeleton)
-    args.add_all(inputs, map_each = input_arg)
-    args.add_all(imports, format_each = "--import-root=%s")
+    args.add_all(depset(ctx.files.srcs + ctx.files.main) if ctx.attr.platforms else inputs, map_each = input_arg)
 
     run_assembler(
         ctx,
@@ -77,7 +132,7 @@ def _py_pex_binary_impl(ctx):
         inputs = depset(target_files, transitive = [inputs]),
         outputs = [output],
         mnemonic = "PexAssemble",
-        progress_message = "Writing PEX %s for %s" % (output.short_path, target_info.name),
+        progress_message = "Writing PEX %s for %s" % (output.short_path, target_names),
         uses_pex = uses_pex,
     )
     info = built_for(ctx, python_version)
@@ -101,7 +156,23 @@ def _py_pex_binary_impl(ctx):
         info,
     ]
 
-PY_PEX_BINARY_ATTRS = dict(PEX_CONTENT_ATTRS, **dict(PEX_OPTION_ATTRS, **{
+PY_PEX_BINARY_ATTRS = dict(PEX_CONTENT_ATTRS, **dict(content_deps(to_targets), **dict(PEX_OPTION_ATTRS, **{
+    "platforms": attr.label_list(
+        doc = "Target platforms of one PEX for all of them, as pex's repeated `--platform`: " +
+              "`deps` and `data` are built for each (and each of `python_versions`), and the " +
+              "PEX holds every one's wheels, each file once, with requirements whose markers " +
+              "pick each platform's own when it boots. First-party files must be the same for " +
+              "every one. A zipapp of embedded wheels only. Empty: one PEX for the platform " +
+              "in force.",
+    ),
+    "python_versions": attr.string_list(
+        doc = "With `platforms`: the CPython versions (MAJOR.MINOR) to build each for; " +
+              "empty: the version in force. Excludes `python_version`.",
+    ),
+    "_target_description": attr.label(
+        default = Label("//py/private:target_description"),
+        cfg = to_targets,
+    ),
     "interpreter_only": attr.bool(
         doc = "A PEX with neither `main` nor `entry_point`: it starts a Python interpreter " +
               "with the deps importable (`app.pex script.py`, or a prompt). Without it, a " +
@@ -112,7 +183,7 @@ PY_PEX_BINARY_ATTRS = dict(PEX_CONTENT_ATTRS, **dict(PEX_OPTION_ATTRS, **{
         default = Label("//py/private:pex_launcher.sh.tpl"),
         allow_single_file = True,
     ),
-}))
+})))
 
 py_pex_binary = rule(
     implementation = _py_pex_binary_impl,

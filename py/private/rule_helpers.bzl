@@ -9,7 +9,7 @@ load(":providers.bzl", "PexBinaryInfo", "PexInputsInfo", "PythonVersionInfo")
 load(":toolchain_types.bzl", "TARGET_TOOLCHAIN")
 load(":transitions.bzl", "fail_python_version_conflict")
 
-def dep_files(ctx, deps):
+def dep_files(ctx, deps, prefix = None):
     """Every file a PEX or virtualenv layer needs from `deps`, and their import roots.
 
     Each dependency's wheels come with their records and its installed trees as wheels, from
@@ -18,6 +18,8 @@ def dep_files(ctx, deps):
     Args:
       ctx: the rule's context.
       deps: the targets of its `deps` and `data`.
+      prefix: where the checks of wheels listed directly go (`<prefix>.crosspex/`); default
+        the rule's name. Each target of a PEX for several has its own.
 
     Returns:
       (depset of File, depset of import roots).
@@ -37,7 +39,7 @@ def dep_files(ctx, deps):
             if py_info in dep:
                 imports.append(dep[py_info].imports)
                 break
-    records = check_wheels(ctx, direct_wheels, ctx.label.name)
+    records = check_wheels(ctx, direct_wheels, prefix or ctx.label.name)
     return depset(records, transitive = files), depset(transitive = imports)
 
 def check_entry_point(ctx):
@@ -75,7 +77,8 @@ def write_manifest(ctx, kind, output, target, fields = {}):
       ctx: the rule context. With PEX_CONTENT_ATTRS, its main and entry point are added.
       kind: the manifest's kind, in its name: "pex", "venv".
       output: the File the assembler writes.
-      target: the manifest's `target`, as manifest_target returns it.
+      target: the manifest's `target`, as manifest_target returns it; None for a PEX for
+        several targets, which `fields` lists as `targets`.
       fields: further fields: a PEX's options, a layer's place in the image.
 
     Returns:

@@ -4,6 +4,7 @@ load(":errors.bzl", "crosspex_fail")
 load(":platforms.bzl", "DEFAULT_PYTHON_VERSION")
 
 PYTHON_VERSION_FLAG = str(Label("//py/config:python_version"))
+_PLATFORMS = "//command_line_option:platforms"
 
 def fail_python_version_conflict(name, pinned, asked):
     """Fails a target pinned to one Python version and built for another.
@@ -41,7 +42,7 @@ set_python_version = transition(
 
 def _for_platform_impl(settings, attr):
     return {
-        "//command_line_option:platforms": [str(attr.platform)],
+        _PLATFORMS: [str(attr.platform)],
         PYTHON_VERSION_FLAG: attr.python_version or settings[PYTHON_VERSION_FLAG],
     }
 
@@ -49,5 +50,23 @@ def _for_platform_impl(settings, attr):
 for_platform = transition(
     implementation = _for_platform_impl,
     inputs = [PYTHON_VERSION_FLAG],
-    outputs = ["//command_line_option:platforms", PYTHON_VERSION_FLAG],
+    outputs = [_PLATFORMS, PYTHON_VERSION_FLAG],
+)
+
+def _to_targets_impl(settings, attr):
+    if not attr.platforms:
+        # One PEX, for the platform and version in force: the deps are built as the binary.
+        return {"target": {_PLATFORMS: settings[_PLATFORMS], PYTHON_VERSION_FLAG: settings[PYTHON_VERSION_FLAG]}}
+    versions = attr.python_versions or [settings[PYTHON_VERSION_FLAG]]
+    return {
+        "%s_py%s" % (platform.name, version): {_PLATFORMS: [str(platform)], PYTHON_VERSION_FLAG: version}
+        for platform in attr.platforms
+        for version in versions
+    }
+
+# A PEX for several targets (`platforms`, `python_versions`): its deps, once for each.
+to_targets = transition(
+    implementation = _to_targets_impl,
+    inputs = [_PLATFORMS, PYTHON_VERSION_FLAG],
+    outputs = [_PLATFORMS, PYTHON_VERSION_FLAG],
 )

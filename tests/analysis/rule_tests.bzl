@@ -142,6 +142,35 @@ layer_action_with_bytecode_test = analysistest.make(
     },
 )
 
+def _multi_target_action_test_impl(ctx):
+    """A PEX for several targets: one manifest target and one set of inputs per target.
+
+    Each wheel is checked once per target, and the PEX has a skeleton of its own.
+    """
+    env = analysistest.begin(ctx)
+    action = _action(env, "PexAssemble")
+    if not action:
+        return analysistest.end(env)
+    argv = _assembler_argv(env, action)
+    manifest = _written(env, ".pex_manifest.json")
+    asserts.equals(env, None, manifest["target"])
+    described = ["%s %s %s" % (t["key"], t["platform"]["name"], t["python_version"]) for t in manifest["targets"]]
+    asserts.equals(env, ctx.attr.targets, described)
+    for key in [t.split(" ")[0] for t in ctx.attr.targets]:
+        given = [a for a in argv if a.startswith("--target-input=%s=" % key) and a.endswith(".whl")]
+        asserts.equals(env, 1, len(given), "the wheel given for " + key)
+    checks = [a for a in analysistest.target_actions(env) if a.mnemonic == "PexWheelCheck"]
+    asserts.equals(env, len(ctx.attr.targets), len(checks), "one wheel check per target")
+    asserts.true(env, _flag(argv, "--skeleton").endswith(".pex_skeleton"))
+    _action(env, "PexSkeleton")
+    return analysistest.end(env)
+
+# The PexAssemble action of a py_pex_binary with platforms and python_versions.
+multi_target_action_test = analysistest.make(
+    _multi_target_action_test_impl,
+    attrs = {"targets": attr.string_list(mandatory = True, doc = "`key platform version` each.")},
+)
+
 def _cross_files_test_impl(ctx):
     """The cross macros' filegroup holds one output per platform and version."""
     env = analysistest.begin(ctx)

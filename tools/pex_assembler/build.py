@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from pex_assembler import compat, errors, exclusion, inputs, installed, wheels, zipapp
+from pex_assembler import compat, errors, exclusion, inputs, installed, multi, wheels, zipapp
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import LayerManifest, Manifest
 from pex_assembler.writer import Resolved, write_pex, write_skeleton
@@ -41,22 +41,31 @@ def entry_point_of(manifest: Manifest, sources: dict) -> Optional[str]:
     return entry_point
 
 
+def _version_key(version: str) -> Tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
 def _resolved(manifest: Manifest, sources: dict) -> Resolved:
-    """The entry point, and the shebang and constraints for the target's Python version."""
-    version = manifest.target.python_version
-    full = manifest.target.markers.get("python_full_version", version + ".0").split(".")
-    # rules_py's placeholders, for users who bring their constraints along.
-    placeholders = {"{major}": full[0], "{minor}": full[1], "{patch}": full[2]}
-    constraints = []
-    for constraint in manifest.options.interpreter_constraints:
-        for placeholder, value in placeholders.items():
-            constraint = constraint.replace(placeholder, value)
-        constraints.append(constraint)
+    """The entry point, and the shebang and constraints for the targets' Python versions."""
+    versions = sorted({t.python_version for t in manifest.targets}, key=_version_key)
+    constraints: List[str] = []
+    for the_target in manifest.targets:
+        version = the_target.python_version
+        full = the_target.markers.get("python_full_version", version + ".0").split(".")
+        # rules_py's placeholders, for users who bring their constraints along.
+        placeholders = {"{major}": full[0], "{minor}": full[1], "{patch}": full[2]}
+        for constraint in manifest.options.interpreter_constraints:
+            for placeholder, value in placeholders.items():
+                constraint = constraint.replace(placeholder, value)
+            if constraint not in constraints:
+                constraints.append(constraint)
+    # Several versions: pex re-executes the PEX under an interpreter the constraints allow.
+    python = f"python{versions[0]}" if len(versions) == 1 else "python3"
     return Resolved(
         entry_point=entry_point_of(manifest, sources),
-        shebang=manifest.options.python_shebang or f"#!/usr/bin/env python{version}",
-        interpreter_constraints=constraints or [f"CPython=={version}.*"],
-        zip64_importable=tuple(int(p) for p in version.split(".")) >= (3, 13),
+        shebang=manifest.options.python_shebang or f"#!/usr/bin/env {python}",
+        interpreter_constraints=constraints or [f"CPython=={v}.*" for v in versions],
+        zip64_importable=all(_version_key(v) >= (3, 13) for v in versions),
     )
 
 
@@ -185,18 +194,56 @@ def _checked(manifest: Manifest, workdir: Path, merged: bool) -> Tuple[inputs.So
     return sorted_inputs, dists
 
 
+def _checked_branches(
+    manifest: Manifest, workdir: Path, merged: bool
+) -> Tuple[Dict[str, Path], List[wheels.Wheel], Optional[List[str]]]:
+    """The first-party files, the wheels, and (for several targets) the requirements with
+    their markers: each target's inputs checked as for a PEX of its own, then merged."""
+    if not manifest.branches:
+        sorted_inputs, dists = _checked(manifest, workdir, merged)
+        return (
+            sorted_inputs.sources,
+            exclusion.kept(dists, manifest.options.exclude, manifest.target),
+            None,
+        )
+    options = manifest.options
+    if options.layout != "zipapp" or options.pre_install_wheels:
+        raise AssemblerError(
+            str(manifest.output),
+            f"is a PEX for {len(manifest.branches)} targets with "
+            + ("pre_install_wheels" if options.pre_install_wheels else f"layout {options.layout!r}")
+            + ": pex cannot install wheels for a platform other than the one it runs on, and "
+            "crosspex writes a PEX for several targets as a zipapp of embedded wheels",
+            'drop pre_install_wheels and keep layout = "zipapp", or build one PEX per platform',
+        )
+    chosen = []
+    for branch in manifest.branches:
+        part = dataclasses.replace(
+            manifest,
+            target=branch.target,
+            inputs=manifest.inputs + branch.inputs,
+            import_roots=manifest.import_roots + branch.import_roots,
+            branches=(),
+        )
+        # Installed trees are packed into wheels per target, each in a directory of its own.
+        (workdir / branch.key).mkdir()
+        sorted_inputs, dists = _checked(part, workdir / branch.key, merged)
+        dists = exclusion.kept(dists, options.exclude, branch.target)
+        chosen.append(multi.Chosen(branch.key, branch.target, sorted_inputs.sources, dists))
+    return multi.same_sources(chosen), multi.union_of_wheels(chosen), multi.requirements(chosen)
+
+
 def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) -> None:
     with _workdir(output) as workdir:
         options = manifest.options
         merged = options.execution_mode == "venv"
-        sorted_inputs, dists = _checked(manifest, workdir, merged)
-        dists = exclusion.kept(dists, options.exclude, manifest.target)
-        resolved = _resolved(manifest, sorted_inputs.sources)
+        sources, dists, requirements = _checked_branches(manifest, workdir, merged)
+        resolved = _resolved(manifest, sources)
         if resolved.entry_point and not manifest.main:
-            _check_entry_point(resolved.entry_point, sorted_inputs.sources, dists)
+            _check_entry_point(resolved.entry_point, sources, dists)
         if options.layout != "zipapp" or options.pre_install_wheels:
             with _confined_to(workdir):
-                write_pex(output, sorted_inputs.sources, dists, options, resolved, workdir)
+                write_pex(output, sources, dists, options, resolved, workdir)
             return
         if given_skeleton is None:
             given_skeleton = workdir / "skeleton.pex"
@@ -206,11 +253,12 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
             output,
             given_skeleton,
             resolved.entry_point,
-            sorted_inputs.sources,
+            sources,
             dists,
             zip64_importable=resolved.zip64_importable,
             compress=options.compress,
             staged=workdir / output.name,
+            requirements=requirements,
         )
 
 

@@ -20,6 +20,11 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--manifest", type=Path, required=True)
     build_cmd.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
     build_cmd.add_argument("--import-root", action="append", default=[], metavar="ROOT")
+    # A PEX for several targets: what each target's own deps brought.
+    build_cmd.add_argument(
+        "--target-input", action="append", default=[], metavar="KEY=SHORT_PATH=PATH"
+    )
+    build_cmd.add_argument("--target-import-root", action="append", default=[], metavar="KEY=ROOT")
     build_cmd.add_argument(
         "--skeleton", type=Path, help="the zipapp `skeleton` wrote for this manifest's options"
     )
@@ -159,7 +164,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":
-            loaded = manifest.load(args.manifest, args.input, args.import_root)
+            loaded = manifest.load(
+                args.manifest,
+                args.input,
+                args.import_root,
+                args.target_input,
+                args.target_import_root,
+            )
             build.assemble(loaded, args.skeleton)
         elif args.command == "venv-layer":
             build.venv_layer(manifest.load_layer(args.manifest, args.input, args.import_root))

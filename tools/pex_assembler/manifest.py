@@ -13,7 +13,7 @@ import json
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pex_assembler import options, target
 from pex_assembler.archive_paths import from_os
@@ -32,14 +32,32 @@ class InputFile:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """One target of a PEX for several: its name in the build, and the inputs built for it
+    (besides the manifest's own, which every target shares)."""
+
+    key: str
+    target: Target
+    inputs: Tuple[InputFile, ...] = ()
+    import_roots: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Manifest:
     output: Path
+    # The target; of a PEX for several targets, the first branch's.
     target: Target
     inputs: Tuple[InputFile, ...] = ()
     import_roots: Tuple[str, ...] = ()
     main: Optional[str] = None
     entry_point: Optional[str] = None
     options: PexOptions = field(default_factory=PexOptions)
+    # A PEX for several targets: one branch each.
+    branches: Tuple[Branch, ...] = ()
+
+    @property
+    def targets(self) -> Tuple[Target, ...]:
+        return tuple(b.target for b in self.branches) or (self.target,)
 
 
 @dataclass(frozen=True)
@@ -123,14 +141,58 @@ def _read(path: Path) -> Dict[str, Any]:
     return data
 
 
+def _keyed(given: Sequence[str], origin: str) -> Dict[str, List[str]]:
+    """`--target-input` / `--target-import-root` values, `KEY=VALUE`, by key."""
+    found: Dict[str, List[str]] = {}
+    for each in given:
+        key, sep, value = each.partition("=")
+        if not sep or not key:
+            raise AssemblerError(origin, f"{each!r} is not KEY=VALUE", "name the target's key")
+        found.setdefault(key, []).append(value)
+    return found
+
+
+def _branches(
+    data: Mapping[str, Any],
+    origin: str,
+    workspace_name: str,
+    target_inputs: Sequence[str],
+    target_import_roots: Sequence[str],
+) -> Tuple[Branch, ...]:
+    specs = _field(data, "targets", list, [], origin)
+    inputs, roots = _keyed(target_inputs, origin), _keyed(target_import_roots, origin)
+    branches = []
+    for spec in specs:
+        key = spec.get("key") if isinstance(spec, dict) else None
+        if not isinstance(key, str) or not key:
+            raise AssemblerError(origin, "has a target without its 'key'", "add it")
+        files = tuple(_input(given, workspace_name, origin) for given in inputs.pop(key, []))
+        branches.append(Branch(key, _target(spec), files, tuple(roots.pop(key, []))))
+    if inputs or roots:
+        raise AssemblerError(
+            origin,
+            f"has no target {sorted({*inputs, *roots})[0]!r}, which inputs name",
+            "name only the manifest's targets' keys",
+        )
+    return tuple(branches)
+
+
 def _content(
-    data: Mapping[str, Any], origin: str, inputs: Sequence[str], import_roots: Sequence[str]
+    data: Mapping[str, Any],
+    origin: str,
+    inputs: Sequence[str],
+    import_roots: Sequence[str],
+    target_inputs: Sequence[str] = (),
+    target_import_roots: Sequence[str] = (),
 ) -> Manifest:
     output = _field(data, "output", str, "", origin)
-    spec = _field(data, "target", dict, None, origin)
-    if not output or spec is None:
-        raise AssemblerError(origin, "needs an 'output' path and a 'target'", "add them")
     workspace_name = _field(data, "workspace_name", str, "", origin)
+    branches = _branches(data, origin, workspace_name, target_inputs, target_import_roots)
+    spec = _field(data, "target", dict, None, origin)
+    if not output or (spec is None) == (not branches):
+        raise AssemblerError(
+            origin, "needs an 'output' path and a 'target' or 'targets'", "add them"
+        )
     files = tuple(_input(given, workspace_name, origin) for given in inputs)
     main = _field(data, "main", str, "", origin)
     entry_point = _field(data, "entry_point", str, "", origin)
@@ -138,19 +200,28 @@ def _content(
         raise AssemblerError(origin, "sets both main and entry_point", "set only one of them")
     return Manifest(
         output=Path(output),
-        target=_target(spec),
+        target=_target(spec) if spec is not None else branches[0].target,
         inputs=files,
         import_roots=tuple(import_roots),
         main=runfiles_path(main, workspace_name) if main else None,
         entry_point=entry_point or None,
         options=options.parse(data, origin),
+        branches=branches,
     )
 
 
-def load(path: Path, inputs: Sequence[str] = (), import_roots: Sequence[str] = ()) -> Manifest:
+def load(
+    path: Path,
+    inputs: Sequence[str] = (),
+    import_roots: Sequence[str] = (),
+    target_inputs: Sequence[str] = (),
+    target_import_roots: Sequence[str] = (),
+) -> Manifest:
     """Reads the manifest at `path`, for the input files (`SHORT_PATH=PATH`) and import roots
-    given beside it."""
-    return _content(_read(path), str(path), inputs, import_roots)
+    given beside it, and those of each of its targets (`KEY=SHORT_PATH=PATH`, `KEY=ROOT`)."""
+    return _content(
+        _read(path), str(path), inputs, import_roots, target_inputs, target_import_roots
+    )
 
 
 def _image_path(data: Mapping[str, Any], key: str, origin: str) -> str:

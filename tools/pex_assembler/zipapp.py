@@ -66,17 +66,21 @@ def _pex_info(
     entry_point: Optional[str],
     sources: Mapping[str, Path],
     wheels: Sequence[Tuple[Wheel, str]],
+    requirements: Optional[Sequence[str]] = None,
 ) -> Tuple[bytes, str]:
-    """PEX-INFO for the app, as pex dumps it, and the PEX hash pex derives from it."""
+    """PEX-INFO for the app, as pex dumps it, and the PEX hash pex derives from it. The
+    requirements are each wheel's release unless given (a PEX for several targets)."""
     info = dict(skeleton)
     del info["pex_hash"]  # write_zipapp read it: the skeleton has one
     if entry_point:
         info["entry_point"] = entry_point
     info["code_hash"] = code_hash(sources)
     info["distributions"] = {wheel.filename: fingerprint for wheel, fingerprint in wheels}
-    info["requirements"] = sorted(
-        {f"{wheel.project_name or wheel.name}=={wheel.version}" for wheel, _ in wheels}
-    )
+    if requirements is None:
+        requirements = sorted(
+            {f"{wheel.project_name or wheel.name}=={wheel.version}" for wheel, _ in wheels}
+        )
+    info["requirements"] = list(requirements)
     pex_hash = hashlib.sha1(_dump(info)).hexdigest()
     info["pex_hash"] = pex_hash
     return _dump(info), pex_hash
@@ -239,6 +243,7 @@ def write_zipapp(
     zip64_importable: bool,
     compress: bool,
     staged: Path,
+    requirements: Optional[Sequence[str]] = None,
 ) -> None:
     """Writes the PEX at `staged` from `skeleton` and moves it to `output` in one rename."""
     _check_sources(sources)
@@ -265,7 +270,11 @@ def write_zipapp(
         if not isinstance(old_hash, str) or not old_hash:
             raise _bad_skeleton(skeleton, "has no pex_hash in its PEX-INFO")
         pex_info, pex_hash = _pex_info(
-            skeleton_info, entry_point, sources, [(w, f) for w, f, _ in fingerprinted]
+            skeleton_info,
+            entry_point,
+            sources,
+            [(w, f) for w, f, _ in fingerprinted],
+            requirements,
         )
         first = min(e.header_offset for e in entries.values())
         handle.seek(0)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple
 
@@ -939,6 +940,55 @@ def bench_fetch(work: Path) -> None:
         second.shutdown()
 
 
+def bench_multi(work: Path) -> None:
+    """The example's PEX for 4 platforms x 2 CPythons against its 8 single-target PEXes."""
+    from harness.bazel import Bazel, deps_in
+    from harness.support import find_python
+    from harness.workspace import copy_of_workspace
+
+    print("\none PEX for 4 platforms x 2 CPythons (examples/app //app:app_any_pex) against "
+          "its 8 single-target PEXes (//app:app)", flush=True)  # fmt: skip
+    workspace = copy_of_workspace(ROOT / "examples" / "app", work / "example")
+    bazel = Bazel(workspace, work / "example_output_base")
+    singles = [f"app/app_{p}_py{v}.pex" for p in FETCH_PLATFORMS for v in ("311", "312")]
+    try:
+        bazel.run("build", "//app:app_any_pex", "//app:app")
+        seconds = {}
+        for label in ("//app:app_any_pex", "//app:app"):
+            bazel.run("clean")
+            start = time.perf_counter()
+            bazel.build(label)
+            seconds[label] = time.perf_counter() - start
+        any_pex = bazel.output("app/app_any_pex.pex")
+        single_paths = [bazel.output(s) for s in singles]
+        wheels = {}
+        for pex in single_paths:
+            with zipfile.ZipFile(pex) as archive:
+                for name in deps_in(pex):
+                    wheels[name] = archive.getinfo(f".deps/{name}").file_size
+        size = any_pex.stat().st_size
+        total = sum(p.stat().st_size for p in single_paths)
+        own = sum(wheels.values())
+        row("size of the PEX for 8 targets", f"{size / 2**20:.1f} MiB",
+            f"{ratio(size, total)} of the 8 PEXes' sum ({total / 2**20:.1f} MiB); "
+            f"{ratio(size, own)} of its {len(wheels)} wheels' own bytes")  # fmt: skip
+        row("clean build of the PEX for 8 targets", f"{seconds['//app:app_any_pex']:.1f} s",
+            f"{ratio(seconds['//app:app_any_pex'], seconds['//app:app'])} of the 8 PEXes' "
+            f"clean build ({seconds['//app:app']:.1f} s)")  # fmt: skip
+        python = find_python("3.11")
+        single = bazel.output("app/app_linux_x86_64_py311.pex")
+        first = {}
+        for name, pex in (("any", any_pex), ("single", single)):
+            root = work / f"first_run_{name}"
+            command = ["sh", "-c", f"rm -rf {root} && PEX_ROOT={root} {python} {pex}"]
+            first[name], _ = best(command)
+        row("first run of the PEX for 8 targets, CPython 3.11 here", f"{first['any']:.2f} s",
+            f"{ratio(first['any'], first['single'])} of the linux_x86_64 / 3.11 PEX's "
+            f"({first['single']:.2f} s): pex installs every embedded wheel")  # fmt: skip
+    finally:
+        bazel.shutdown()
+
+
 def import_harness() -> None:
     """Makes the tests' shared code importable as `harness`, and nothing else of tests/."""
     spec = importlib.util.spec_from_file_location(
@@ -951,6 +1001,7 @@ def import_harness() -> None:
 
 SECTIONS = (
     "assembler", "layer", "member", "repack", "matrix", "large", "many", "analysis", "fetch",
+    "multi",
 )  # fmt: skip
 
 
@@ -991,6 +1042,8 @@ def main() -> None:
         bench_analysis(work / "bazel")
     if "fetch" in sections and not args.quick:
         bench_fetch(work / "fetch")
+    if "multi" in sections:
+        bench_multi(work / "multi")
 
 
 if __name__ == "__main__":

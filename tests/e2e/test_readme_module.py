@@ -25,7 +25,8 @@ EXAMPLE_PLATFORMS = {
 SNIPPETS = {
     'bazel_dep(name = "crosspex"': "MODULE.bazel",
     "pip_lock(": "BUILD.bazel",
-    "py_pex_binary(\n    name = ": "app/BUILD.bazel",
+    'py_pex_binary(\n    name = "app_pex"': "app/BUILD.bazel",
+    'py_pex_binary(\n    name = "app_any_pex"': "app/BUILD.bazel",
     "py_pex_cross_binaries(\n": "app/BUILD.bazel",
     "py_venv_layer(\n": "app/BUILD.bazel",
 }

@@ -6,12 +6,12 @@ that pex, when the PEX boots, takes each target's own wheels and no other's.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence, Tuple
 
 from pex_assembler.errors import AssemblerError
+from pex_assembler.index import sha256_of
 from pex_assembler.target import Target
 from pex_assembler.wheels import Wheel
 
@@ -29,25 +29,17 @@ class Chosen:
     wheels: Sequence[Wheel]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def same_sources(chosen: Sequence[Chosen]) -> Dict[str, Path]:
     """The first-party files, which every target must have alike (by content: a generated
     file lives in each configuration's own output directory)."""
     first = chosen[0]
-    digests = {name: _sha256(path) for name, path in first.sources.items()}
+    digests = {name: sha256_of(path) for name, path in first.sources.items()}
     for other in chosen[1:]:
         for name in sorted(set(first.sources) | set(other.sources)):
             if name not in other.sources or name not in first.sources:
                 has, lacks = (first, other) if name in first.sources else (other, first)
                 problem = f"is in the PEX for {has.key} but not in the one for {lacks.key}"
-            elif _sha256(other.sources[name]) != digests[name]:
+            elif sha256_of(other.sources[name]) != digests[name]:
                 problem = f"differs between the PEX for {first.key} and the one for {other.key}"
             else:
                 continue
@@ -61,7 +53,7 @@ def same_sources(chosen: Sequence[Chosen]) -> Dict[str, Path]:
 
 
 def _fingerprint(wheel: Wheel) -> str:
-    return wheel.fingerprint or _sha256(wheel.path)
+    return wheel.fingerprint or sha256_of(wheel.path)
 
 
 def union_of_wheels(chosen: Sequence[Chosen]) -> List[Wheel]:

@@ -82,7 +82,7 @@ def test_its_distributions_are_what_pex_resolves_for_the_same_targets(example, p
     pool = tmp_path / "wheels"
     pool.mkdir()
     example.run("query", *example.flags, "deps(@wheels//:all)")
-    for wheel in (w for r in example.wheel_repositories() for w in r.rglob("*.whl")):
+    for wheel in example.wheel_files():
         shutil.copy(wheel, pool / wheel.name)
     platforms = []
     for name in TARGETS:

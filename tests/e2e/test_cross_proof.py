@@ -90,7 +90,7 @@ def every_wheel(app_bazel, tmp_path_factory) -> Path:
     pool = tmp_path_factory.mktemp("every_wheel")
     # Each wheel is fetched when a build needs it; a query follows every select() branch.
     app_bazel.run("query", *app_bazel.flags, "deps(@wheels//:all)")
-    for wheel in (w for r in app_bazel.wheel_repositories() for w in r.glob("*.whl")):
+    for wheel in app_bazel.wheel_files():
         shutil.copy(wheel, pool / wheel.name)
     assert len(list(pool.iterdir())) > 50
     return pool

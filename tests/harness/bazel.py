@@ -98,6 +98,11 @@ class Bazel:
             raise AssertionError(f"no single repository {name} in {external}: {found}")
         return found[0]
 
+    def wheel_files(self, hub: str = "wheels") -> List[Path]:
+        """The wheel files of pip_wheels hub `hub` fetched so far (in each repository's
+        `file/`, as Bazel's http_file writes it)."""
+        return sorted(w for r in self.wheel_repositories(hub) for w in r.glob("file/*.whl"))
+
     def wheel_repositories(self, hub: str = "wheels") -> List[Path]:
         """The fetched repositories of pip_wheels hub `hub`'s wheels, one wheel file each."""
         external = self.output_base / "external"

@@ -17,7 +17,7 @@ def _branch_inputs(ctx, key, args):
     """Adds the files and import roots the deps built for target `key` bring; returns them."""
     files, imports = dep_files(
         ctx,
-        ctx.split_attr.deps[key] + ctx.split_attr.data.get(key, []),
+        ctx.split_attr.deps.get(key, []) + ctx.split_attr.data.get(key, []),
         "%s/%s" % (ctx.label.name, key),
     )
     args.add_all(files, map_each = _input_value, format_each = "--target-input=" + key + "=%s")
@@ -50,7 +50,7 @@ def _add_targets(ctx):
             "python_versions and its platforms from platforms",
             "list the versions in python_versions, or drop platforms for a PEX of one target",
         )
-    return ", ".join(sorted(ctx.split_attr.deps))
+    return ", ".join(sorted(ctx.split_attr._target_description))
 
 def _py_pex_binary_impl(ctx):
     check_entry_point(ctx)
@@ -84,14 +84,16 @@ def _py_pex_binary_impl(ctx):
     if ctx.attr.platforms:
         python_version = None
         target_names = _add_targets(ctx)
+
+        # The targets, by the one attribute every binary has a value of (deps may be empty).
+        keys = sorted(ctx.split_attr._target_description)
         inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [
-            files
-            for key in sorted(ctx.split_attr.deps)
-            for files in [_branch_inputs(ctx, key, args)]
+            _branch_inputs(ctx, key, args)
+            for key in keys
         ])
         manifest = write_manifest(ctx, "pex", output, None, dict(options, targets = [
             _branch_target(ctx, key)
-            for key in sorted(ctx.split_attr.deps)
+            for key in keys
         ]))
     else:
         python_version, target_info, target = manifest_target(ctx)

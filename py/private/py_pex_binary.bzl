@@ -8,7 +8,7 @@ load(":pex_options.bzl", "DEFAULT_PEX_OPTIONS", "PEX_OPTION_ATTRS", "pex_options
 load(":providers.bzl", "PexTargetInfo", "PythonVersionInfo")
 load(":rule_helpers.bzl", "built_for", "check_entry_point", "dep_files", "manifest_target", "write_manifest", "write_skeleton")
 load(":toolchain_types.bzl", "ASSEMBLER_TOOLCHAIN", "TARGET_TOOLCHAIN")
-load(":transitions.bzl", "set_python_version", "to_targets")
+load(":transitions.bzl", "POOL", "set_python_version", "to_targets")
 
 def _input_value(f):
     return "%s=%s" % (f.short_path, f.path)
@@ -40,20 +40,69 @@ def _branch_target(ctx, key):
         "python_version": description[PythonVersionInfo].version,
     }
 
-def _add_targets(ctx):
-    """Checks a PEX for several targets' attributes; returns the targets' names, for messages."""
+def _twice(names):
+    """The first name that `names` lists twice, or None."""
+    seen = {}
+    for name in names:
+        if name in seen:
+            return name
+        seen[name] = True
+    return None
+
+def _complete_platform_target(f):
+    """The manifest's description of a complete platform: it chooses from the shared deps."""
+    key = f.basename[:-len(".json")]
+    return {"key": key, "complete_platform": f.path, "name": key, "inputs_of": POOL}
+
+def _targets(ctx):
+    """Checks a PEX for several targets' attributes; returns its targets and deps' builds.
+
+    Returns:
+      (the manifest's targets, the keys of the deps' builds they take inputs from).
+    """
     if ctx.attr.python_version or ctx.file.complete_platform:
         crosspex_fail(
             ctx.label,
-            "sets platforms and %s: a PEX for several targets takes its Python versions from " %
+            "sets platforms or complete_platforms, and %s: a PEX for several targets takes " %
             ("python_version" if ctx.attr.python_version else "complete_platform") +
-            "python_versions and its platforms from platforms",
-            "list the versions in python_versions, or drop platforms for a PEX of one target",
+            "its Python versions from python_versions and its targets from platforms and " +
+            "complete_platforms",
+            "list the versions in python_versions and the files in complete_platforms, or " +
+            "build a PEX of one target",
         )
-    return ", ".join(sorted(ctx.split_attr._target_description))
+    for kind, names in [
+        ("platforms", [p.label.name for p in ctx.attr.platforms]),
+        ("python_versions", ctx.attr.python_versions),
+    ]:
+        twice = _twice(names)
+        if twice:
+            crosspex_fail(
+                ctx.label,
+                "lists %s twice in %s: each platform's name and version name a target" %
+                (twice, kind),
+                "list each once, and each platform under a name of its own",
+            )
+    keys = sorted([k for k in ctx.split_attr._target_description if k != POOL])
+    targets = [_branch_target(ctx, key) for key in keys]
+    targets += [_complete_platform_target(f) for f in ctx.files.complete_platforms]
+    twice = _twice([t["key"] for t in targets])
+    if twice:
+        crosspex_fail(
+            ctx.label,
+            "has two targets named %s: each complete platform is named after its file" % twice,
+            "rename one of the files",
+        )
+    return targets, keys + ([POOL] if ctx.files.complete_platforms else [])
 
 def _py_pex_binary_impl(ctx):
     check_entry_point(ctx)
+    if ctx.attr.python_versions and not ctx.attr.platforms:
+        crosspex_fail(
+            ctx.label,
+            "sets python_versions without platforms: it lists the versions each of platforms " +
+            "is built for, and a complete platform names its own",
+            "list platforms, or drop python_versions",
+        )
     if ctx.attr.interpreter_only and (ctx.attr.main or ctx.attr.entry_point):
         crosspex_fail(
             ctx.label,
@@ -81,20 +130,15 @@ def _py_pex_binary_impl(ctx):
     options = pex_options(ctx)
     args = ctx.actions.args()
     args.add("build")
-    if ctx.attr.platforms:
+    if ctx.attr.platforms or ctx.attr.complete_platforms:
         python_version = None
-        target_names = _add_targets(ctx)
-
-        # The targets, by the one attribute every binary has a value of (deps may be empty).
-        keys = sorted(ctx.split_attr._target_description)
+        targets, built = _targets(ctx)
+        target_names = ", ".join([t["key"] for t in targets])
         inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [
             _branch_inputs(ctx, key, args)
-            for key in keys
+            for key in built
         ])
-        manifest = write_manifest(ctx, "pex", output, None, dict(options, targets = [
-            _branch_target(ctx, key)
-            for key in keys
-        ]))
+        manifest = write_manifest(ctx, "pex", output, None, dict(options, targets = targets))
     else:
         python_version, target_info, target = manifest_target(ctx)
         target_names = target_info.name
@@ -103,7 +147,7 @@ def _py_pex_binary_impl(ctx):
         args.add_all(imports, format_each = "--import-root=%s")
         manifest = write_manifest(ctx, "pex", output, target, options)
 
-    target_files = [manifest] + ([ctx.file.complete_platform] if ctx.file.complete_platform else [])
+    target_files = [manifest] + ctx.files.complete_platform + ctx.files.complete_platforms
     args.add("--manifest", manifest)
 
     # pex writes packed, loose and pre-installed PEXes whole; any other zipapp is completed
@@ -113,7 +157,7 @@ def _py_pex_binary_impl(ctx):
         # pex's part of the zipapp depends on the options and the target Python only: written
         # once, then reused by every build after an edit, which then only copies bytes. With
         # the default options, one skeleton per configuration serves every target.
-        if options == DEFAULT_PEX_OPTIONS and not (ctx.file.complete_platform or ctx.attr.platforms):
+        if options == DEFAULT_PEX_OPTIONS and not (target_files[1:] or ctx.attr.platforms):
             (skeleton,) = ctx.files._default_skeleton
         else:
             skeleton = ctx.actions.declare_file(ctx.label.name + ".pex_skeleton")
@@ -126,7 +170,7 @@ def _py_pex_binary_impl(ctx):
             )
         args.add("--skeleton", skeleton)
         target_files.append(skeleton)
-    args.add_all(depset(ctx.files.srcs + ctx.files.main) if ctx.attr.platforms else inputs, map_each = input_arg)
+    args.add_all(depset(ctx.files.srcs + ctx.files.main) if python_version == None else inputs, map_each = input_arg)
 
     run_assembler(
         ctx,
@@ -164,8 +208,18 @@ PY_PEX_BINARY_ATTRS = dict(PEX_CONTENT_ATTRS, **dict(content_deps(to_targets), *
               "`deps` and `data` are built for each (and each of `python_versions`), and the " +
               "PEX holds every one's wheels, each file once, with requirements whose markers " +
               "pick each platform's own when it boots. First-party files must be the same for " +
-              "every one. A zipapp of embedded wheels only. Empty: one PEX for the platform " +
-              "in force.",
+              "every one. A zipapp of embedded wheels only. Empty, with no " +
+              "`complete_platforms`: one PEX for the platform in force.",
+    ),
+    "complete_platforms": attr.label_list(
+        allow_files = [".json"],
+        doc = "pex complete-platform JSON files (`pex3 interpreter inspect --markers " +
+              "--tags`), as pex's repeated `--complete-platform`: more targets of one PEX, " +
+              "for platforms crosspex ships no description of. Each is named after its file. " +
+              "Their `deps` are built once, in the binary's configuration, and each takes " +
+              "from them the wheel of each project that fits it best, as pex does from a " +
+              "`--find-links` directory: list every platform's wheel files. Excludes " +
+              "`complete_platform`.",
     ),
     "python_versions": attr.string_list(
         doc = "With `platforms`: the CPython versions (MAJOR.MINOR) to build each for; " +

@@ -6,6 +6,9 @@ load(":platforms.bzl", "DEFAULT_PYTHON_VERSION")
 PYTHON_VERSION_FLAG = str(Label("//py/config:python_version"))
 _PLATFORMS = "//command_line_option:platforms"
 
+# The key of the deps built in the binary's own configuration, by to_targets.
+POOL = "target"
+
 def fail_python_version_conflict(name, pinned, asked):
     """Fails a target pinned to one Python version and built for another.
 
@@ -54,17 +57,22 @@ for_platform = transition(
 )
 
 def _to_targets_impl(settings, attr):
-    if not attr.platforms:
-        # One PEX, for the platform and version in force: the deps are built as the binary.
-        return {"target": {_PLATFORMS: settings[_PLATFORMS], PYTHON_VERSION_FLAG: settings[PYTHON_VERSION_FLAG]}}
-    versions = attr.python_versions or [settings[PYTHON_VERSION_FLAG]]
-    return {
-        "%s_py%s" % (platform.name, version): {_PLATFORMS: [str(platform)], PYTHON_VERSION_FLAG: version}
-        for platform in attr.platforms
-        for version in versions
-    }
+    in_force = {_PLATFORMS: settings[_PLATFORMS], PYTHON_VERSION_FLAG: settings[PYTHON_VERSION_FLAG]}
 
-# A PEX for several targets (`platforms`, `python_versions`): its deps, once for each.
+    # One PEX for the platform and version in force, and the deps that complete platforms
+    # share: built as the binary.
+    branches = {POOL: in_force} if attr.complete_platforms or not attr.platforms else {}
+    versions = attr.python_versions or [settings[PYTHON_VERSION_FLAG]]
+    for platform in attr.platforms:
+        for version in versions:
+            branches["%s_py%s" % (platform.name, version)] = {
+                _PLATFORMS: [str(platform)],
+                PYTHON_VERSION_FLAG: version,
+            }
+    return branches
+
+# A PEX for several targets (`platforms`, `python_versions`): its deps, once for each; and
+# once as the binary, for one target or for `complete_platforms`.
 to_targets = transition(
     implementation = _to_targets_impl,
     inputs = [_PLATFORMS, PYTHON_VERSION_FLAG],

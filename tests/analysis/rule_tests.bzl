@@ -171,6 +171,27 @@ multi_target_action_test = analysistest.make(
     attrs = {"targets": attr.string_list(mandatory = True, doc = "`key platform version` each.")},
 )
 
+def _complete_platforms_action_test_impl(ctx):
+    """Complete platforms choose from the deps built in the binary's configuration, given once."""
+    env = analysistest.begin(ctx)
+    action = _action(env, "PexAssemble")
+    if not action:
+        return analysistest.end(env)
+    argv = _assembler_argv(env, action)
+    targets = _written(env, ".pex_manifest.json")["targets"]
+    asserts.equals(env, ["linux_x86_64_py3.11", "freebsd_amd64"], [t["key"] for t in targets])
+    asserts.equals(env, [None, "target"], [t.get("inputs_of") for t in targets])
+    asserts.true(env, targets[1]["complete_platform"].endswith("complete/freebsd_amd64.json"))
+    for key in ["linux_x86_64_py3.11", "target"]:
+        given = [a for a in argv if a.startswith("--target-input=%s=" % key) and a.endswith(".whl")]
+        asserts.equals(env, 1, len(given), "the wheel given for " + key)
+    asserts.equals(env, [], [a for a in argv if a.startswith("--target-input=freebsd")])
+    asserts.true(env, "freebsd_amd64.json" in [f.basename for f in action.inputs.to_list()])
+    return analysistest.end(env)
+
+# The PexAssemble action of a py_pex_binary with platforms and complete_platforms.
+complete_platforms_action_test = analysistest.make(_complete_platforms_action_test_impl)
+
 def _cross_files_test_impl(ctx):
     """The cross macros' filegroup holds one output per platform and version."""
     env = analysistest.begin(ctx)

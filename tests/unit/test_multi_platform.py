@@ -21,11 +21,25 @@ PLACES = ["linux_x86_64", "macos_arm64", "windows_x86_64"]
 VERSIONED = "import sys, importlib.metadata as m\nprint(sys.version_info[1], m.version('demo'))\n"
 
 
+def _complete(tmp_path: Path, place: str) -> dict:
+    """A complete platform's manifest target: a file of its own, choosing from the pool."""
+    described = tmp_path / f"{place}.json"
+    spec = targets.from_spec(PLATFORMS[place], "3.11").to_complete_platform()
+    described.write_text(json.dumps(spec))
+    return {"key": place, "complete_platform": str(described), "name": place, "inputs_of": "pool"}
+
+
 def _build(
-    tmp_path: Path, per_target: Dict[str, Sequence[Path]], versions=None, app=APP, **options
+    tmp_path: Path,
+    per_target: Dict[str, Sequence[Path]],
+    versions=None,
+    app=APP,
+    complete: Sequence[str] = (),
+    **options,
 ):
     """Builds `app.pex` through the CLI, as the rule runs it: app/main.py shared, each
-    target's wheels (or (short path, file) pairs) given as its own inputs."""
+    target's wheels (or (short path, file) pairs) given as its own inputs; `complete`
+    platforms (as files) choose from the inputs of `per_target["pool"]`."""
     (tmp_path / "app").mkdir(exist_ok=True)
     (tmp_path / "app" / "main.py").write_text(app)
     versions = versions or {}
@@ -40,7 +54,9 @@ def _build(
                 "python_version": versions.get(key, "3.11"),
             }
             for key in per_target
-        ],
+            if key != "pool"
+        ]
+        + [_complete(tmp_path, place) for place in complete],
         **options,
     }
     manifest = tmp_path / "manifest.json"
@@ -189,3 +205,59 @@ def test_the_zipapp_options_apply_to_a_pex_for_several_targets(wheel_dir, tmp_pa
     done = run_pex(find_python("3.11"), pex, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "linux six True\n"
+
+
+def test_complete_platforms_each_choose_their_wheels_from_one_set(wheel_dir, tmp_path, monkeypatch):
+    per_target = _app_wheels(wheel_dir)
+    pool = sorted({w for wheels in per_target.values() for w in wheels})
+    status, pex = _build(tmp_path, {"pool": pool}, complete=PLACES)
+    assert status == 0
+    assert sorted(_pex_info(pex)["distributions"]) == sorted({w.name for w in pool})
+    done = run_pex(find_python("3.11"), pex, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "linux six True\n"
+    monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
+    for place in PLACES:
+        assert _activated(pex, place, tmp_path) == sorted(w.name for w in per_target[place])
+
+
+def test_a_complete_platform_beside_a_platform(wheel_dir, tmp_path, monkeypatch):
+    per_target = _app_wheels(wheel_dir)
+    status, pex = _build(
+        tmp_path,
+        {"linux_x86_64": per_target["linux_x86_64"], "pool": per_target["macos_arm64"]},
+        complete=["macos_arm64"],
+    )
+    assert status == 0
+    monkeypatch.setenv("PEX_ROOT", str(tmp_path / "pex_root"))
+    for place in ("linux_x86_64", "macos_arm64"):
+        assert _activated(pex, place, tmp_path) == sorted(w.name for w in per_target[place])
+
+
+def test_a_complete_platform_without_a_wheel_of_a_project_is_named(wheel_dir, tmp_path, capsys):
+    per_target = _app_wheels(wheel_dir)
+    status, pex = _build(tmp_path, {"pool": per_target["linux_x86_64"]}, complete=PLACES[:2])
+    assert status != 0
+    assert not pex.exists()
+    error = capsys.readouterr().err
+    assert "error: pyyaml: has no wheel for macos_arm64 (CPython 3.11) among the deps' " in error
+    assert "fix: add a pyyaml wheel built for macos_arm64 to deps, or drop macos_arm64" in error
+
+
+def test_a_wheel_no_complete_platform_takes_is_named(wheel_dir, tmp_path, capsys):
+    per_target = _app_wheels(wheel_dir)
+    pool = per_target["linux_x86_64"] + per_target["windows_x86_64"][1:]
+    status, pex = _build(tmp_path, {"pool": pool}, complete=PLACES[:1])
+    assert status != 0
+    assert not pex.exists()
+    error = capsys.readouterr().err
+    assert f"{per_target['windows_x86_64'][1]}: fits none of the complete platforms " in error
+
+
+def test_two_wheels_that_fit_a_complete_platform_alike_are_named(tmp_path, capsys):
+    old, new = _pure(tmp_path / "a", "demo", "1.0"), _pure(tmp_path / "b", "demo", "2.0")
+    status, pex = _build(tmp_path, {"pool": [old, new]}, complete=PLACES[:1])
+    assert status != 0
+    assert not pex.exists()
+    error = capsys.readouterr().err
+    assert f"demo: has two wheels that fit linux_x86_64 alike: {old.name} and {new.name}" in error

@@ -16,6 +16,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 from pex_assembler import compat, errors, exclusion, inputs, installed, multi, wheels, zipapp
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import LayerManifest, Manifest
+from pex_assembler.target import Target
 from pex_assembler.writer import Resolved, write_pex, write_skeleton
 
 
@@ -176,11 +177,9 @@ def _read_wheels(paths: List[Path], records: Dict[str, dict]) -> List[wheels.Whe
         return list(pool.map(read, paths))
 
 
-def _checked(manifest: Manifest, workdir: Path, merged: bool) -> Tuple[inputs.SortedInputs, list]:
-    """The sorted inputs, and every wheel checked against the target (installed trees packed
-    into wheels in `workdir` first); `merged` when everything installs into one
-    virtualenv."""
-    the_target = manifest.target
+def _read(manifest: Manifest, workdir: Path) -> Tuple[inputs.SortedInputs, List[wheels.Wheel]]:
+    """The sorted inputs and their wheels, read (installed trees packed into wheels in
+    `workdir` first)."""
     sorted_inputs = inputs.sort_inputs(manifest.inputs, manifest.import_roots)
     wheel_paths = list(sorted_inputs.wheels)
     for tree in sorted_inputs.trees.values():
@@ -189,9 +188,23 @@ def _checked(manifest: Manifest, workdir: Path, merged: bool) -> Tuple[inputs.So
     for record_path in sorted_inputs.wheel_records:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         records[record.get("wheel")] = record
-    dists = compat.check_wheels(_read_wheels(wheel_paths, records), the_target)
+    return sorted_inputs, _read_wheels(wheel_paths, records)
+
+
+def _check(
+    the_target: Target, sorted_inputs: inputs.SortedInputs, read: List[wheels.Wheel], merged: bool
+) -> List[wheels.Wheel]:
+    """The wheels, each checked against the target and all together; `merged` when
+    everything installs into one virtualenv."""
+    dists = compat.check_wheels(read, the_target)
     compat.check_file_system(the_target, sorted_inputs.sources, dists, merged)
-    return sorted_inputs, dists
+    return dists
+
+
+def _checked(manifest: Manifest, workdir: Path, merged: bool) -> Tuple[inputs.SortedInputs, list]:
+    """The sorted inputs, and every wheel checked against the target."""
+    sorted_inputs, read = _read(manifest, workdir)
+    return sorted_inputs, _check(manifest.target, sorted_inputs, read, merged)
 
 
 def _checked_branches(
@@ -217,19 +230,27 @@ def _checked_branches(
             'drop pre_install_wheels and keep layout = "zipapp", or build one PEX per platform',
         )
     chosen = []
+    # Each set of inputs read once: a target's own, or a pool that several choose from.
+    read: Dict[str, Tuple[inputs.SortedInputs, List[wheels.Wheel]]] = {}
     for branch in manifest.branches:
-        part = dataclasses.replace(
-            manifest,
-            target=branch.target,
-            inputs=manifest.inputs + branch.inputs,
-            import_roots=manifest.import_roots + branch.import_roots,
-            branches=(),
-        )
-        # Installed trees are packed into wheels per target, each in a directory of its own.
-        (workdir / branch.key).mkdir()
-        sorted_inputs, dists = _checked(part, workdir / branch.key, merged)
+        source = branch.pool or branch.key
+        if source not in read:
+            part = dataclasses.replace(
+                manifest,
+                inputs=manifest.inputs + branch.inputs,
+                import_roots=manifest.import_roots + branch.import_roots,
+                branches=(),
+            )
+            # Installed trees are packed into wheels per input set, in a directory each.
+            read[source] = _read(part, Path(tempfile.mkdtemp(dir=workdir)))
+        sorted_inputs, offered = read[source]
+        if branch.pool:
+            offered = multi.best_fitting(offered, branch.target, branch.key)
+        dists = _check(branch.target, sorted_inputs, offered, merged)
         dists = exclusion.kept(dists, options.exclude, branch.target)
         chosen.append(multi.Chosen(branch.key, branch.target, sorted_inputs.sources, dists))
+    for pool in {b.pool for b in manifest.branches if b.pool}:
+        multi.check_pool(read[pool][1], [b.target for b in manifest.branches if b.pool == pool])
     return multi.same_sources(chosen), multi.union_of_wheels(chosen), multi.requirements(chosen)
 
 

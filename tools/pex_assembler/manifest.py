@@ -40,6 +40,9 @@ class Branch:
     target: Target
     inputs: Tuple[InputFile, ...] = ()
     import_roots: Tuple[str, ...] = ()
+    # The key of inputs that several targets share (a complete platform's), from which it
+    # takes each project's best-fitting wheel; None: its own inputs, every wheel its own.
+    pool: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -166,14 +169,23 @@ def _branches(
         key = spec.get("key") if isinstance(spec, dict) else None
         if not isinstance(key, str) or not key:
             raise AssemblerError(origin, "has a target without its 'key'", "add it")
-        files = tuple(_input(given, workspace_name, origin) for given in inputs.pop(key, []))
-        branches.append(Branch(key, _target(spec), files, tuple(roots.pop(key, []))))
-    if inputs or roots:
+        pool = _field(spec, "inputs_of", str, "", origin) or None
+        source = pool or key
+        files = tuple(_input(given, workspace_name, origin) for given in inputs.get(source, []))
+        given_roots = tuple(roots.get(source, []))
+        branches.append(Branch(key, _target(spec), files, given_roots, pool))
+    named = {b.pool or b.key for b in branches}
+    unknown = sorted({*inputs, *roots} - named)
+    if unknown:
         raise AssemblerError(
             origin,
-            f"has no target {sorted({*inputs, *roots})[0]!r}, which inputs name",
+            f"has no target {unknown[0]!r}, which inputs name",
             "name only the manifest's targets' keys",
         )
+    keys = [b.key for b in branches]
+    if len(set(keys)) != len(keys):
+        twice = sorted(k for k in set(keys) if keys.count(k) > 1)[0]
+        raise AssemblerError(origin, f"names target {twice!r} twice", "give each target a key")
     return tuple(branches)
 
 

@@ -52,6 +52,53 @@ def same_sources(chosen: Sequence[Chosen]) -> Dict[str, Path]:
     return dict(first.sources)
 
 
+def best_fitting(offered: Sequence[Wheel], target: Target, key: str) -> List[Wheel]:
+    """Of wheels offered to several targets (complete platforms share one set of deps), the
+    one of each project that fits `target` best, as pex picks from a --find-links directory."""
+    # By file name: one file built for several targets is the same wheel (union_of_wheels
+    # checks that the files agree).
+    by_project: Dict[str, Dict[str, Wheel]] = {}
+    for wheel in offered:
+        by_project.setdefault(wheel.name, {}).setdefault(wheel.filename, wheel)
+    chosen = []
+    for project in sorted(by_project):
+        ranked = sorted(
+            (rank, filename, wheel)
+            for filename, wheel in by_project[project].items()
+            for rank in [target.rank(wheel.tags)]
+            if rank is not None
+        )
+        files = ", ".join(sorted(by_project[project]))
+        if not ranked:
+            raise AssemblerError(
+                project,
+                f"has no wheel for {target.describe()} among the deps' {files}",
+                f"add a {project} wheel built for {key} to deps, or drop {key} from "
+                "complete_platforms",
+            )
+        if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+            raise AssemblerError(
+                project,
+                f"has two wheels that fit {key} alike: {ranked[0][1]} and {ranked[1][1]}",
+                f"keep one {project} wheel for it in deps",
+            )
+        chosen.append(ranked[0][2])
+    return chosen
+
+
+def check_pool(offered: Sequence[Wheel], targets: Sequence[Target]) -> None:
+    """Fails for a wheel offered to several targets that fits none of them."""
+    for wheel in offered:
+        if not any(t.rank(wheel.tags) is not None for t in targets):
+            raise AssemblerError(
+                str(wheel.path),
+                "fits none of the complete platforms ("
+                + ", ".join(t.name for t in targets)
+                + f"): its tags are {', '.join(sorted(str(t) for t in wheel.tags))}",
+                "drop it from deps, or list the complete platform it is built for",
+            )
+
+
 def _fingerprint(wheel: Wheel) -> str:
     return wheel.fingerprint or sha256_of(wheel.path)
 

@@ -110,3 +110,65 @@ def test_another_output_base_writes_the_same_bytes(example, pex, tmp_path):
         assert other.output("app/app_any_pex.pex").read_bytes() == pex.read_bytes()
     finally:
         other.shutdown()
+
+
+def _inspect(python: str, described: Path) -> Path:
+    """A complete platform, as pex writes it for a real interpreter."""
+    pex3 = Path(sys.executable).parent / "pex3"
+    done = subprocess.run(
+        [str(pex3), "interpreter", "inspect", "--markers", "--tags", "--python", python],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    described.write_text(done.stdout)
+    return described
+
+
+@pytest.fixture(scope="module")
+def complete(example):
+    """//app:app_complete_pex: the app for this machine's CPython 3.11 and qemu's arm64 one,
+    as complete platforms pex inspected, from one set of deps with both pyyaml wheels."""
+    package = example.workspace / "app"
+    _inspect(find_python("3.11"), package / "host.json")
+    _inspect(aarch64_python(), package / "arm64.json")
+    # The hub names each platform's wheel file.
+    hub = example.run("query", *example.flags, "@wheels//:*").stdout.split()
+    (arm64_pyyaml,) = [w for w in hub if w.startswith("@wheels//:cp311_linux_aarch64/pyyaml-")]
+    with (package / "BUILD.bazel").open("a") as build:
+        build.write(
+            "\npy_pex_binary(\n"
+            '    name = "app_complete_pex",\n'
+            '    complete_platforms = ["host.json", "arm64.json"],\n'
+            '    main = "main.py",\n'
+            f'    deps = [":lib", "@wheels//:click", "{arm64_pyyaml}"],\n'
+            ")\n"
+        )
+    example.build("//app:app_complete_pex")
+    return example.output("app/app_complete_pex.pex")
+
+
+def test_complete_platforms_run_where_each_describes(complete, tmp_path):
+    done = run_pex(find_python("3.11"), complete, tmp_path / "host")
+    assert done.returncode == 0, done.stderr
+    assert "python: '3.11'\nmachine: x86_64\nlibyaml: true\n" in done.stdout
+    done = run_pex(aarch64_python(), complete, tmp_path / "arm64")
+    assert done.returncode == 0, done.stderr
+    assert "python: '3.11'\nmachine: aarch64\nlibyaml: true\n" in done.stdout
+
+
+def test_complete_platforms_take_what_pex_resolves_for_them(example, complete, tmp_path):
+    pool = tmp_path / "wheels"
+    pool.mkdir()
+    for wheel in example.wheel_files():
+        shutil.copy(wheel, pool / wheel.name)
+    oracle = tmp_path / "oracle.pex"
+    package = example.workspace / "app"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "pex"), "--no-pypi", "--find-links", str(pool),
+         "--complete-platform", str(package / "host.json"),
+         "--complete-platform", str(package / "arm64.json"), "--no-build",
+         "--no-pre-install-wheels", "--pex-root", str(tmp_path / "pex_root"), "-o", str(oracle),
+         "click", "pyyaml"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert sorted(pex_info(oracle)["distributions"]) == sorted(pex_info(complete)["distributions"])
+    assert len(pex_info(complete)["distributions"]) == 3

@@ -37,10 +37,17 @@ def test_every_wheel_in_the_pex_is_the_targets(matrix, platform):
     assert len(native) == 2, native
 
 
-def test_linux_x86_64_pex_runs(matrix, tmp_path):
-    done = run_pex(find_python("3.11"), matrix["app_linux_x86_64"], tmp_path)
+@pytest.mark.parametrize("name", ["app_linux_x86_64", "app_any_pex"])
+def test_linux_x86_64_pex_runs(matrix, name, tmp_path):
+    done = run_pex(find_python("3.11"), matrix[name], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED_OUTPUT
+
+
+def test_the_pex_for_five_platforms_holds_musl_and_glibc_wheels(matrix):
+    distributions = pex_info(matrix["app_any_pex"])["distributions"]
+    for machine in ("manylinux", "musllinux", "aarch64", "macosx", "win_amd64"):
+        assert any(machine in d and "msgpack" in d for d in distributions), machine
 
 
 @pytest.mark.parametrize("name", ["app_packed", "app_preinstalled"])

@@ -44,6 +44,7 @@ def matrix_names():
     """What `bazel build //app:all //packer:all` writes: package/name of each PEX."""
     names = [f"app/app_{p}" for p in CROSS_PLATFORMS]
     names += [f"app/app_by_python_linux_x86_64_py{v.replace('.', '')}" for v in PYTHON_VERSIONS]
+    names.append("app/app_any_pex")
     names.append("packer/packer_windows_arm64")
     return names
 

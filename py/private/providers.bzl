@@ -14,6 +14,8 @@ PexBinaryInfo = provider(
     fields = {
         "python_version": "str: the target CPython version, MAJOR.MINOR; None when a " +
                           "complete platform describes the target.",
+        "targets": "list of str: the names of a PEX's several targets (platforms, " +
+                   "complete_platforms); empty for a PEX of one target.",
     },
 )
 

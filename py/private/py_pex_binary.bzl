@@ -133,7 +133,8 @@ def _py_pex_binary_impl(ctx):
     if ctx.attr.platforms or ctx.attr.complete_platforms:
         python_version = None
         targets, built = _targets(ctx)
-        target_names = ", ".join([t["key"] for t in targets])
+        several = [t["key"] for t in targets]
+        target_names = ", ".join(several)
         inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [
             _branch_inputs(ctx, key, args)
             for key in built
@@ -141,6 +142,7 @@ def _py_pex_binary_impl(ctx):
         manifest = write_manifest(ctx, "pex", output, None, dict(options, targets = targets))
     else:
         python_version, target_info, target = manifest_target(ctx)
+        several = []
         target_names = target_info.name
         files, imports = dep_files(ctx, ctx.attr.deps + ctx.attr.data)
         inputs = depset(ctx.files.srcs + ctx.files.main, transitive = [files])
@@ -181,7 +183,7 @@ def _py_pex_binary_impl(ctx):
         progress_message = "Writing PEX %s for %s" % (output.short_path, target_names),
         uses_pex = uses_pex,
     )
-    info = built_for(ctx, python_version)
+    info = built_for(ctx, python_version, several)
     if ctx.attr.layout == "zipapp":
         return [DefaultInfo(files = depset([output]), executable = output), info]
 

@@ -119,17 +119,38 @@ def write_skeleton(ctx, manifest, inputs, output, progress_message):
         progress_message = progress_message,
     )
 
-def built_for(ctx, python_version):
-    """The PexBinaryInfo of a PEX or layer written for `python_version` (or a complete platform)."""
-    return PexBinaryInfo(python_version = None if ctx.file.complete_platform else python_version)
+def built_for(ctx, python_version, targets = []):
+    """The PexBinaryInfo of a PEX or layer.
+
+    Args:
+      ctx: the rule context.
+      python_version: the version it is written for; None: a complete platform's.
+      targets: the names of a PEX's several targets.
+
+    Returns:
+      PexBinaryInfo.
+    """
+    return PexBinaryInfo(
+        python_version = None if ctx.file.complete_platform else python_version,
+        targets = targets,
+    )
 
 def check_built_for(ctx, built):
-    """Fails a cross rule whose python_version differs from the one its target is pinned to.
+    """Fails a cross rule whose target is pinned to another python_version, or to several targets.
 
     Args:
       ctx: the cross rule's context, with a python_version attribute.
       built: the target it builds for another platform.
     """
+    if PexBinaryInfo in built and built[PexBinaryInfo].targets:
+        crosspex_fail(
+            ctx.label,
+            "builds %s for one platform, but it is one PEX for %s: it would be the same PEX " %
+            (built.label, ", ".join(built[PexBinaryInfo].targets)) +
+            "under this platform's name",
+            "build %s itself, or drop its platforms and complete_platforms to build one PEX " %
+            built.label + "per platform",
+        )
     pinned = built[PexBinaryInfo].python_version if PexBinaryInfo in built else None
     if ctx.attr.python_version and pinned and pinned != ctx.attr.python_version:
         fail_python_version_conflict(str(built.label), pinned, ctx.attr.python_version)

@@ -6,7 +6,8 @@
 - `pex_wheel`: imports one `.whl` file, with the wheels it requires.
 - `PexWheelInfo`: the provider `pex_wheel` returns, for rules that make wheels.
 - `pip_lock`: a `bazel run` target that writes the hash-pinned lock `pip_wheels` reads.
-- `py_venv_layer`: writes `<name>.tar`, a virtualenv for the target platform as an image layer.
+- `py_venv_layer`: writes a virtualenv for the target platform as image layers, `<name>.deps.tar`
+  then `<name>.app.tar` (and one per `layer_groups` group before them).
 - `py_venv_cross_layer`, `py_venv_layers`: a `py_venv_layer` for other platforms, by name.
 """
 

@@ -68,6 +68,27 @@ def check_wheels(ctx, wheels, prefix):
         records.append(record)
     return records
 
+def installable_parts(files):
+    """The wheels, and the directories of wheels PexRepack wrote, among a layer's inputs.
+
+    Args:
+      files: list of File: what dep_files gave.
+
+    Returns:
+      list of (File, the wheel's record File or None), one per wheel file name or directory.
+    """
+    records = {}
+    for f in files:
+        if f.basename.endswith(".whl.crosspex.json"):
+            records[f.basename[:-len(".crosspex.json")]] = f
+    parts = {}
+    for f in files:
+        if f.is_directory and f.dirname.endswith(".crosspex"):
+            parts[f.short_path] = (f, None)
+        elif f.extension == "whl" and not f.is_directory and f.basename not in parts:
+            parts[f.basename] = (f, records.get(f.basename))
+    return parts.values()
+
 def _repack(ctx, name, root = None, files = [], tree = None):
     """Declares one PexRepack: the distributions of an installed tree as wheels and records.
 

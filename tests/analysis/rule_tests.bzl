@@ -115,9 +115,23 @@ def _layer_action_test_impl(ctx):
     asserts.equals(env, analysistest.target_under_test(env).label.name, manifest["name"])
     asserts.equals(env, ctx.attr.bytecode_interpreter or None, manifest.get("bytecode_interpreter"))
     asserts.equals(env, ctx.attr.invalidation_mode or None, manifest.get("invalidation_mode"))
+    asserts.true(env, "--app-only" in argv)
+
+    # Each wheel installed on its own, at the prefix, for the target's version.
+    installs = [a for a in analysistest.target_actions(env) if a.mnemonic == "PexVenvInstall"]
+    asserts.equals(env, ctx.attr.installs, len(installs))
+    for install in installs:
+        install_argv = _assembler_argv(env, install)
+        asserts.equals(env, ctx.attr.prefix, _flag(install_argv, "--prefix"))
+        asserts.equals(env, "3.11", _flag(install_argv, "--python-version"))
+        asserts.equals(env, ctx.attr.bytecode_interpreter or None, _flag(install_argv, "--bytecode-interpreter"))
+    outputs = analysistest.target_under_test(env)[DefaultInfo].files.to_list()
+    asserts.equals(env, ctx.attr.tars, [f.basename for f in outputs])
     return analysistest.end(env)
 
 _LAYER_ACTION_ATTRS = {
+    "tars": attr.string_list(mandatory = True, doc = "The default outputs, in order."),
+    "installs": attr.int(doc = "How many PexVenvInstall actions."),
     "target_spec": attr.string(mandatory = True, doc = "The manifest's target, as JSON."),
     "prefix": attr.string(mandatory = True, doc = "The virtualenv's path in the image."),
     "interpreter": attr.string(mandatory = True, doc = "The image's CPython."),

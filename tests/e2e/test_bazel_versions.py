@@ -24,8 +24,8 @@ def test_the_forward_flags_write_the_same_pexes(matrix, app_bazel, tmp_path):
         for label in ADAPTERS:
             name = label[2:].replace(":", "/") + ".pex"
             assert bazel.output(name).read_bytes() == app_bazel.output(name).read_bytes(), name
-        layer = "layer/app_layer.tar"
-        assert bazel.output(layer).read_bytes() == app_bazel.output(layer).read_bytes()
+        for layer in ("layer/app_layer.deps.tar", "layer/app_layer.app.tar"):
+            assert bazel.output(layer).read_bytes() == app_bazel.output(layer).read_bytes()
         done = run_pex(find_python("3.11"), bazel.output("adapters/pycross_pex.pex"), tmp_path)
         assert done.returncode == 0, done.stderr
         done = run_pex(find_python("3.11"), bazel.output("app/app_linux_x86_64.pex"), tmp_path)

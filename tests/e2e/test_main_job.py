@@ -50,7 +50,9 @@ def test_the_readme_main_job_passes_in_a_clean_clone(tmp_path):
     ).stdout.strip()
     try:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
-        built = [f"{name}.pex" for name in EXAMPLE_PEXES] + [f"{n}.tar" for n in EXAMPLE_LAYERS]
+        built = [f"{name}.pex" for name in EXAMPLE_PEXES] + [
+            f"{n}.{part}.tar" for n in EXAMPLE_LAYERS for part in ("deps", "app")
+        ]
         assert sorted(p.name for p in (clone / "dist").iterdir()) == sorted(
             name.split("/")[1] for name in built
         )

@@ -5,6 +5,7 @@ the PEX of the same app prints, importing every module from the layer's .pyc."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -12,12 +13,13 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Dict, List
 
 import pytest
 
 from harness.app import EXPECTED_OUTPUT, copy_of_app
-from harness.bazel import Bazel
-from harness.support import aarch64_python, modules_loaded
+from harness.bazel import LAYER_MNEMONICS, Bazel, pex_spawns
+from harness.support import aarch64_python, modules_loaded, write_wheel
 from harness.workspace import write_assembler_toolchain
 
 
@@ -28,8 +30,12 @@ def layers(app_bazel, tmp_path_factory):
     unpacked = {}
     for platform in ("linux_x86_64", "linux_aarch64"):
         image = tmp_path_factory.mktemp(platform)
-        with tarfile.open(app_bazel.output(f"layer/app_layer_for_{platform}.tar")) as tar:
-            tar.extractall(image)
+        # In their order, as an image's layers are.
+        for part in ("deps", "app"):
+            with tarfile.open(
+                app_bazel.output(f"layer/app_layer_for_{platform}.{part}.tar")
+            ) as tar:
+                tar.extractall(image)
         unpacked[platform] = image / "opt" / "venv"
     return unpacked
 
@@ -88,24 +94,25 @@ def _run(*command: str) -> str:
 
 
 def test_an_oci_image_of_debians_arm64_root_and_the_layer_runs(app_bazel, layers, tmp_path):
-    """A real image: umoci writes an OCI image of two layers, the arm64 root above and the
-    aarch64 venv layer; skopeo reads it back; umoci unpacks it, and its entrypoint runs in
-    its rootfs under qemu."""
+    """A real image: umoci writes an OCI image of three layers, the arm64 root, then the
+    aarch64 venv's two, its wheels' and its own; skopeo reads it back; umoci unpacks it, and
+    its entrypoint runs in its rootfs under qemu."""
     base = tmp_path / "base.tar"
     root = str(_arm64_root())
     _run("tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
          "--exclude=./usr/bin/python3.11-qemu", "-cf", str(base), "-C", root, ".")  # fmt: skip
-    layer = app_bazel.output("layer/app_layer_for_linux_aarch64.tar")
     image = f"{tmp_path / 'oci'}:app"
     _run("umoci", "init", "--layout", str(tmp_path / "oci"))
     _run("umoci", "new", "--image", image)
     _run("umoci", "raw", "add-layer", "--image", image, str(base))
-    _run("umoci", "raw", "add-layer", "--image", image, str(layer))
+    for part in ("deps", "app"):
+        layer = app_bazel.output(f"layer/app_layer_for_linux_aarch64.{part}.tar")
+        _run("umoci", "raw", "add-layer", "--image", image, str(layer))
     _run("umoci", "config", "--image", image, "--os", "linux", "--architecture", "arm64",
          "--config.entrypoint", "/opt/venv/bin/app_layer")  # fmt: skip
     inspected = json.loads(_run("skopeo", "inspect", f"oci:{image}"))
     assert (inspected["Os"], inspected["Architecture"], len(inspected["Layers"])) == (
-        "linux", "arm64", 2,
+        "linux", "arm64", 3,
     )  # fmt: skip
     bundle = tmp_path / "bundle"
     _run("umoci", "unpack", "--image", image, str(bundle))
@@ -137,13 +144,14 @@ def elsewhere(tmp_path_factory):
 
 
 def test_the_same_bytes_from_another_checkout_output_base_and_exec_python(app_bazel, elsewhere):
-    app_bazel.build("//layer:app_layer", platform="linux_x86_64")
-    here = app_bazel.output("layer/app_layer.tar").read_bytes()
-    elsewhere.build("//layer:app_layer", platform="linux_x86_64")
-    there = elsewhere.output("layer/app_layer.tar").read_bytes()
+    parts = ["layer/app_layer.deps.tar", "layer/app_layer.app.tar", "layer/app_layer.tar"]
+    app_bazel.build("//layer:app_layer", "--output_groups=+single_tar", platform="linux_x86_64")
+    here = [app_bazel.output(p).read_bytes() for p in parts]
+    elsewhere.build("//layer:app_layer", "--output_groups=+single_tar", platform="linux_x86_64")
+    there = [elsewhere.output(p).read_bytes() for p in parts]
     assert elsewhere.exec_python() != app_bazel.exec_python()
     assert here == there
-    with tarfile.open(app_bazel.output("layer/app_layer.tar")) as tar:
+    with tarfile.open(app_bazel.output("layer/app_layer.deps.tar")) as tar:
         assert (
             "opt/venv/lib/python3.11/site-packages/__pycache__/six.cpython-311.pyc"
             in tar.getnames()
@@ -163,3 +171,113 @@ def test_precompile_without_a_bytecode_interpreter_names_the_fix(elsewhere):
         "  fix: put python3.11 on PATH when Bazel fetches @crosspex_exec_python, or register a "
         'pex_assembler_toolchain with bytecode_interpreters = {"3.11": "/path/to/python3.11"}'
     ) in failed.stderr, failed.stderr[-3000:]
+
+
+SPLIT_BUILD = """\
+load("@crosspex//py:defs.bzl", "py_venv_layer")
+
+py_venv_layer(
+    name = "split",
+    srcs = ["main.py"],
+    main = "main.py",
+    precompile = True,
+    layer_groups = {{"demo": ["Demo"]}},
+    deps = ["@wheels//:pyyaml", "@wheels//:six", "{demo}"],
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def split(elsewhere):
+    """//split:split, in a copy of the workspace: demo's wheel in a group of its own, beside
+    PyYAML and six."""
+    package = elsewhere.workspace / "split"
+    package.mkdir()
+    for version in ("1.0", "2.0"):
+        write_wheel(package, {"demo.py": f"VERSION = {version!r}\n".encode()}, project="demo",
+                    version=version)  # fmt: skip
+    (package / "main.py").write_text("import demo, six, yaml\nprint(demo.VERSION)\n")
+    (package / "BUILD.bazel").write_text(SPLIT_BUILD.format(demo="demo-1.0-py3-none-any.whl"))
+    elsewhere.build("//split:split", platform="linux_x86_64")
+    return package
+
+
+def _split_build(elsewhere, log: Path) -> Dict[str, bytes]:
+    """Builds //split:split again: each tar's bytes, by its part."""
+    elsewhere.build(f"--execution_log_json_file={log}", "//split:split", platform="linux_x86_64")
+    return {
+        p: elsewhere.output(f"split/split.{p}.tar").read_bytes() for p in ("demo", "deps", "app")
+    }
+
+
+def _ran(log: Path) -> List[str]:
+    return sorted(s["mnemonic"] for s in pex_spawns(log, LAYER_MNEMONICS))
+
+
+def test_the_groups_hold_their_distributions_and_the_app_its_own(elsewhere, split, tmp_path):
+    tars = _split_build(elsewhere, tmp_path / "log.json")
+    names = {}
+    for part, data in tars.items():
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            names[part] = [m.name for m in tar if not m.isdir()]
+    site = "opt/venv/lib/python3.11/site-packages"
+    assert sorted(n.split("/")[5] for n in names["demo"]) == [
+        "__pycache__", "demo-1.0.dist-info", "demo-1.0.dist-info", "demo-1.0.dist-info",
+        "demo-1.0.dist-info", "demo.py",
+    ]  # fmt: skip
+    assert f"{site}/six.py" in names["deps"] and f"{site}/yaml/__init__.py" in names["deps"]
+    assert sorted(names["app"]) == sorted([
+        "opt/venv/bin/python", "opt/venv/bin/python3", "opt/venv/bin/python3.11",
+        "opt/venv/bin/split", f"{site}/split/__pycache__/main.cpython-311.pyc",
+        f"{site}/split/main.py", "opt/venv/pyvenv.cfg",
+    ])  # fmt: skip
+
+
+def test_a_first_party_edit_rewrites_the_app_layer_alone(elsewhere, split, tmp_path):
+    before = _split_build(elsewhere, tmp_path / "before.json")
+    with (split / "main.py").open("a") as main:
+        main.write("print('edited')\n")
+    after = _split_build(elsewhere, tmp_path / "after.json")
+    assert _ran(tmp_path / "after.json") == ["PexVenvLayer"]
+    assert after["demo"] == before["demo"] and after["deps"] == before["deps"]
+    assert after["app"] != before["app"]
+
+
+def test_a_new_release_rewrites_its_group_and_the_app_layer_alone(elsewhere, split, tmp_path):
+    before = _split_build(elsewhere, tmp_path / "before.json")
+    build = split / "BUILD.bazel"
+    build.write_text(SPLIT_BUILD.format(demo="demo-2.0-py3-none-any.whl"))
+    try:
+        after = _split_build(elsewhere, tmp_path / "after.json")
+    finally:
+        build.write_text(SPLIT_BUILD.format(demo="demo-1.0-py3-none-any.whl"))
+    assert _ran(tmp_path / "after.json") == [
+        "PexVenvGroup", "PexVenvInstall", "PexVenvLayer", "PexWheelCheck",
+    ]  # fmt: skip
+    assert after["deps"] == before["deps"]
+    assert after["demo"] != before["demo"] and b"demo-2.0.dist-info" in after["demo"]
+
+
+def test_the_parts_unpacked_in_order_are_the_single_tar(elsewhere, split, tmp_path):
+    elsewhere.build("//split:split", "--output_groups=+single_tar", platform="linux_x86_64")
+    single = tmp_path / "single"
+    parts = tmp_path / "parts"
+    with tarfile.open(elsewhere.output("split/split.tar")) as tar:
+        tar.extractall(single)
+    for part in ("demo", "deps", "app"):
+        with tarfile.open(elsewhere.output(f"split/split.{part}.tar")) as tar:
+            tar.extractall(parts)
+    assert _tree(single) == _tree(parts)
+    done = _with_venv(parts / "opt" / "venv", "/opt/venv/bin/split")
+    assert done.returncode == 0 and done.stdout.startswith("1.0\n"), done.stderr
+
+
+def _tree(root: Path) -> Dict[str, tuple]:
+    """Each path below `root`: its mode and its bytes or link target."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        stat = path.lstat()
+        content = os.readlink(path) if path.is_symlink() else (
+            path.read_bytes() if path.is_file() else None)  # fmt: skip
+        found[str(path.relative_to(root))] = (stat.st_mode, content)
+    return found

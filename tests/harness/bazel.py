@@ -132,10 +132,18 @@ def _bzlmod_names(name: str) -> List[str]:
 
 # What crosspex's actions are called in Bazel's action graph and execution log.
 PEX_MNEMONICS = ("PexAssemble", "PexSkeleton", "PexWheelCheck", "PexRepack")
+LAYER_MNEMONICS = (
+    "PexWheelCheck",
+    "PexVenvInstall",
+    "PexVenvGroup",
+    "PexVenvLayer",
+    "PexVenvMerge",
+)
 
 
-def pex_spawns(log: Path) -> List[dict]:
-    """crosspex's actions in an `--execution_log_json_file` log (concatenated JSON objects)."""
+def pex_spawns(log: Path, mnemonics: Sequence[str] = PEX_MNEMONICS) -> List[dict]:
+    """crosspex's actions in an `--execution_log_json_file` log (concatenated JSON objects):
+    a PEX's, or those of `mnemonics`."""
     decoder = json.JSONDecoder()
     text, position, spawns = log.read_text(), 0, []
     while position < len(text):
@@ -144,7 +152,7 @@ def pex_spawns(log: Path) -> List[dict]:
         if position == len(text):
             break
         spawn, position = decoder.raw_decode(text, position)
-        if spawn.get("mnemonic") in PEX_MNEMONICS:
+        if spawn.get("mnemonic") in mnemonics:
             spawns.append(spawn)
     return spawns
 

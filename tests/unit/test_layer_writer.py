@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import io
 import os
@@ -13,7 +14,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 
@@ -170,7 +171,6 @@ def layer(tmp_path_factory) -> Path:
 def test_each_file_lands_at_its_place_with_its_mode(layer):
     members = _members(layer)
     expected = {
-        "opt": DIR,
         "opt/venv": DIR,
         "opt/venv/pyvenv.cfg": FILE,
         "opt/venv/bin": DIR,
@@ -384,3 +384,69 @@ def test_the_tar_is_gnu_sorted_and_the_same_whatever_the_order_of_adding(tmp_pat
         members = tar.getmembers()
     assert [m.name for m in members] == sorted(m.name for m in members)
     assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, 0, "", "")}
+
+
+def _parts(tmp_path: Path, entry_point: Optional[str] = "app.cli:Main.run") -> List[Path]:
+    """The layer in parts, as py_venv_layer writes it: each wheel installed on its own, the
+    wheels' group, and the virtualenv's own part, which no wheel's file may be written over."""
+    spec = _spec()
+    installed: Dict[str, str] = {}
+    fragments = []
+    for wheel in [_tool(tmp_path / "wheels"), _fast(tmp_path / "wheels")]:
+        fragment = tmp_path / "parts" / f"{wheel.name}.tar"
+        installed.update(venv_layer.write_installed(spec, [wheel], fragment))
+        fragments.append(fragment)
+    deps = venv_layer.merge(spec.root, fragments, tmp_path / "out" / "deps.tar")
+    sources = write_sources(tmp_path / "src", FIRST_PARTY)
+    app = venv_layer.write_app(
+        spec, sources, entry_point, installed, [], tmp_path / "out" / "app.tar"
+    )
+    return [deps, app]
+
+
+def test_the_parts_merged_are_the_whole_layer_byte_for_byte(tmp_path):
+    parts = _parts(tmp_path / "parts")
+    merged = venv_layer.merge(PREFIX[1:], parts, tmp_path / "merged.tar")
+    assert merged.read_bytes() == _layer(tmp_path / "whole").read_bytes()
+    deps, app = (set(_members(p)) for p in parts)
+    # Only the directories down from the prefix are in both; no ancestor of the prefix is.
+    assert {m for m in deps & app if _members(parts[0])[m][0] != tarfile.DIRTYPE} == set()
+    assert "opt" not in deps | app and "opt/venv" in deps & app
+    assert f"{SITE}/app/cli.py" in app and f"{SITE}/tool/__init__.py" in deps
+
+
+def test_each_part_holds_only_its_own_files(tmp_path):
+    deps, app = (_members(p) for p in _parts(tmp_path))
+    assert "opt/venv/pyvenv.cfg" in app and "opt/venv/bin/app" in app
+    assert not any(name.startswith(f"{SITE}/app/") for name in deps)
+    assert not any(".dist-info" in name for name in app)
+
+
+def test_a_launcher_over_a_wheel_s_script_names_both(tmp_path):
+    spec = dataclasses.replace(_spec(), name="tool")
+    installed = venv_layer.write_installed(spec, [_tool(tmp_path / "w")], tmp_path / "t.tar")
+    sources = write_sources(tmp_path / "src", FIRST_PARTY)
+    with pytest.raises(AssemblerError) as caught:
+        venv_layer.write_app(spec, sources, "app.cli:Main.run", installed, [], tmp_path / "a.tar")
+    assert caught.value.subject == "/opt/venv/bin/tool"
+    assert caught.value.problem == (
+        "is written twice into the layer: by tool-2.0-py3-none-any.whl and by the layer's "
+        "launcher, bin/tool"
+    )
+    assert not (tmp_path / "a.tar").exists()
+
+
+def test_a_part_that_is_no_layer_is_refused(tmp_path):
+    odd = tmp_path / "odd.tar"
+    with tarfile.open(odd, "w") as tar:
+        info = tarfile.TarInfo("opt/venv/fifo")
+        info.type = tarfile.FIFOTYPE
+        tar.addfile(info)
+    with pytest.raises(AssemblerError, match="neither file, link nor directory"):
+        venv_layer.merge(PREFIX[1:], [odd], tmp_path / "merged.tar")
+    outside = tmp_path / "outside.tar"
+    with tarfile.open(outside, "w") as tar:
+        tar.addfile(tarfile.TarInfo("etc/passwd"), io.BytesIO(b""))
+    with pytest.raises(AssemblerError, match="escapes the layer"):
+        venv_layer.merge(PREFIX[1:], [outside], tmp_path / "merged.tar")
+    assert not (tmp_path / "merged.tar").exists()

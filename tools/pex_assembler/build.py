@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 from pex_assembler import compat, errors, exclusion, inputs, installed, multi, wheels, zipapp
 from pex_assembler.errors import AssemblerError
@@ -283,10 +283,12 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
         )
 
 
-def venv_layer(layer: LayerManifest) -> Path:
+def venv_layer(layer: LayerManifest, installed: Optional[Mapping[str, str]] = None) -> Path:
     """Writes the tar layer of a virtualenv at the layer's prefix for its target and inputs,
     with .pyc when it names a bytecode interpreter (the target's CPython version, on this
-    machine); on error nothing is left at the output path."""
+    machine); on error nothing is left at the output path. Given the files that layers of
+    their own hold (`installed`, each with its origin), only the virtualenv's own part: every
+    input is checked as for the whole, but only trees no other layer installed are."""
     # pypa/installer is among the libraries of pex-importing actions only.
     from pex_assembler import venv_layer as venv_layer_module
 
@@ -314,9 +316,16 @@ def venv_layer(layer: LayerManifest) -> Path:
                 bytecode_interpreter=layer.bytecode_interpreter,
                 invalidation_mode=layer.invalidation_mode,
             )
-            venv_layer_module.write_layer(
-                spec, [d.path for d in dists], sorted_inputs.sources, entry_point, output
-            )
+            if installed is None:
+                venv_layer_module.write_layer(
+                    spec, [d.path for d in dists], sorted_inputs.sources, entry_point, output
+                )
+            else:
+                # Installed trees of files, packed here: no layer of their own holds them.
+                packed = [d.path for d in dists if workdir in d.path.parents]
+                venv_layer_module.write_app(
+                    spec, sorted_inputs.sources, entry_point, installed, packed, output
+                )
     except BaseException:
         _discard(output)
         raise

@@ -42,6 +42,37 @@ def _parser() -> argparse.ArgumentParser:
     layer.add_argument("--manifest", type=Path, required=True)
     layer.add_argument("--input", action="append", default=[], metavar="SHORT_PATH=PATH")
     layer.add_argument("--import-root", action="append", default=[], metavar="ROOT")
+    layer.add_argument(
+        "--app-only",
+        action="store_true",
+        help="write the virtualenv's own part only: the wheels are in layers of their own",
+    )
+    layer.add_argument(
+        "--installed",
+        action="append",
+        default=[],
+        type=Path,
+        help="the files list venv-install wrote for one of those layers",
+    )
+
+    install = commands.add_parser(
+        "venv-install",
+        help="write wheels installed at a virtualenv's prefix as a tar layer, and its files",
+    )
+    install.add_argument("--prefix", required=True)
+    install.add_argument("--python-version", required=True)
+    install.add_argument("--bytecode-interpreter", help="a CPython of that version, for .pyc")
+    install.add_argument("--invalidation-mode", default="checked_hash")
+    install.add_argument(
+        "--wheel", action="append", required=True, type=Path, help="a wheel or directory of wheels"
+    )
+    install.add_argument("--output", type=Path, required=True)
+    install.add_argument("--files", type=Path, required=True, help="JSON: each file's origin")
+
+    merge = commands.add_parser("venv-merge", help="write the layers of one virtualenv as one")
+    merge.add_argument("--prefix", required=True)
+    merge.add_argument("--part", action="append", default=[], type=Path)
+    merge.add_argument("--output", type=Path, required=True)
 
     check = commands.add_parser(
         "check-wheel", help="check a wheel fully and write its record for later builds"
@@ -154,6 +185,31 @@ def _wheels_command(args: argparse.Namespace) -> None:
     args.output.write_text(json.dumps(planned, indent=1, sort_keys=True), encoding="utf-8")
 
 
+def _venv_part(args: argparse.Namespace) -> None:
+    """A part of a virtualenv layer: installed wheels, or the parts merged."""
+    # pypa/installer is among the libraries of pex-importing actions only.
+    from pex_assembler import venv_layer
+
+    prefix = manifest.image_path(args.prefix, "--prefix")
+    if args.command == "venv-merge":
+        venv_layer.merge(prefix[1:], args.part, args.output)
+        return
+    spec = venv_layer.VenvSpec(
+        prefix=prefix,
+        interpreter="",
+        python_version=args.python_version,
+        name="",
+        bytecode_interpreter=args.bytecode_interpreter,
+        invalidation_mode=args.invalidation_mode,
+    )
+    wheels = []
+    for given in args.wheel:
+        wheels += sorted(given.glob("*.whl")) if given.is_dir() else [given]
+    with errors.writing(args.files):
+        files = venv_layer.write_installed(spec, wheels, args.output)
+        args.files.write_text(json.dumps(files, indent=0, sort_keys=True), encoding="utf-8")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
@@ -173,7 +229,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             )
             build.assemble(loaded, args.skeleton)
         elif args.command == "venv-layer":
-            build.venv_layer(manifest.load_layer(args.manifest, args.input, args.import_root))
+            held = None
+            if args.app_only:
+                held = {}
+                for listed in args.installed:
+                    held.update(json.loads(listed.read_text(encoding="utf-8")))
+            loaded = manifest.load_layer(args.manifest, args.input, args.import_root)
+            build.venv_layer(loaded, held)
+        elif args.command in ("venv-install", "venv-merge"):
+            _venv_part(args)
         elif args.command == "skeleton":
             build.skeleton(manifest.load(args.manifest), args.output)
         elif args.command == "check-wheel":

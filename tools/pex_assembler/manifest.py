@@ -236,9 +236,8 @@ def load(
     )
 
 
-def _image_path(data: Mapping[str, Any], key: str, origin: str) -> str:
+def image_path(value: str, origin: str, key: str = "path") -> str:
     """A path in the image, which the layer's links and scripts name: absolute, normalised."""
-    value = _field(data, key, str, "", origin)
     if posixpath.normpath(value) != value or not value.startswith("/"):
         raise AssemblerError(
             origin,
@@ -246,6 +245,10 @@ def _image_path(data: Mapping[str, Any], key: str, origin: str) -> str:
             "give the path it has in the image, e.g. /opt/venv or /usr/bin/python3.11",
         )
     return value
+
+
+def _image_path(data: Mapping[str, Any], key: str, origin: str) -> str:
+    return image_path(_field(data, key, str, "", origin), origin, key)
 
 
 def load_layer(

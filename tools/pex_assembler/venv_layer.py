@@ -18,7 +18,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import BinaryIO, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from installer import install
 from installer.destinations import WheelDestination
@@ -54,26 +54,36 @@ class _Member:
 
 
 class Layer:
-    """The tar's members by path (no leading slash), with their parent directories. Files wait
-    in `spool`, not in memory (torch alone installs 1.6 GiB), until `write` puts them in order."""
+    """The tar's members by path (no leading slash), with their parent directories down from
+    `top` (the prefix: its ancestors belong to the base image). Files wait in `spool`, not in
+    memory (torch alone installs 1.6 GiB), until `write` puts them in order."""
 
-    def __init__(self, spool: BinaryIO) -> None:
+    def __init__(self, spool: BinaryIO, top: str = "") -> None:
         self.spool = spool
+        self.top = top
         self.entries: Dict[str, _Member] = {}
+        # Who writes each file, for the message when two do; and files that other layers of
+        # the same virtualenv hold, which this one must not write again.
+        self.origin = ""
+        self.origins: Dict[str, str] = {}
+        self.reserved: Dict[str, str] = {}
 
     def _claim(self, path: str) -> str:
         clean = posixpath.normpath(path)
-        if clean.startswith(("/", "../")) or clean in ("..", "."):
+        outside = self.top and clean != self.top and not clean.startswith(self.top + "/")
+        if clean.startswith(("/", "../")) or clean in ("..", ".") or outside:
             raise AssemblerError(path, "escapes the layer", "name a path inside the virtualenv")
-        if clean in self.entries:
+        if clean in self.entries or clean in self.reserved:
+            taken = self.origins.get(clean) or self.reserved.get(clean)
+            by = f": by {taken} and by {self.origin}" if taken and self.origin else ""
             raise AssemblerError(
                 "/" + clean,
-                "is written twice into the layer",
+                f"is written twice into the layer{by}",
                 "keep one of the files that install there",
             )
         # Up to the first directory already there: its own parents are there too.
         parent = posixpath.dirname(clean)
-        while parent and parent not in self.entries:
+        while parent and parent not in self.entries and not _above(parent, self.top):
             self.entries[parent] = _Member(mode=0o755)
             parent = posixpath.dirname(parent)
         existing = self.entries.get(parent)
@@ -83,7 +93,38 @@ class Layer:
                 f"is a file in the layer, and also the directory of /{clean}",
                 "keep one of the files that install there",
             )
+        if self.origin:
+            self.origins[clean] = self.origin
         return clean
+
+    def files(self) -> Dict[str, str]:
+        """Each file and link of the layer, by path, with what wrote it."""
+        return {
+            path: self.origins.get(path, "")
+            for path, member in self.entries.items()
+            if member.span is not None or member.link is not None
+        }
+
+    def add_tar(self, tar_path: Path) -> None:
+        """Adds the members of a layer written before: the same virtualenv, in parts."""
+        with tarfile.open(tar_path) as tar:
+            for info in tar:
+                if info.isdir():
+                    existing = self.entries.get(info.name)
+                    if existing is None or existing.span is not None or existing.link is not None:
+                        self.add(info.name, Entry(mode=info.mode))
+                elif info.issym():
+                    self.add(info.name, Entry(mode=info.mode, link=info.linkname))
+                elif info.isfile():
+                    stream = tar.extractfile(info)
+                    assert stream is not None
+                    self.add_stream(info.name, info.mode, stream)
+                else:
+                    raise AssemblerError(
+                        str(tar_path),
+                        f"holds {info.name}, neither file, link nor directory",
+                        "give the layers crosspex wrote",
+                    )
 
     def add(self, path: str, entry: Entry) -> None:
         clean = self._claim(path)
@@ -137,6 +178,11 @@ class Layer:
                 else:
                     info.type = tarfile.DIRTYPE
                     tar.addfile(info)
+
+
+def _above(path: str, top: str) -> bool:
+    """Whether `path` is an ancestor of `top`: a directory of the base image."""
+    return bool(top) and top.startswith(path + "/")
 
 
 def _record(path: str, digest: bytes, size: int) -> RecordEntry:
@@ -293,18 +339,12 @@ def _launcher(python: str, entry_point: str) -> bytes:
     return f"#!{python}\n{body}".encode()
 
 
-def write_layer(
-    spec: VenvSpec,
-    wheels: Iterable[Path],
-    sources: Mapping[str, Path],
-    entry_point: Optional[str],
-    output: Path,
-) -> Path:
-    """Writes `output`, or nothing: a failed layer leaves no file behind."""
+def _written(output: Path, layer_of: Callable[[BinaryIO], Layer]) -> Path:
+    """Writes the layer `layer_of` fills at `output`, or nothing: a failed layer leaves no
+    file behind."""
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=output.parent) as spool:
-        layer = Layer(spool)
-        _fill(layer, spec, wheels, sources, entry_point)
+        layer = layer_of(spool)
         handle, staged = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
         os.close(handle)
         try:
@@ -316,29 +356,100 @@ def write_layer(
     return output
 
 
+def write_layer(
+    spec: VenvSpec,
+    wheels: Iterable[Path],
+    sources: Mapping[str, Path],
+    entry_point: Optional[str],
+    output: Path,
+) -> Path:
+    """Writes the whole virtualenv at `output`, or nothing."""
+
+    def fill(spool: BinaryIO) -> Layer:
+        layer = Layer(spool, spec.root)
+        _fill(layer, spec, wheels, sources, entry_point, app=True)
+        return layer
+
+    return _written(output, fill)
+
+
+def write_installed(spec: VenvSpec, wheels: Iterable[Path], output: Path) -> Dict[str, str]:
+    """Writes the wheels installed at the prefix (with their .pyc) as a layer of their own:
+    a part of the virtualenv that depends on them and the prefix alone. Returns its files,
+    each with the wheel it came from."""
+    files: Dict[str, str] = {}
+
+    def fill(spool: BinaryIO) -> Layer:
+        layer = Layer(spool, spec.root)
+        _fill(layer, spec, wheels, {}, None, app=False)
+        files.update(layer.files())
+        return layer
+
+    _written(output, fill)
+    return files
+
+
+def write_app(
+    spec: VenvSpec,
+    sources: Mapping[str, Path],
+    entry_point: Optional[str],
+    installed: Mapping[str, str],
+    extra_wheels: Iterable[Path],
+    output: Path,
+) -> Path:
+    """Writes the virtualenv's own part: `pyvenv.cfg`, `bin/python*`, the first-party files
+    and the launcher (and `extra_wheels`, which no layer of their own holds). `installed`
+    are the files the other parts hold, with their origins: none may be written again."""
+
+    def fill(spool: BinaryIO) -> Layer:
+        layer = Layer(spool, spec.root)
+        layer.reserved.update(installed)
+        _fill(layer, spec, extra_wheels, sources, entry_point, app=True)
+        return layer
+
+    return _written(output, fill)
+
+
+def merge(top: str, parts: Sequence[Path], output: Path) -> Path:
+    """Writes the layers `parts` (of one virtualenv at `top`) as one, or nothing."""
+
+    def fill(spool: BinaryIO) -> Layer:
+        layer = Layer(spool, top)
+        for part in parts:
+            layer.origin = part.name
+            layer.add_tar(part)
+        return layer
+
+    return _written(output, fill)
+
+
 def _fill(
     layer: Layer,
     spec: VenvSpec,
     wheels: Iterable[Path],
     sources: Mapping[str, Path],
     entry_point: Optional[str],
+    app: bool,
 ) -> None:
     prefix = spec.root
     python = f"{spec.prefix}/bin/python"
     major = spec.python_version.split(".")[0]
-    layer.add(
-        f"{prefix}/pyvenv.cfg",
-        Entry(
-            mode=0o644,
-            data=(
-                f"home = {posixpath.dirname(spec.interpreter)}\n"
-                "include-system-site-packages = false\n"
-                f"version = {spec.python_version}\n"
-            ).encode(),
-        ),
-    )
-    for name in ("python", f"python{major}", f"python{spec.python_version}"):
-        layer.add(f"{prefix}/bin/{name}", Entry(mode=0o777, link=spec.interpreter))
+    layer.add(prefix, Entry(mode=0o755))
+    if app:
+        layer.origin = "the virtualenv itself"
+        layer.add(
+            f"{prefix}/pyvenv.cfg",
+            Entry(
+                mode=0o644,
+                data=(
+                    f"home = {posixpath.dirname(spec.interpreter)}\n"
+                    "include-system-site-packages = false\n"
+                    f"version = {spec.python_version}\n"
+                ).encode(),
+            ),
+        )
+        for name in ("python", f"python{major}", f"python{spec.python_version}"):
+            layer.add(f"{prefix}/bin/{name}", Entry(mode=0o777, link=spec.interpreter))
     schemes = {
         "purelib": spec.site_packages,
         "platlib": spec.site_packages,
@@ -352,12 +463,14 @@ def _fill(
     try:
         destinations = []
         for wheel in wheels:
+            layer.origin = wheel.name
             with _WheelSource.open(wheel) as source:
                 headers = dict(schemes, headers=f"{schemes['headers']}/{source.distribution}")
                 destination = LayerDestination(layer, headers, python, compiler, str(wheel))
                 install(source, destination, {"INSTALLER": INSTALLER})
                 destinations.append(destination)
         first_party = []
+        layer.origin = "the first-party files"
         for archive_path, path in sorted(sources.items()):
             layer_path = f"{spec.site_packages}/{archive_path}"
             with path.open("rb") as stream:
@@ -375,7 +488,9 @@ def _fill(
         if pyc is not None:
             layer.add(pyc_path(layer_path, compiled.cache_tag), Entry(mode=0o644, data=pyc))
     for destination in destinations:
+        layer.origin = Path(destination.origin).name
         destination.write_record(compiled)
-    if entry_point:
+    if app and entry_point:
+        layer.origin = f"the layer's launcher, bin/{spec.name}"
         launcher = _launcher(python, entry_point)
         layer.add(f"{prefix}/bin/{spec.name}", Entry(mode=0o755, data=launcher))

@@ -990,6 +990,104 @@ def bench_multi(work: Path) -> None:
         bazel.shutdown()
 
 
+SPLIT_LAYER = """
+py_venv_layer(name = "{name}", srcs = ["main.py"], main = "main.py", precompile = {pyc},
+              layer_groups = {{"demo": ["demo"]}}, deps = {deps})
+"""
+
+
+def _single_layer(wheels: List[Path], work: Path, python: str, pyc: bool) -> float:
+    """The whole layer in one action, as PexVenvLayer wrote it before the split (and as the
+    output group single_tar's parts are written together): best of 3."""
+    work.mkdir(parents=True, exist_ok=True)
+    inputs = manifest(work, wheels, "large", records=True)
+    data = json.loads(inputs.manifest.read_text())
+    data.update(output=str(work / "app.tar"), prefix="/opt/venv", interpreter=python, name="app")
+    if pyc:
+        data.update(bytecode_interpreter=python)
+    (work / "layer.json").write_text(json.dumps(data))
+    layer_inputs = dataclasses.replace(inputs, manifest=work / "layer.json")
+    seconds, _ = best([*ASSEMBLER, "venv-layer", *layer_inputs.flags()], env=assembler_env())
+    return seconds
+
+
+def bench_split_layers(wheels: List[Path], work: Path) -> None:
+    """py_venv_layer's split tars in Bazel, on the large set, without and with .pyc: a clean
+    build against the whole layer in one action; a first-party edit and a new release of one
+    distribution against the floor (a no-op build, plus the SHA-256 and a copy of the tars
+    that changed), each measured in the same run."""
+    from harness.bazel import Bazel
+    from harness.support import write_wheel
+
+    workspace = _large_workspace(wheels, work)
+    for version in ("1.0", "2.0"):
+        write_wheel(workspace, {"demo.py": f"V = {version!r}\n".encode()}, project="demo",
+                    version=version)  # fmt: skip
+    deps = [f"@large//:cp311_linux_x86_64/{w.name}" for w in wheels]
+    build = workspace / "BUILD.bazel"
+    head = build.read_text().replace('"py_pex_binary")', '"py_pex_binary", "py_venv_layer")', 1)
+
+    def write_build(demo: str) -> None:
+        build.write_text(head + "".join(
+            SPLIT_LAYER.format(name=name, pyc=pyc, deps=json.dumps([*deps, demo]))
+            for name, pyc in (("layer", False), ("layer_pyc", True))
+        ))  # fmt: skip
+
+    write_build("demo-1.0-py3-none-any.whl")
+    bazel = Bazel(workspace, work / "split_output_base")
+    python = shutil.which("python3.11") or PYTHON
+    print(f"\nlarge app as split layers in Bazel: {len(wheels)} wheels", flush=True)
+
+    def floor(changed: Sequence[Path], target: str) -> float:
+        start = time.perf_counter()
+        bazel.build(target)
+        noop = time.perf_counter() - start
+        out = work / "floor.out"
+        listed = " ".join(map(str, changed))
+        copy, _ = timed(["sh", "-c", f"rm -f {out} && cat {listed} > {out} && sha256sum {listed}"])
+        return noop + copy
+
+    try:
+        for name, pyc in (("layer", False), ("layer_pyc", True)):
+            label = "with .pyc" if pyc else "without .pyc"
+            target = f"//:{name}"
+            bazel.build(target)
+            bazel.run("clean")
+            start = time.perf_counter()
+            bazel.build(target)
+            clean = time.perf_counter() - start
+            single = _single_layer(wheels, work / f"single_{name}", python, pyc)
+            whole = f"{ratio(clean, single)} of the whole layer in one action ({single:.2f} s)"
+            row(f"split layers, clean build, {label}", f"{clean:.2f} s", whole)
+            tars = {p: bazel.output(f"{name}.{p}.tar") for p in ("demo", "deps", "app")}
+            before = {p: t.read_bytes() for p, t in tars.items()}
+            rebuilds, floors = [], []
+            for edit in range(3):
+                with (workspace / "main.py").open("a") as handle:
+                    handle.write(f"# edit {edit} of {name}\n")
+                start = time.perf_counter()
+                bazel.build(target)
+                rebuilds.append(time.perf_counter() - start)
+                floors.append(floor([tars["app"]], target))
+            kept = all(tars[p].read_bytes() == before[p] for p in ("demo", "deps"))
+            rebuild, least = _median(rebuilds), _median(floors)
+            row(f"split layers, after editing main.py, {label}", f"{rebuild:.2f} s",
+                f"{ratio(rebuild, least)} of the floor ({least:.2f} s); "
+                f"dependency tars {'unchanged' if kept else 'CHANGED'}")  # fmt: skip
+            write_build("demo-2.0-py3-none-any.whl")
+            start = time.perf_counter()
+            bazel.build(target)
+            bumped = time.perf_counter() - start
+            least = floor([tars["demo"], tars["app"]], target)
+            kept = tars["deps"].read_bytes() == before["deps"]
+            row(f"split layers, after a new release of demo, {label}", f"{bumped:.2f} s",
+                f"{ratio(bumped, least)} of the floor ({least:.2f} s); "
+                f"deps tar {'unchanged' if kept else 'CHANGED'}")  # fmt: skip
+            write_build("demo-1.0-py3-none-any.whl")
+    finally:
+        bazel.shutdown()
+
+
 def import_harness() -> None:
     """Makes the tests' shared code importable as `harness`, and nothing else of tests/."""
     spec = importlib.util.spec_from_file_location(
@@ -1002,7 +1100,7 @@ def import_harness() -> None:
 
 SECTIONS = (
     "assembler", "layer", "member", "repack", "matrix", "large", "many", "analysis", "fetch",
-    "multi",
+    "multi", "split",
 )  # fmt: skip
 
 
@@ -1045,6 +1143,8 @@ def main() -> None:
         bench_fetch(work / "fetch")
     if "multi" in sections:
         bench_multi(work / "multi")
+    if "split" in sections and not args.quick:
+        bench_split_layers(sorted(wheel_set("large").glob("*.whl")), work / "split")
 
 
 if __name__ == "__main__":

@@ -430,10 +430,22 @@ def test_a_launcher_over_a_wheel_s_script_names_both(tmp_path):
         venv_layer.write_app(spec, sources, "app.cli:Main.run", installed, [], tmp_path / "a.tar")
     assert caught.value.subject == "/opt/venv/bin/tool"
     assert caught.value.problem == (
-        "is written twice into the layer: by tool-2.0-py3-none-any.whl and by the layer's "
-        "launcher, bin/tool"
+        "is a script of tool-2.0-py3-none-any.whl, and the layer's launcher has the layer's name"
     )
+    assert caught.value.fix == "rename the layer (its launcher is bin/<name>), e.g. tool_layer"
     assert not (tmp_path / "a.tar").exists()
+
+
+def test_a_first_party_file_over_a_wheel_s_file_names_both(tmp_path):
+    spec = _spec()
+    installed = venv_layer.write_installed(spec, [_tool(tmp_path / "w")], tmp_path / "t.tar")
+    sources = write_sources(tmp_path / "src", {"tool/__init__.py": b""})
+    with pytest.raises(AssemblerError) as caught:
+        venv_layer.write_app(spec, sources, None, installed, [], tmp_path / "a.tar")
+    assert caught.value.subject == f"/{SITE}/tool/__init__.py"
+    assert caught.value.problem == (
+        "is written twice into the layer: by tool-2.0-py3-none-any.whl and by the first-party files"
+    )
 
 
 def test_a_part_that_is_no_layer_is_refused(tmp_path):

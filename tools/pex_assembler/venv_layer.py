@@ -491,6 +491,13 @@ def _fill(
         layer.origin = Path(destination.origin).name
         destination.write_record(compiled)
     if app and entry_point:
+        launcher_path = f"{prefix}/bin/{spec.name}"
+        script = layer.origins.get(launcher_path) or layer.reserved.get(launcher_path)
+        if script:
+            raise AssemblerError(
+                "/" + launcher_path,
+                f"is a script of {script}, and the layer's launcher has the layer's name",
+                f"rename the layer (its launcher is bin/<name>), e.g. {spec.name}_layer",
+            )
         layer.origin = f"the layer's launcher, bin/{spec.name}"
-        launcher = _launcher(python, entry_point)
-        layer.add(f"{prefix}/bin/{spec.name}", Entry(mode=0o755, data=launcher))
+        layer.add(launcher_path, Entry(mode=0o755, data=_launcher(python, entry_point)))

@@ -14,3 +14,12 @@ apt_install() {
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+host_mirror() {
+  # The Debian archive the host's apt already uses, for debootstrap: no mirror is written into
+  # the project.
+  local codename
+  codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+  apt-get indextargets --format '$(REPO_URI) $(ORIGIN) $(CODENAME)' |
+    awk -v c="$codename" '$2 == "Debian" && $3 == c { print $1; exit }'
+}

@@ -24,14 +24,6 @@ packages=(
   python3 python3-pip python3-venv git strace
 )
 
-host_mirror() {
-  # The Debian archive the host's apt already uses: no mirror is written into the project.
-  local codename
-  codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
-  apt-get indextargets --format '$(REPO_URI) $(ORIGIN) $(CODENAME)' |
-    awk -v c="$codename" '$2 == "Debian" && $3 == c { print $1; exit }'
-}
-
 pip_paths() {
   # pip's and uv's configuration files, and every absolute path or file:// URL their settings
   # and PIP_*, UV_* and SSL_CERT_* variables name (certificates, find-links, local indexes).

@@ -13,13 +13,13 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import pytest
 
 from harness.app import EXPECTED_OUTPUT, copy_of_app
 from harness.bazel import LAYER_MNEMONICS, Bazel, pex_spawns
-from harness.support import aarch64_python, modules_loaded, write_wheel
+from harness.support import ROOT, aarch64_python, modules_loaded, write_wheel
 from harness.workspace import write_assembler_toolchain
 
 
@@ -93,41 +93,62 @@ def _run(*command: str) -> str:
     return done.stdout
 
 
-def test_an_oci_image_of_debians_arm64_root_and_the_layer_runs(app_bazel, layers, tmp_path):
-    """A real image: umoci writes an OCI image of three layers, the arm64 root, then the
-    aarch64 venv's two, its wheels' and its own; skopeo reads it back; umoci unpacks it, and
-    its entrypoint runs in its rootfs under qemu."""
+def _oci_bundle(app_bazel, root: Path, platform: str, arch: str, tmp_path: Path) -> Path:
+    """A real image: umoci writes an OCI image of three layers, the Debian `root`, then the
+    virtualenv's two for `platform`, its wheels' and its own; skopeo reads it back; umoci
+    unpacks it. Returns the bundle, its entrypoint checked."""
     base = tmp_path / "base.tar"
-    root = str(_arm64_root())
     _run("tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
-         "--exclude=./usr/bin/python3.11-qemu", "-cf", str(base), "-C", root, ".")  # fmt: skip
+         "--exclude=./usr/bin/python3.11-qemu", "-cf", str(base), "-C", str(root), ".")  # fmt: skip
     image = f"{tmp_path / 'oci'}:app"
     _run("umoci", "init", "--layout", str(tmp_path / "oci"))
     _run("umoci", "new", "--image", image)
     _run("umoci", "raw", "add-layer", "--image", image, str(base))
     for part in ("deps", "app"):
-        layer = app_bazel.output(f"layer/app_layer_for_linux_aarch64.{part}.tar")
+        layer = app_bazel.output(f"layer/app_layer_for_{platform}.{part}.tar")
         _run("umoci", "raw", "add-layer", "--image", image, str(layer))
-    _run("umoci", "config", "--image", image, "--os", "linux", "--architecture", "arm64",
+    _run("umoci", "config", "--image", image, "--os", "linux", "--architecture", arch,
          "--config.entrypoint", "/opt/venv/bin/app_layer")  # fmt: skip
     inspected = json.loads(_run("skopeo", "inspect", f"oci:{image}"))
     assert (inspected["Os"], inspected["Architecture"], len(inspected["Layers"])) == (
-        "linux", "arm64", 3,
+        "linux", arch, 3,
     )  # fmt: skip
     bundle = tmp_path / "bundle"
     _run("umoci", "unpack", "--image", image, str(bundle))
     entrypoint = json.loads((bundle / "config.json").read_text())["process"]["args"]
     assert entrypoint == ["/opt/venv/bin/app_layer"]
+    return bundle
+
+
+def _in_rootfs(bundle: Path, command: Sequence[str], binds: Sequence[str] = ()) -> str:
+    """`command`'s output, run in the bundle's rootfs as its container would run it."""
+    return _run(
+        "bwrap", "--bind", str(bundle / "rootfs"), "/", *binds,
+        "--proc", "/proc", "--dev", "/dev", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
+        "--", *command,
+    )  # fmt: skip
+
+
+def test_an_oci_image_of_debians_arm64_root_and_the_layers_runs(app_bazel, layers, tmp_path):
+    bundle = _oci_bundle(app_bazel, _arm64_root(), "linux_aarch64", "arm64", tmp_path)
     # No binfmt_misc here: qemu starts the arm64 CPython as the entrypoint's #! would,
     # everything else (loader, libraries, /opt/venv) from the image's rootfs.
     qemu = shutil.which("qemu-aarch64-static")
     assert qemu, "qemu-aarch64-static is missing: run scripts/setup.sh"
-    output = _run(
-        "bwrap", "--bind", str(bundle / "rootfs"), "/", "--ro-bind", qemu, "/qemu",
-        "--proc", "/proc", "--dev", "/dev", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
-        "--", "/qemu", "-0", "/opt/venv/bin/python", "/usr/bin/python3.11", *entrypoint,
-    )  # fmt: skip
-    assert output == EXPECTED_OUTPUT
+    command = ["/qemu", "-0", "/opt/venv/bin/python", "/usr/bin/python3.11",
+               "/opt/venv/bin/app_layer"]  # fmt: skip
+    assert _in_rootfs(bundle, command, ["--ro-bind", qemu, "/qemu"]) == EXPECTED_OUTPUT
+
+
+def test_an_oci_image_of_debian_12s_x86_64_root_and_the_layers_runs(app_bazel, layers, tmp_path):
+    """The same image for x86_64, on a debootstrapped Debian 12 root: its entrypoint runs as
+    the container would start it."""
+    root = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "bookworm-root.sh")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    bundle = _oci_bundle(app_bazel, Path(root), "linux_x86_64", "amd64", tmp_path)
+    assert _in_rootfs(bundle, ["/opt/venv/bin/app_layer"]) == EXPECTED_OUTPUT
 
 
 @pytest.fixture(scope="module")

@@ -151,7 +151,9 @@ def _py_venv_layer_impl(ctx):
             crosspex_fail(
                 ctx.label,
                 "layer_groups[%r] matches none of the wheels (%s)" % (group, ctx.attr.layer_groups[group]),
-                "match a distribution's name, e.g. \"torch\" or \"nvidia_*\", or drop the group",
+                "match a wheel's distribution name, e.g. \"torch\" or \"nvidia_*\", or drop " +
+                "the group (installed trees, as rules_python's, go into deps: their names are " +
+                "only known when they are packed)",
             )
         tar = ctx.actions.declare_file("%s.%s.tar" % (ctx.label.name, group))
         _merge(ctx, parts, tar, "PexVenvGroup", "Writing layer %s" % tar.short_path)

@@ -101,6 +101,23 @@ def test_the_matrix_builds_remotely_with_the_local_bytes(
     assert all(s.get("cacheHit") for s in again), [s["runner"] for s in again]
 
 
+def test_the_layers_build_remotely_with_the_local_bytes(remote_app, app_bazel, tmp_path):
+    """Each wheel's install, the deps tar and the app tar of a layer run on the workers, and
+    write what this machine writes."""
+    parts = ["layer/app_layer_plain.deps.tar", "layer/app_layer_plain.app.tar"]
+    log = tmp_path / "layer.json"
+    remote_app.build(
+        f"--execution_log_json_file={log}", "--noremote_accept_cached", "//layer:app_layer_plain"
+    )
+    layer = ("PexVenvInstall", "PexVenvGroup", "PexVenvLayer")
+    spawns = pex_spawns(log, layer)
+    assert {s["mnemonic"] for s in spawns} == set(layer)
+    assert {s["runner"] for s in spawns} == {"remote"}, {s["runner"] for s in spawns}
+    app_bazel.build("//layer:app_layer_plain")
+    for part in parts:
+        assert _sha256(remote_app.output(part)) == _sha256(app_bazel.output(part)), part
+
+
 def test_the_docs_show_the_example_exec_platform():
     guide = (ROOT / "docs" / "remote-execution.md").read_text()
     (snippet,) = re.findall(r"In `remote/BUILD.bazel`:\n\n```starlark\n(.*?)```", guide, re.S)

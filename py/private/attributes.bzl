@@ -42,7 +42,14 @@ PEX_CONTENT_ATTRS = dict(_ALLOWLIST_FUNCTION_TRANSITION, **dict(content_deps(), 
         allow_single_file = [".py"],
         doc = "The file run as `__main__`; it goes into the PEX at its runfiles path, whether or not `srcs` or a dependency list it. Excludes `entry_point`.",
     ),
-    "entry_point": attr.string(doc = "`module` or `module:function` to run, as pex's --entry-point. Excludes `main`."),
+    "entry_point": attr.string(doc = "`module` or `module:function` to run, as pex's --entry-point. Excludes `main` and `script`."),
+    "script": attr.string(
+        doc = "A script of a distribution to run, as pex's `-c`: a console or GUI script of " +
+              "its `entry_points.txt` (run as its entry point), or a file of its " +
+              "`.data/scripts`. A name no distribution offers, or two do, fails the build. " +
+              "For a layer, `bin/<name>` runs it: the script itself when it is named like " +
+              "the layer, else a link to it. Excludes `main` and `entry_point`.",
+    ),
     "python_version": attr.string(
         doc = "Target CPython version, MAJOR.MINOR: sets `@crosspex//py/config:python_version` " +
               "for the deps (which wheels are selected) and picks wheel tags, markers, shebang " +

@@ -103,19 +103,19 @@ def _py_pex_binary_impl(ctx):
             "is built for, and a complete platform names its own",
             "list platforms, or drop python_versions",
         )
-    if ctx.attr.interpreter_only and (ctx.attr.main or ctx.attr.entry_point):
+    if ctx.attr.interpreter_only and (ctx.attr.main or ctx.attr.entry_point or ctx.attr.script):
         crosspex_fail(
             ctx.label,
-            "sets interpreter_only and a main or entry_point",
+            "sets interpreter_only and a main, entry_point or script",
             "drop interpreter_only to run the entry point, or the entry point for an interpreter",
         )
-    if not (ctx.attr.main or ctx.attr.entry_point or ctx.attr.interpreter_only):
+    if not (ctx.attr.main or ctx.attr.entry_point or ctx.attr.script or ctx.attr.interpreter_only):
         crosspex_fail(
             ctx.label,
-            "has neither main nor entry_point, so its PEX would start an interactive Python " +
-            "prompt (and a job that runs it would wait forever)",
-            "set main or entry_point, or interpreter_only = True for a PEX that is a Python " +
-            "interpreter with the deps importable",
+            "has neither main nor entry_point nor script, so its PEX would start an " +
+            "interactive Python prompt (and a job that runs it would wait forever)",
+            "set main, entry_point or script, or interpreter_only = True for a PEX that is a " +
+            "Python interpreter with the deps importable",
         )
     if ctx.attr.max_install_jobs < -1:
         crosspex_fail(

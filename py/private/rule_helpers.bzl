@@ -43,9 +43,10 @@ def dep_files(ctx, deps, prefix = None):
     return depset(records, transitive = files), depset(transitive = imports)
 
 def check_entry_point(ctx):
-    """Fails a rule with PEX_CONTENT_ATTRS that sets both main and entry_point."""
-    if ctx.attr.main and ctx.attr.entry_point:
-        crosspex_fail(ctx.label, "sets both main and entry_point", "keep one of them")
+    """Fails a rule with PEX_CONTENT_ATTRS that sets two of main, entry_point and script."""
+    given = [n for n in ("main", "entry_point", "script") if getattr(ctx.attr, n)]
+    if len(given) > 1:
+        crosspex_fail(ctx.label, "sets both %s and %s" % (given[0], given[1]), "keep one of them")
 
 def manifest_target(ctx):
     """What a manifest says the target is, from `complete_platform` or the target toolchain.
@@ -91,6 +92,7 @@ def write_manifest(ctx, kind, output, target, fields = {}):
             workspace_name = ctx.workspace_name,
             main = ctx.file.main.short_path if ctx.file.main else None,
             entry_point = ctx.attr.entry_point or None,
+            script = ctx.attr.script or None,
         )
     content.update(fields)
     ctx.actions.write(manifest, json.encode(content))

@@ -186,7 +186,7 @@ def test_pure_and_platform_modules_share_site_packages():
 def test_entry_point_scripts_share_bin_with_the_data_scripts():
     wheel = dataclasses.replace(
         _wheel("a", ("scripts", "Tool")),
-        contents=Contents(files=(("scripts", "Tool"),), scripts=("tool",)),
+        contents=Contents(files=(("scripts", "Tool"),), scripts=(("tool", "tool:main"),)),
     )
     with pytest.raises(AssemblerError, match=r"^a-1-py3-none-any\.whl: installs 'tool', which"):
         compat.check_file_system(MACOS, {}, [wheel], merged=False)

@@ -86,7 +86,7 @@ def test_an_installed_wheel_is_repacked_as_it_was_built(tmp_path):
     assert (checked.name, str(checked.version), checked.contents.scripts) == (
         "demo",
         "1.0",
-        ("demo",),
+        (("demo", "pkg.mod:main"),),
     )
     record = (output / "demo-1.0-py3-none-any.whl.crosspex.json").read_text()
     described = wheels.from_record(repacked, json.loads(record))

@@ -432,7 +432,10 @@ def test_a_launcher_over_a_wheel_s_script_names_both(tmp_path):
     assert caught.value.problem == (
         "is a script of tool-2.0-py3-none-any.whl, and the layer's launcher has the layer's name"
     )
-    assert caught.value.fix == "rename the layer (its launcher is bin/<name>), e.g. tool_layer"
+    assert caught.value.fix == (
+        "rename the layer (its launcher is bin/<name>), e.g. tool_layer, or set "
+        'script = "tool" to make that script the launcher'
+    )
     assert not (tmp_path / "a.tar").exists()
 
 

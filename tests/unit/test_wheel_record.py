@@ -133,4 +133,4 @@ def test_a_script_name_is_what_comes_before_the_equals_sign(tmp_path):
     """As importlib.metadata reads entry points: `=` is the only delimiter, so a name may
     hold a colon (a file name on Linux and macOS; the Windows check refuses it)."""
     wheel = _checked(tmp_path, entry_points="[console_scripts]\nevil:cli = evil:main\n")
-    assert wheels.read_wheel(wheel).contents.scripts == ("evil:cli",)
+    assert wheels.read_wheel(wheel).contents.scripts == (("evil:cli", "evil:main"),)

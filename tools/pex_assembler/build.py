@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from pex_assembler import compat, errors, exclusion, inputs, installed, multi, wheels, zipapp
 from pex_assembler.errors import AssemblerError
@@ -68,6 +68,44 @@ def _resolved(manifest: Manifest, sources: dict) -> Resolved:
         interpreter_constraints=constraints or [f"CPython=={v}.*" for v in versions],
         zip64_importable=all(_version_key(v) >= (3, 13) for v in versions),
     )
+
+
+def script_entry_point(script: str, dists: Sequence[wheels.Wheel]) -> Optional[str]:
+    """What pex's `-c script` runs: the `module:attr` of the console or GUI script `script`,
+    or None for a file of a distribution's .data/scripts. Fails for a name that no
+    distribution, or two, offer."""
+    offers: Dict[str, List[Tuple[str, Optional[str]]]] = {}
+    for dist in dists:
+        for name, value in dist.contents.scripts:
+            offers.setdefault(name, []).append((dist.filename, value))
+        for scheme, path in dist.contents.files:
+            if scheme == "scripts" and "/" not in path:
+                offers.setdefault(path, []).append((dist.filename, None))
+    found = offers.get(script, [])
+    if not found:
+        offered = ", ".join(sorted(offers)) or "none"
+        raise AssemblerError(
+            f"script {script!r}",
+            f"is no script of the distributions (they offer: {offered})",
+            "name one of them, or set entry_point to the module:function to run",
+        )
+    if len(found) > 1:
+        raise AssemblerError(
+            f"script {script!r}",
+            f"is offered by both {found[0][0]} and {found[1][0]}",
+            "depend on one of them only, or set entry_point to the module:function to run",
+        )
+    return found[0][1]
+
+
+def _with_script(manifest: Manifest, resolved: Resolved, dists: Sequence[wheels.Wheel]) -> Resolved:
+    """The entry point, or the file, that the manifest's script names."""
+    if not manifest.script:
+        return resolved
+    entry_point = script_entry_point(manifest.script, dists)
+    if entry_point:
+        return dataclasses.replace(resolved, entry_point=entry_point)
+    return dataclasses.replace(resolved, script=manifest.script)
 
 
 def _check_entry_point(entry_point: str, sources: dict, dists: list) -> None:
@@ -259,7 +297,7 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
         options = manifest.options
         merged = options.execution_mode == "venv"
         sources, dists, requirements = _checked_branches(manifest, workdir, merged)
-        resolved = _resolved(manifest, sources)
+        resolved = _with_script(manifest, _resolved(manifest, sources), dists)
         if resolved.entry_point and not manifest.main:
             _check_entry_point(resolved.entry_point, sources, dists)
         if options.layout != "zipapp" or options.pre_install_wheels:
@@ -280,6 +318,7 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
             compress=options.compress,
             staged=workdir / output.name,
             requirements=requirements,
+            script=resolved.script,
         )
 
 
@@ -308,6 +347,8 @@ def venv_layer(layer: LayerManifest, installed: Optional[Mapping[str, str]] = No
             entry_point = entry_point_of(manifest, sorted_inputs.sources)
             if entry_point and not manifest.main:
                 _check_entry_point(entry_point, sorted_inputs.sources, dists)
+            if manifest.script:
+                script_entry_point(manifest.script, dists)
             spec = venv_layer_module.VenvSpec(
                 prefix=layer.prefix,
                 interpreter=layer.interpreter,
@@ -315,6 +356,7 @@ def venv_layer(layer: LayerManifest, installed: Optional[Mapping[str, str]] = No
                 name=layer.name,
                 bytecode_interpreter=layer.bytecode_interpreter,
                 invalidation_mode=layer.invalidation_mode,
+                script=manifest.script,
             )
             if installed is None:
                 venv_layer_module.write_layer(

@@ -59,7 +59,7 @@ def check_file_system(
         for scheme, path in wheel.contents.files:
             directory = _SCHEME_DIRECTORY.get(scheme, scheme)
             directories[(group, directory)].append((path, str(wheel.path)))
-        for script in wheel.contents.scripts:
+        for script, _ in wheel.contents.scripts:
             directories[(group, "scripts")].append((script, str(wheel.path)))
     for paths in directories.values():
         filesystems.check(system, target.name, paths)

@@ -54,6 +54,8 @@ class Manifest:
     import_roots: Tuple[str, ...] = ()
     main: Optional[str] = None
     entry_point: Optional[str] = None
+    # A distribution's script to run, as pex's -c.
+    script: Optional[str] = None
     options: PexOptions = field(default_factory=PexOptions)
     # A PEX for several targets: one branch each.
     branches: Tuple[Branch, ...] = ()
@@ -208,8 +210,10 @@ def _content(
     files = tuple(_input(given, workspace_name, origin) for given in inputs)
     main = _field(data, "main", str, "", origin)
     entry_point = _field(data, "entry_point", str, "", origin)
-    if main and entry_point:
-        raise AssemblerError(origin, "sets both main and entry_point", "set only one of them")
+    script = _field(data, "script", str, "", origin)
+    given = [k for k, v in (("main", main), ("entry_point", entry_point), ("script", script)) if v]
+    if len(given) > 1:
+        raise AssemblerError(origin, f"sets both {given[0]} and {given[1]}", "set only one of them")
     return Manifest(
         output=Path(output),
         target=_target(spec) if spec is not None else branches[0].target,
@@ -217,6 +221,7 @@ def _content(
         import_roots=tuple(import_roots),
         main=runfiles_path(main, workspace_name) if main else None,
         entry_point=entry_point or None,
+        script=script or None,
         options=options.parse(data, origin),
         branches=branches,
     )

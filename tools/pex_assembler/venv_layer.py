@@ -317,6 +317,8 @@ class VenvSpec:
     # CPython of the target's version on the exec platform, to ship .pyc; None ships none.
     bytecode_interpreter: Optional[str] = None
     invalidation_mode: str = "checked_hash"
+    # The script in bin/ that bin/<name> runs (a link to it); bin/<name> itself if the same.
+    script: Optional[str] = None
 
     @property
     def root(self) -> str:
@@ -490,14 +492,20 @@ def _fill(
     for destination in destinations:
         layer.origin = Path(destination.origin).name
         destination.write_record(compiled)
-    if app and entry_point:
+    if app and (entry_point or spec.script):
         launcher_path = f"{prefix}/bin/{spec.name}"
+        if spec.script == spec.name:
+            return  # The script is the launcher.
         script = layer.origins.get(launcher_path) or layer.reserved.get(launcher_path)
         if script:
             raise AssemblerError(
                 "/" + launcher_path,
                 f"is a script of {script}, and the layer's launcher has the layer's name",
-                f"rename the layer (its launcher is bin/<name>), e.g. {spec.name}_layer",
+                f"rename the layer (its launcher is bin/<name>), e.g. {spec.name}_layer, or "
+                f'set script = "{spec.name}" to make that script the launcher',
             )
         layer.origin = f"the layer's launcher, bin/{spec.name}"
-        layer.add(launcher_path, Entry(mode=0o755, data=_launcher(python, entry_point)))
+        if spec.script:
+            layer.add(launcher_path, Entry(mode=0o777, link=spec.script))
+        else:
+            layer.add(launcher_path, Entry(mode=0o755, data=_launcher(python, entry_point)))

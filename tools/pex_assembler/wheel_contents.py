@@ -39,7 +39,8 @@ class Contents:
     """Where a wheel's files install: (scheme, path within it), and its entry-point scripts."""
 
     files: Tuple[Tuple[str, str], ...] = ()
-    scripts: Tuple[str, ...] = ()
+    # Each console and GUI script: its name, and the `module:attr` it runs.
+    scripts: Tuple[Tuple[str, str], ...] = ()
 
 
 def problem(path: Path, text: str, expected: str) -> AssemblerError:
@@ -187,8 +188,11 @@ def read_record(path: Path, record_name: str, text: str) -> Dict[str, Tuple[str,
 _ENTRY_POINTS_FORM = "an INI file of [section] and name = module:attr lines, each name once"
 
 
-def entry_point_scripts(path: Path, dist_info: str, raw: Optional[bytes]) -> Tuple[str, ...]:
-    """The console and gui script names of `entry_points.txt` (`raw`, None if absent)."""
+def entry_point_scripts(
+    path: Path, dist_info: str, raw: Optional[bytes]
+) -> Tuple[Tuple[str, str], ...]:
+    """The console and gui scripts of `entry_points.txt` (`raw`, None if absent): each name
+    and the `module:attr` it runs."""
     if raw is None:
         return ()
     where = f"{dist_info}/entry_points.txt"
@@ -204,7 +208,7 @@ def entry_point_scripts(path: Path, dist_info: str, raw: Optional[bytes]) -> Tup
             f"has a {where} that does not parse ({str(exc).splitlines()[0]})",
             _ENTRY_POINTS_FORM,
         ) from exc
-    scripts: List[str] = []
+    scripts: List[Tuple[str, str]] = []
     seen: Set[str] = set()
     for section in _SCRIPT_SECTIONS:
         if not parser.has_section(section):
@@ -228,7 +232,8 @@ def entry_point_scripts(path: Path, dist_info: str, raw: Optional[bytes]) -> Tup
                     path, f"names the script {script!r} twice in {where}", "each script once"
                 )
             seen.add(script)
-            scripts.append(script)
+            # What it runs, as pex's entry point: without extras or spaces.
+            scripts.append((script, "".join(value.split("[", 1)[0].split())))
     return tuple(scripts)
 
 

@@ -304,7 +304,7 @@ def write_record(wheel: Wheel, output: Path) -> None:
         "crc32": crc,
         "project_name": wheel.project_name,
         "files": [list(f) for f in wheel.contents.files],
-        "scripts": list(wheel.contents.scripts),
+        "scripts": [list(s) for s in wheel.contents.scripts],
     }
     # Whole or not at all: a half-written record on a full disk would not even parse.
     staged = output.with_name(f".{output.name}.staged")
@@ -367,7 +367,7 @@ def from_record(path: Path, record: Mapping[str, Any]) -> Wheel:
             fingerprint=str(record["fingerprint"]),
             crc32=int(record["crc32"]),
             project_name=str(record["project_name"]),
-            contents=Contents(files, tuple(str(s) for s in record["scripts"])),
+            contents=Contents(files, tuple((str(n), str(v)) for n, v in record["scripts"])),
         )
     except (KeyError, TypeError, ValueError, InvalidWheelFilename, OSError):
         return read_wheel(path)

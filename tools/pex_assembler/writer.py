@@ -25,6 +25,9 @@ class Resolved:
     interpreter_constraints: Sequence[str]
     # CPython 3.13 and later import zipapps past zipimport's old limits.
     zip64_importable: bool = False
+    # A file of a distribution's .data/scripts to run, as pex's -c writes it; a console
+    # script is its entry point instead.
+    script: Optional[str] = None
 
 
 def _builder(options: PexOptions, resolved: Resolved, workdir: Path):
@@ -56,6 +59,8 @@ def _builder(options: PexOptions, resolved: Resolved, workdir: Path):
     if options.execution_mode == "venv":
         info.venv = True
         info.includes_tools = True
+    if resolved.script:
+        info.script = resolved.script
     builder.info = info
     if resolved.entry_point:
         builder.set_entry_point(resolved.entry_point)
@@ -98,7 +103,7 @@ def write_skeleton(
     """
     staged = workdir / "skeleton.pex"
     # The entry point is the app's, written into PEX-INFO with the code.
-    skeleton = dataclasses.replace(resolved, entry_point=None)
+    skeleton = dataclasses.replace(resolved, entry_point=None, script=None)
     _build(_builder(options, skeleton, workdir), staged, pex_name, options, skeleton)
     os.replace(staged, output)
 

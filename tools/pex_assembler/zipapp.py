@@ -67,6 +67,7 @@ def _pex_info(
     sources: Mapping[str, Path],
     wheels: Sequence[Tuple[Wheel, str]],
     requirements: Optional[Sequence[str]] = None,
+    script: Optional[str] = None,
 ) -> Tuple[bytes, str]:
     """PEX-INFO for the app, as pex dumps it, and the PEX hash pex derives from it. The
     requirements are each wheel's release unless given (a PEX for several targets)."""
@@ -74,6 +75,8 @@ def _pex_info(
     del info["pex_hash"]  # write_zipapp read it: the skeleton has one
     if entry_point:
         info["entry_point"] = entry_point
+    if script:
+        info["script"] = script
     info["code_hash"] = code_hash(sources)
     info["distributions"] = {wheel.filename: fingerprint for wheel, fingerprint in wheels}
     if requirements is None:
@@ -244,6 +247,7 @@ def write_zipapp(
     compress: bool,
     staged: Path,
     requirements: Optional[Sequence[str]] = None,
+    script: Optional[str] = None,
 ) -> None:
     """Writes the PEX at `staged` from `skeleton` and moves it to `output` in one rename."""
     _check_sources(sources)
@@ -275,6 +279,7 @@ def write_zipapp(
             sources,
             [(w, f) for w, f, _ in fingerprinted],
             requirements,
+            script,
         )
         first = min(e.header_offset for e in entries.values())
         handle.seek(0)

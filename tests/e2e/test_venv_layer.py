@@ -5,6 +5,7 @@ the PEX of the same app prints, importing every module from the layer's .pyc."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -93,15 +94,13 @@ def _run(*command: str) -> str:
     return done.stdout
 
 
-def _oci_bundle(app_bazel, root: Path, platform: str, arch: str, tmp_path: Path) -> Path:
-    """A real image: umoci writes an OCI image of three layers, the Debian `root`, then the
-    virtualenv's two for `platform`, its wheels' and its own; skopeo reads it back; umoci
-    unpacks it. Returns the bundle, its entrypoint checked."""
-    base = tmp_path / "base.tar"
+def _add_image(app_bazel, root: Path, platform: str, arch: str, layout: Path) -> None:
+    """An image of three layers in `layout`, tagged `arch`: the Debian `root`, then the
+    virtualenv's two for `platform`, its wheels' and its own."""
+    base = layout.parent / f"base_{arch}.tar"
     _run("tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
          "--exclude=./usr/bin/python3.11-qemu", "-cf", str(base), "-C", str(root), ".")  # fmt: skip
-    image = f"{tmp_path / 'oci'}:app"
-    _run("umoci", "init", "--layout", str(tmp_path / "oci"))
+    image = f"{layout}:{arch}"
     _run("umoci", "new", "--image", image)
     _run("umoci", "raw", "add-layer", "--image", image, str(base))
     for part in ("deps", "app"):
@@ -109,12 +108,54 @@ def _oci_bundle(app_bazel, root: Path, platform: str, arch: str, tmp_path: Path)
         _run("umoci", "raw", "add-layer", "--image", image, str(layer))
     _run("umoci", "config", "--image", image, "--os", "linux", "--architecture", arch,
          "--config.entrypoint", "/opt/venv/bin/app_layer")  # fmt: skip
-    inspected = json.loads(_run("skopeo", "inspect", f"oci:{image}"))
+
+
+def _add_index(layout: Path, tag: str, arches: Sequence[str]) -> None:
+    """An image index tagged `tag` over the images tagged `arches`: one name, each CPU's
+    image, as a registry serves a multi-arch image."""
+    top = json.loads((layout / "index.json").read_text())
+    by_tag = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in top["manifests"]}
+    manifests = []
+    for arch in arches:
+        entry = {k: v for k, v in by_tag[arch].items() if k != "annotations"}
+        manifests.append({**entry, "platform": {"architecture": arch, "os": "linux"}})
+    blob = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+         "manifests": manifests}, sort_keys=True,
+    ).encode()  # fmt: skip
+    digest = hashlib.sha256(blob).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(blob)
+    top["manifests"].append({
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": f"sha256:{digest}",
+        "size": len(blob), "annotations": {"org.opencontainers.image.ref.name": tag},
+    })  # fmt: skip
+    (layout / "index.json").write_text(json.dumps(top))
+
+
+@pytest.fixture(scope="module")
+def images(app_bazel, layers, tmp_path_factory) -> Path:
+    """One OCI layout: the x86_64 image on a debootstrapped Debian 12 root (`amd64`), the
+    aarch64 one on Debian's arm64 root (`arm64`), and the index of both (`app`)."""
+    layout = tmp_path_factory.mktemp("images") / "oci"
+    bookworm = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "bookworm-root.sh")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    _run("umoci", "init", "--layout", str(layout))
+    _add_image(app_bazel, Path(bookworm), "linux_x86_64", "amd64", layout)
+    _add_image(app_bazel, _arm64_root(), "linux_aarch64", "arm64", layout)
+    _add_index(layout, "app", ["amd64", "arm64"])
+    return layout
+
+
+def _bundle(layout: Path, tag: str, arch: str, tmp_path: Path) -> Path:
+    """The image tagged `tag`, as skopeo reads it and umoci unpacks it."""
+    inspected = json.loads(_run("skopeo", "inspect", f"oci:{layout}:{tag}"))
     assert (inspected["Os"], inspected["Architecture"], len(inspected["Layers"])) == (
         "linux", arch, 3,
     )  # fmt: skip
     bundle = tmp_path / "bundle"
-    _run("umoci", "unpack", "--image", image, str(bundle))
+    _run("umoci", "unpack", "--image", f"{layout}:{tag}", str(bundle))
     entrypoint = json.loads((bundle / "config.json").read_text())["process"]["args"]
     assert entrypoint == ["/opt/venv/bin/app_layer"]
     return bundle
@@ -129,8 +170,8 @@ def _in_rootfs(bundle: Path, command: Sequence[str], binds: Sequence[str] = ()) 
     )  # fmt: skip
 
 
-def test_an_oci_image_of_debians_arm64_root_and_the_layers_runs(app_bazel, layers, tmp_path):
-    bundle = _oci_bundle(app_bazel, _arm64_root(), "linux_aarch64", "arm64", tmp_path)
+def test_the_arm64_image_on_debians_arm64_root_runs_the_layers(images, tmp_path):
+    bundle = _bundle(images, "arm64", "arm64", tmp_path)
     # No binfmt_misc here: qemu starts the arm64 CPython as the entrypoint's #! would,
     # everything else (loader, libraries, /opt/venv) from the image's rootfs.
     qemu = shutil.which("qemu-aarch64-static")
@@ -140,15 +181,21 @@ def test_an_oci_image_of_debians_arm64_root_and_the_layers_runs(app_bazel, layer
     assert _in_rootfs(bundle, command, ["--ro-bind", qemu, "/qemu"]) == EXPECTED_OUTPUT
 
 
-def test_an_oci_image_of_debian_12s_x86_64_root_and_the_layers_runs(app_bazel, layers, tmp_path):
-    """The same image for x86_64, on a debootstrapped Debian 12 root: its entrypoint runs as
-    the container would start it."""
-    root = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "bookworm-root.sh")],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    bundle = _oci_bundle(app_bazel, Path(root), "linux_x86_64", "amd64", tmp_path)
+def test_the_x86_64_image_on_debian_12s_root_runs_the_layers(images, tmp_path):
+    bundle = _bundle(images, "amd64", "amd64", tmp_path)
     assert _in_rootfs(bundle, ["/opt/venv/bin/app_layer"]) == EXPECTED_OUTPUT
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm64"])
+def test_the_multi_arch_index_gives_each_cpu_its_image(images, arch, tmp_path):
+    index = json.loads(_run("skopeo", "inspect", "--raw", f"oci:{images}:app"))
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert [m["platform"]["architecture"] for m in index["manifests"]] == ["amd64", "arm64"]
+    # What a client on that CPU pulls: its own image, complete (skopeo checks every digest).
+    copied = tmp_path / "pulled"
+    _run("skopeo", "--override-arch", arch, "copy", f"oci:{images}:app", f"oci:{copied}:app")
+    inspected = json.loads(_run("skopeo", "inspect", f"oci:{copied}:app"))
+    assert (inspected["Architecture"], len(inspected["Layers"])) == (arch, 3)
 
 
 @pytest.fixture(scope="module")

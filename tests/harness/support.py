@@ -260,10 +260,13 @@ def pex_reference(
     from pex.pex_builder import Check, CopyMode, PEXBuilder
     from pex.targets import Targets
 
+    from pex_assembler.writer import spell_out_defaults
+
     interpreter = PythonInterpreter(PythonIdentity.get())
     builder = PEXBuilder(path=str(tmp_path / "chroot"), interpreter=interpreter,
                          copy_mode=CopyMode.COPY)  # fmt: skip
     info = builder.info
+    spell_out_defaults(info)
     info.deps_are_wheel_files = True
     info.inherit_path = InheritPath.for_value(options.get("inherit_path", "false"))
     info.inject_env = options.get("inject_env", {})
@@ -278,7 +281,9 @@ def pex_reference(
     for name, path in sources.items():
         builder.add_source(str(path), name)
     for wheel in wheels:
-        builder.add_dist_location(str(wheel))
+        # As pex's CLI adds a resolved wheel: fingerprinted by its sha256.
+        fingerprint = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
+        builder.add_dist_location(str(wheel), fingerprint=fingerprint)
     builder.set_entry_point("app.main")
     builder.set_shebang("#!/usr/bin/env python3.11")
     if options.get("sh_boot"):

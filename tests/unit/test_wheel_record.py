@@ -40,8 +40,8 @@ def test_a_record_reads_back_as_the_check_found_it(tmp_path):
     wheel = _checked(tmp_path)
     checked = wheels.read_wheel(wheel)
     assert checked.contents.scripts and checked.contents.files and checked.requires_dist
-    sha1, crc = wheels.digests(wheel)
-    expected = dataclasses.replace(checked, fingerprint=sha1, crc32=crc)
+    sha256, crc = wheels.digests(wheel)
+    expected = dataclasses.replace(checked, fingerprint=sha256, crc32=crc)
     assert wheels.from_record(wheel, _record(wheel)) == expected
 
 
@@ -102,7 +102,7 @@ def test_digests_of_a_file_larger_than_a_read(tmp_path):
     path = tmp_path / "big"
     path.write_bytes(data)
     assert wheels.crc32_of(path) == zlib.crc32(data)
-    assert wheels.digests(path) == (hashlib.sha1(data).hexdigest(), zlib.crc32(data))
+    assert wheels.digests(path) == (hashlib.sha256(data).hexdigest(), zlib.crc32(data))
 
 
 def _crc_reads(monkeypatch, wheel: Path, record: dict, now: int) -> int:

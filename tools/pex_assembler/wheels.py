@@ -42,8 +42,8 @@ class Wheel:
     version: Version
     tags: FrozenSet[Tag]
     requires_dist: Tuple[str, ...]
-    # sha1 of the file, as pex fingerprints wheel files, and its CRC-32 (what a zip entry
-    # records): known from the wheel's record, else None.
+    # sha256 of the file, the fingerprint pex's CLI gives a wheel file, and its CRC-32 (what
+    # a zip entry records): known from the wheel's record, else None.
     fingerprint: Optional[str] = None
     crc32: Optional[int] = None
     # The project name as its METADATA spells it, e.g. "PyYAML".
@@ -272,8 +272,9 @@ def _headers(archive: zipfile.ZipFile, member: str, path: Path):
 
 
 def digests(path: Path) -> Tuple[str, int]:
-    """The sha1 (pex's fingerprint) and CRC-32 of a file, in one read."""
-    hasher, crc = hashlib.sha1(), 0
+    """The sha256 (the fingerprint pex's CLI gives a wheel file) and CRC-32 of a file, in one
+    read."""
+    hasher, crc = hashlib.sha256(), 0
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             hasher.update(chunk)
@@ -295,12 +296,12 @@ RECORD_SUFFIX = ".crosspex.json"
 
 
 def write_record(wheel: Wheel, output: Path) -> None:
-    sha1, crc = digests(wheel.path)
+    fingerprint, crc = digests(wheel.path)
     record = {
         "wheel": str(wheel.path),
         "size": wheel.path.stat().st_size,
         "requires_dist": list(wheel.requires_dist),
-        "fingerprint": sha1,
+        "fingerprint": fingerprint,
         "crc32": crc,
         "project_name": wheel.project_name,
         "files": [list(f) for f in wheel.contents.files],

@@ -12,7 +12,7 @@ from typing import Mapping, Optional, Sequence
 
 from pex_assembler import modes
 from pex_assembler.options import PexOptions
-from pex_assembler.wheels import Wheel
+from pex_assembler.wheels import Wheel, digests
 from pex_assembler.zipapp import check_zipimport
 
 
@@ -30,6 +30,24 @@ class Resolved:
     script: Optional[str] = None
 
 
+def spell_out_defaults(info) -> None:
+    """Writes into pex's PexInfo `info` the fields pex's CLI writes for its defaults, as it
+    spells them, where PEXBuilder alone leaves them out: the same meaning, and PEX-INFO
+    then reads as the CLI's."""
+    info.bind_resource_paths = {}
+    info.emit_warnings = True
+    info.ignore_errors = False
+    info.inject_python_args = []
+    info.pex_path = []
+    info.venv_bin_path = "false"
+    info.venv_copies = False
+    info.venv_hermetic_scripts = True
+    info.venv_site_packages_copies = False
+    info.venv_system_site_packages = False
+    info.venv = False
+    info.includes_tools = False
+
+
 def _builder(options: PexOptions, resolved: Resolved, workdir: Path):
     """pex's PEXBuilder in `workdir`, with the options set and nothing added yet."""
     # pex reads PEX_ROOT when first imported; the caller has pointed it into `workdir`.
@@ -44,15 +62,14 @@ def _builder(options: PexOptions, resolved: Resolved, workdir: Path):
     here = PythonInterpreter(PythonIdentity.get())
     builder = PEXBuilder(path=str(workdir / "chroot"), interpreter=here, copy_mode=CopyMode.COPY)
     info = builder.info
+    spell_out_defaults(info)
     # Embedded .whl files are installed on first run; pre-installed ones are zipped trees.
     info.deps_are_wheel_files = not options.pre_install_wheels
     info.inherit_path = InheritPath.for_value(options.inherit_path)
     info.inject_env = dict(options.inject_env)
     info.inject_args = list(options.inject_args)
     info.strip_pex_env = options.strip_pex_env
-    if options.max_install_jobs != 1:
-        # pex's default, 1, is written as nothing at all: the PEX-INFO of every PEX before.
-        info.max_install_jobs = options.max_install_jobs
+    info.max_install_jobs = options.max_install_jobs
     info.interpreter_constraints = InterpreterConstraints.parse(*resolved.interpreter_constraints)
     for requirement in options.exclude:
         info.add_exclude(Requirement.parse(requirement))
@@ -135,7 +152,9 @@ def write_pex(
             )
             builder.add_dist_location(str(installed))
         else:
-            builder.add_dist_location(str(wheel.path), fingerprint=wheel.fingerprint)
+            # pex's CLI fingerprints a wheel file by its sha256 (PEXBuilder alone, by sha1).
+            fingerprint = wheel.fingerprint or digests(wheel.path)[0]
+            builder.add_dist_location(str(wheel.path), fingerprint=fingerprint)
     staged = workdir / output.name
     _build(builder, staged, output.name, options, resolved)
     if staged.is_file():

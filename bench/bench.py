@@ -42,7 +42,10 @@ PLATFORM_ARGS = [
 APPS = {
     "small": ("import yaml, msgpack, dateutil, click, six\nprint('ok')\n"),
     "large": ("import numpy, pandas, pydantic, cryptography, torch\nprint('ok')\n"),
+    "awscli": ("import awscli, yaml, rsa\nprint('ok')\n"),
 }
+# A project of many files: awscli's wheel holds 8,082, its dependencies as many again.
+AWSCLI = ["awscli==1.46.3"]
 ROWS: List[Tuple[str, str, str]] = []
 
 
@@ -79,6 +82,8 @@ def wheel_set(name: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     if name == "large":
         requirements = ["-r", str(ROOT / "bench" / "large-requirements.in")]
+    elif name == "awscli":
+        requirements = AWSCLI
     else:
         requirements = ["PyYAML==6.0.2", "msgpack==1.1.0", "python-dateutil==2.9.0.post0",
                         "click==8.1.7", "six==1.17.0"]  # fmt: skip
@@ -1011,6 +1016,69 @@ def _single_layer(wheels: List[Path], work: Path, python: str, pyc: bool) -> flo
     return seconds
 
 
+PRE_INSTALLED = """\
+load("@crosspex//py:defs.bzl", "py_pex_binary")
+
+py_pex_binary(
+    name = "app",
+    srcs = ["main.py"],
+    main = "main.py",
+    deps = {deps},
+    pre_install_wheels = True,
+)
+"""
+
+
+def bench_preinstalled(app: str, wheels: List[Path], work: Path) -> None:
+    """Pre-installed PEXes (pex's default form) like for like with the pex CLI on the same
+    local wheels: a clean build (empty PEX_ROOT; `bazel clean`) and a rebuild after an edit
+    to the app (pex's warm PEX_ROOT; Bazel's cached actions), each the best of 3."""
+    from harness.bazel import Bazel
+
+    size = sum(w.stat().st_size for w in wheels)
+    print(f"\npre-installed, {app} set: {len(wheels)} wheels, {size / 2**20:.0f} MiB", flush=True)
+    pex_clean, pex_warm = _pex_cli(wheels, work / "pex")
+    row("pex CLI (installs every wheel), empty PEX_ROOT", f"{pex_clean:.2f} s", "yardstick")
+    row("pex CLI, warm PEX_ROOT (a rebuild)", f"{pex_warm:.2f} s", "yardstick")
+    one_shot = work / "one-shot"
+    one_shot.mkdir(parents=True)
+    inputs = manifest(one_shot, wheels, app, records=False, pre_install_wheels=True)
+    cli, _ = best(assemble_command(inputs), env=assembler_env())
+    row("assembler one-shot CLI (also checks every RECORD hash)", f"{cli:.2f} s",
+        f"{ratio(cli, pex_clean)} of pex's clean time")  # fmt: skip
+
+    workspace = work / "workspace"
+    _workspace(workspace, "")
+    (workspace / "wheels").mkdir()
+    for wheel in wheels:
+        shutil.copy(wheel, workspace / "wheels")
+    (workspace / "main.py").write_text(APPS[app])
+    deps = json.dumps([f"wheels/{w.name}" for w in wheels])
+    (workspace / "BUILD.bazel").write_text(PRE_INSTALLED.format(deps=deps))
+    bazel = Bazel(workspace, work / "output_base")
+    try:
+        bazel.build("//:app")
+        cleans, rebuilds = [], []
+        for edit in range(3):
+            bazel.run("clean")
+            start = time.perf_counter()
+            bazel.build("//:app")
+            cleans.append(time.perf_counter() - start)
+            first = bazel.output("app.pex").read_bytes()
+            with (workspace / "main.py").open("a") as handle:
+                handle.write(f"# edit {edit}\n")
+            start = time.perf_counter()
+            bazel.build("//:app")
+            rebuilds.append(time.perf_counter() - start)
+            assert bazel.output("app.pex").read_bytes() != first
+    finally:
+        bazel.shutdown()
+    row("in Bazel, clean build (each wheel checked and installed in actions of its own)",
+        f"{min(cleans):.2f} s", f"{ratio(min(cleans), pex_clean)} of pex's clean time")  # fmt: skip
+    row("in Bazel, after an edit to main.py", f"{min(rebuilds):.2f} s",
+        f"{ratio(min(rebuilds), pex_warm)} of pex's warm time")  # fmt: skip
+
+
 def bench_split_layers(wheels: List[Path], work: Path) -> None:
     """py_venv_layer's split tars in Bazel, on the large set, without and with .pyc: a clean
     build against the whole layer in one action; a first-party edit and a new release of one
@@ -1100,7 +1168,7 @@ def import_harness() -> None:
 
 SECTIONS = (
     "assembler", "layer", "member", "repack", "matrix", "large", "many", "analysis", "fetch",
-    "multi", "split",
+    "multi", "split", "preinstalled",
 )  # fmt: skip
 
 
@@ -1143,6 +1211,10 @@ def main() -> None:
         bench_fetch(work / "fetch")
     if "multi" in sections:
         bench_multi(work / "multi")
+    if "preinstalled" in sections:
+        for app in ["small"] if args.quick else ["large", "awscli"]:
+            wheels = sorted(wheel_set(app).glob("*.whl"))
+            bench_preinstalled(app, wheels, work / "preinstalled" / app)
     if "split" in sections and not args.quick:
         bench_split_layers(sorted(wheel_set("large").glob("*.whl")), work / "split")
 

@@ -73,8 +73,9 @@ PEX_OPTIONS = {
         False,
         "Install each wheel at build time and embed the installed tree, as pex does by " +
         "default, instead of embedding the `.whl` file to be installed on first run. " +
-        "Slower builds (every wheel is unpacked and zipped again, in the PEX action) " +
-        "and far more zip entries; see docs/performance.md for what each costs.",
+        "Each wheel is installed and compressed in a cached action of its own, which " +
+        "costs a clean build far more than copying the file; the PEX has far more zip " +
+        "entries and starts without unpacking. See docs/performance.md for what each costs.",
     ),
     "max_install_jobs": _option(
         "int",

@@ -3,7 +3,7 @@
 load(":assembler_action.bzl", "run_assembler")
 load(":attributes.bzl", "PEX_CONTENT_ATTRS", "content_deps")
 load(":errors.bzl", "crosspex_fail")
-load(":pex_inputs.bzl", "input_arg")
+load(":pex_inputs.bzl", "input_arg", "installable_parts")
 load(":pex_options.bzl", "DEFAULT_PEX_OPTIONS", "PEX_OPTION_ATTRS", "pex_options")
 load(":providers.bzl", "PexTargetInfo", "PythonVersionInfo")
 load(":rule_helpers.bzl", "built_for", "check_entry_point", "dep_files", "manifest_target", "write_manifest", "write_skeleton")
@@ -94,6 +94,31 @@ def _targets(ctx):
         )
     return targets, keys + ([POOL] if ctx.files.complete_platforms else [])
 
+def _install_wheels(ctx, part, record):
+    """Declares the PexInstallWheels action of one wheel (or directory of wheels).
+
+    The wheel is installed as pex installs it and zipped as its entries in the PEX, once per
+    wheel and compression.
+    """
+    name = part.basename if not part.is_directory else part.short_path.replace("/", "_")
+    output = ctx.actions.declare_file("%s.pex_installed/%s.zip" % (ctx.label.name, name))
+    args = ctx.actions.args()
+    args.add("install-wheels")
+    args.add("--wheel", part.path)
+    args.add("--output", output)
+    if not ctx.attr.compress:
+        args.add("--no-compress")
+    run_assembler(
+        ctx,
+        args = args,
+        # The record: the wheel passed its check before pex reads it.
+        inputs = depset([part] + ([record] if record else [])),
+        outputs = [output],
+        mnemonic = "PexInstallWheels",
+        progress_message = "Installing %s for %s" % (part.basename, ctx.label),
+    )
+    return output
+
 def _py_pex_binary_impl(ctx):
     check_entry_point(ctx)
     if ctx.attr.python_versions and not ctx.attr.platforms:
@@ -152,9 +177,8 @@ def _py_pex_binary_impl(ctx):
     target_files = [manifest] + ctx.files.complete_platform + ctx.files.complete_platforms
     args.add("--manifest", manifest)
 
-    # pex writes packed, loose and pre-installed PEXes whole; any other zipapp is completed
-    # from pex's skeleton.
-    uses_pex = ctx.attr.layout != "zipapp" or ctx.attr.pre_install_wheels
+    # pex writes packed and loose PEXes whole; a zipapp is completed from pex's skeleton.
+    uses_pex = ctx.attr.layout != "zipapp"
     if not uses_pex:
         # pex's part of the zipapp depends on the options and the target Python only: written
         # once, then reused by every build after an edit, which then only copies bytes. With
@@ -172,6 +196,13 @@ def _py_pex_binary_impl(ctx):
             )
         args.add("--skeleton", skeleton)
         target_files.append(skeleton)
+    if not uses_pex and ctx.attr.pre_install_wheels and python_version != None:
+        # Each wheel installed in an action of its own, which an edit to the app or another
+        # wheel's change leaves alone (so the depset is flattened here, to declare them).
+        for part, record in installable_parts(inputs.to_list()):
+            installed = _install_wheels(ctx, part, record)
+            args.add("--installed", installed)
+            target_files.append(installed)
     args.add_all(depset(ctx.files.srcs + ctx.files.main) if python_version == None else inputs, map_each = input_arg)
 
     run_assembler(

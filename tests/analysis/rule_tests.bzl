@@ -72,6 +72,17 @@ def _pex_action_test_impl(ctx):
     else:
         asserts.equals(env, None, skeleton, "pex writes this layout whole")
 
+    # Each wheel pre-installed on its own, after its check; the PEX only copies the entries.
+    installs = [a for a in analysistest.target_actions(env) if a.mnemonic == "PexInstallWheels"]
+    asserts.equals(env, ctx.attr.installs, len(installs), "PexInstallWheels actions")
+    given = [argv[i + 1] for i, flag in enumerate(argv) if flag == "--installed"]
+    for install in installs:
+        install_argv = _assembler_argv(env, install)
+        asserts.equals(env, "install-wheels", install_argv[0])
+        asserts.true(env, _flag(install_argv, "--output") in given, "the PEX takes it in")
+        asserts.true(env, [f for f in install.inputs.to_list() if f.basename.endswith(".whl.crosspex.json")], "the wheel's record is an input")
+    asserts.equals(env, len(installs), len(given))
+
     # The target's description is the target platform's, while the interpreter is the exec
     # platform's: nothing target-configured runs.
     manifest = _written(env, ".pex_manifest.json")
@@ -86,6 +97,7 @@ _PEX_ACTION_ATTRS = {
     "options": attr.string_dict(doc = "Manifest options and their values, as JSON."),
     "shared_skeleton": attr.bool(doc = "The zipapp is completed from the shared skeleton."),
     "own_skeleton": attr.string(doc = "The zipapp is completed from a skeleton of its own."),
+    "installs": attr.int(doc = "How many PexInstallWheels actions."),
 }
 
 # The PexAssemble action of a py_pex_binary built for macOS on arm64, CPython 3.12.

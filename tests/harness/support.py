@@ -267,7 +267,8 @@ def pex_reference(
                          copy_mode=CopyMode.COPY)  # fmt: skip
     info = builder.info
     spell_out_defaults(info)
-    info.deps_are_wheel_files = True
+    pre_install = options.get("pre_install_wheels", False)
+    info.deps_are_wheel_files = not pre_install
     info.inherit_path = InheritPath.for_value(options.get("inherit_path", "false"))
     info.inject_env = options.get("inject_env", {})
     info.inject_args = []
@@ -281,6 +282,14 @@ def pex_reference(
     for name, path in sources.items():
         builder.add_source(str(path), name)
     for wheel in wheels:
+        if pre_install:
+            # As pex's CLI installs a wheel, into its cache: fingerprinted by its layout.
+            from pex.pep_427 import install_wheel_chroot
+
+            installed = tmp_path / "pex_installed" / Path(wheel).name
+            install_wheel_chroot(str(wheel), str(installed), normalize_file_stat=True)
+            builder.add_dist_location(str(installed))
+            continue
         # As pex's CLI adds a resolved wheel: fingerprinted by its sha256.
         fingerprint = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
         builder.add_dist_location(str(wheel), fingerprint=fingerprint)

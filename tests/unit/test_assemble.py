@@ -520,11 +520,11 @@ def test_pre_installed_wheels_run(wheel_dir, tmp_path, layout):
     assert _run(pex, tmp_path).split() == ["29", "[1]", "True", "True"]
 
 
-def test_skeleton_only_for_zipapps_of_embedded_wheels(tmp_path, capsys):
-    app = _write_manifest(tmp_path, [], pre_install_wheels=True)
+def test_skeleton_only_for_zipapps(tmp_path, capsys):
+    app = _write_manifest(tmp_path, [], layout="packed")
     out = tmp_path / "skeleton.pex"
     assert cli_main(["skeleton", "--manifest", str(app.manifest), "--output", str(out)]) == 1
-    assert "is a skeleton for a zipapp of embedded wheels" in capsys.readouterr().err
+    assert "is a skeleton for a zipapp, which this manifest" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 
 from harness.support import PLATFORMS, pex_reference, write_manifest, write_sources, write_wheel
-from pex_assembler import build, wheels, zipapp, zips
+from pex_assembler import archive_paths, build, wheels, zipapp, zips
 from pex_assembler.errors import AssemblerError
 
 OLD_HASH = "5" * 40
@@ -47,7 +47,7 @@ TIMESTAMP_EXTRA = b"UT\x05\x00\x01" + struct.pack("<I", 0)
 def test_bytecode_is_what_pex_calls_bytecode(name, expected):
     from pex.common import is_pyc_file
 
-    assert zipapp._is_bytecode(name) is expected
+    assert archive_paths.is_bytecode(name) is expected
     assert is_pyc_file(name) is expected
 
 
@@ -479,9 +479,19 @@ def _attributes(pex: Path):
     return pex.read_bytes()[:first], entries, pex.stat().st_size
 
 
-@pytest.mark.parametrize("options", [{}, {"compress": False, "sh_boot": True}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"compress": False, "sh_boot": True},
+        {"pre_install_wheels": True},
+        {"pre_install_wheels": True, "compress": False},
+    ],
+    ids=["zipapp", "stored-sh_boot", "pre_installed", "pre_installed-stored"],
+)
 def test_every_entry_is_as_pex_builder_writes_it(tmp_path, monkeypatch, options):
-    """Header, names, dates, modes, compression, extras, sizes and contents, PEX-INFO too."""
+    """Header, names, dates, modes, compression, extras, sizes and contents, PEX-INFO too;
+    wheels installed at build time as pex installs and zips them."""
     files = {
         "app/__init__.py": b"",
         "app/main.py": b"print('hi')\n" * 50,

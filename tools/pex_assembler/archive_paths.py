@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Optional
 
 _LINE_BREAKS = "\x7f\x85\u2028\u2029"
@@ -12,6 +13,11 @@ def from_os(name: str) -> str:
     """A name the OS handed over (an argument, a directory listing) as the UTF-8 text that
     Bazel writes and wheels' RECORDs spell, whatever the locale decoded its bytes as."""
     return os.fsencode(name).decode("utf-8", "surrogateescape")
+
+
+def is_bytecode(name: str) -> bool:
+    """What pex leaves out of a PEX it writes without compiling: bytecode, even in flight."""
+    return name.endswith((".pyc", ".pyo")) or re.search(r"\.pyc\.[0-9]+$", name) is not None
 
 
 def unsafe_reason(path: str) -> Optional[str]:

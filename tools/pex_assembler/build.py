@@ -141,15 +141,21 @@ def _confined_to(workdir: Path) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def assemble(manifest: Manifest, skeleton: Optional[Path] = None) -> Path:
+def assemble(
+    manifest: Manifest,
+    skeleton: Optional[Path] = None,
+    installed: Optional[Sequence[Path]] = None,
+) -> Path:
     """Writes the PEX `manifest` describes; on error nothing is left at the output path.
 
     A zipapp is completed from `skeleton` when given (as Bazel does, from its own cached
-    action), else from one pex writes here first.
+    action), else from one pex writes here first. Its pre-installed wheels are taken from
+    the `installed` zips when given (`install_wheels` wrote them, in actions of their own),
+    else installed here first.
     """
     output = manifest.output
     try:
-        _assemble(manifest, output, skeleton)
+        _assemble(manifest, output, skeleton, installed)
     except BaseException:
         _discard(output)
         raise
@@ -168,11 +174,11 @@ def _discard(output: Path) -> None:
 
 def skeleton(manifest: Manifest, output: Path) -> Path:
     """Writes pex's zipapp for the manifest's options and target, without code or wheels."""
-    if manifest.options.layout != "zipapp" or manifest.options.pre_install_wheels:
+    if manifest.options.layout != "zipapp":
         raise AssemblerError(
             str(output),
-            "is a skeleton for a zipapp of embedded wheels, which this manifest does not ask for",
-            "build packed, loose and pre-installed PEXes without a skeleton",
+            "is a skeleton for a zipapp, which this manifest does not ask for",
+            "build packed and loose PEXes without a skeleton",
         )
     try:
         with _workdir(output) as workdir, _confined_to(workdir):
@@ -292,7 +298,36 @@ def _checked_branches(
     return multi.same_sources(chosen), multi.union_of_wheels(chosen), multi.requirements(chosen)
 
 
-def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) -> None:
+def install_wheels(wheel_paths: Sequence[Path], output: Path, compress: bool) -> Path:
+    """Writes the wheels (or directories of wheels), installed as pex installs them, as the
+    installed zip `output` for `assemble`; on error nothing is left at the output path.
+
+    Each wheel has passed its check (the caller's action takes its record as an input).
+    """
+    from pex_assembler import preinstalled
+
+    found: List[Path] = []
+    for given in wheel_paths:
+        found += sorted(given.glob("*.whl")) if given.is_dir() else [given]
+    try:
+        with _workdir(output) as workdir, _confined_to(workdir):
+            staged = workdir / output.name
+            preinstalled.install(found, staged, compress, workdir)
+            os.replace(staged, output)
+    except BaseException:
+        _discard(output)
+        raise
+    return output
+
+
+def _assemble(
+    manifest: Manifest,
+    output: Path,
+    given_skeleton: Optional[Path],
+    given_installed: Optional[Sequence[Path]],
+) -> None:
+    from pex_assembler import preinstalled
+
     with _workdir(output) as workdir:
         options = manifest.options
         merged = options.execution_mode == "venv"
@@ -300,14 +335,21 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
         resolved = _with_script(manifest, _resolved(manifest, sources), dists)
         if resolved.entry_point and not manifest.main:
             _check_entry_point(resolved.entry_point, sources, dists)
-        if options.layout != "zipapp" or options.pre_install_wheels:
+        if options.layout != "zipapp":
             with _confined_to(workdir):
                 write_pex(output, sources, dists, options, resolved, workdir)
             return
-        if given_skeleton is None:
-            given_skeleton = workdir / "skeleton.pex"
+        to_install = options.pre_install_wheels and given_installed is None
+        if given_skeleton is None or to_install:
             with _confined_to(workdir):
-                write_skeleton(given_skeleton, output.name, options, resolved, workdir)
+                if given_skeleton is None:
+                    given_skeleton = workdir / "skeleton.pex"
+                    write_skeleton(given_skeleton, output.name, options, resolved, workdir)
+                if to_install:
+                    given_installed = [workdir / "installed.zip"]
+                    wheel_paths = [d.path for d in dists]
+                    preinstalled.install(wheel_paths, given_installed[0], options.compress, workdir)
+        installed = preinstalled.read(given_installed) if options.pre_install_wheels else None
         zipapp.write_zipapp(
             output,
             given_skeleton,
@@ -319,6 +361,7 @@ def _assemble(manifest: Manifest, output: Path, given_skeleton: Optional[Path]) 
             staged=workdir / output.name,
             requirements=requirements,
             script=resolved.script,
+            installed=installed,
         )
 
 

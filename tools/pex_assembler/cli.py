@@ -28,6 +28,24 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--skeleton", type=Path, help="the zipapp `skeleton` wrote for this manifest's options"
     )
+    build_cmd.add_argument(
+        "--installed",
+        action="append",
+        type=Path,
+        help="pre-installed wheels: a zip `install-wheels` wrote (repeatable)",
+    )
+
+    install_wheels = commands.add_parser(
+        "install-wheels",
+        help="write wheels installed as pex installs them, as a zip of `.deps/` entries",
+    )
+    install_wheels.add_argument(
+        "--wheel", action="append", required=True, type=Path, help="a wheel or directory of wheels"
+    )
+    install_wheels.add_argument("--output", type=Path, required=True)
+    install_wheels.add_argument(
+        "--no-compress", action="store_true", help="store the entries, as compress = False does"
+    )
 
     skeleton = commands.add_parser(
         "skeleton",
@@ -227,7 +245,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 args.target_input,
                 args.target_import_root,
             )
-            build.assemble(loaded, args.skeleton)
+            build.assemble(loaded, args.skeleton, args.installed)
+        elif args.command == "install-wheels":
+            build.install_wheels(args.wheel, args.output, compress=not args.no_compress)
         elif args.command == "venv-layer":
             held = None
             if args.app_only:

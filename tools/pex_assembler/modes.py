@@ -28,6 +28,8 @@ def file_mode(archive_path: str) -> int:
 # A zip entry's external attributes for a regular file: a zipapp runs none of its entries
 # from disk, and a wheel runs none of its members.
 FILE_ATTRIBUTES = (stat.S_IFREG | FILE) << 16
+# A directory entry's: its mode, and the MS-DOS directory flag, as pex writes them.
+DIRECTORY_ATTRIBUTES = ((stat.S_IFDIR | DIRECTORY) << 16) | 0x10
 
 
 def normalise_tree(root: Path) -> None:

@@ -1,4 +1,4 @@
-"""pex's own builder: the skeleton of every zipapp; whole packed, loose and pre-installed PEXes."""
+"""pex's own builder: the skeleton of every zipapp; whole packed and loose PEXes."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def write_pex(
 ) -> None:
     """Builds the PEX with pex alone in `workdir`; moves it to `output` in one rename.
 
-    For packed and loose PEXes, and PEXes whose wheels are installed at build time.
+    For packed and loose PEXes, their wheels embedded or installed at build time.
     """
     builder = _builder(options, resolved, workdir)
     for archive_path in sorted(sources):

@@ -15,13 +15,13 @@ import hashlib
 import json
 import os
 import posixpath
-import re
 import shutil
 import zipfile
 from pathlib import Path
 from typing import BinaryIO, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from pex_assembler import modes
+from pex_assembler import modes, preinstalled
+from pex_assembler.archive_paths import is_bytecode
 from pex_assembler.errors import AssemblerError
 from pex_assembler.wheels import CHUNK, Wheel, digests
 from pex_assembler.zips import begin_entry, end_entry, unix_entry
@@ -33,12 +33,6 @@ ZIPIMPORT_MAX_BYTES = 2**31 - 1
 # The entries pex writes from the PEX's hash; everything else in the skeleton is copied.
 _HASHED_ENTRIES = ("__main__.py", "__pex__/__init__.py")
 _PEX_OWNED = ("PEX-INFO", "__main__.py", "__pex__/", ".bootstrap/", ".deps/")
-_DIRECTORY_ATTR = ((0o40000 | modes.DIRECTORY) << 16) | 0x10
-
-
-def _is_bytecode(name: str) -> bool:
-    """What pex leaves out of a zipapp it writes without compiling: bytecode, even in flight."""
-    return name.endswith((".pyc", ".pyo")) or re.search(r"\.pyc\.[0-9]+$", name) is not None
 
 
 def code_hash(sources: Mapping[str, Path]) -> str:
@@ -49,7 +43,7 @@ def code_hash(sources: Mapping[str, Path]) -> str:
     hashed = sorted(
         name
         for name in sources
-        if not _is_bytecode(name)
+        if not is_bytecode(name)
         and not posixpath.basename(name).startswith(".")
         and "__pycache__" not in name.split("/")[:-1]
     )
@@ -146,7 +140,7 @@ class _Writer:
         if name in self.directories:
             return
         info = _entry(name)
-        info.external_attr = _DIRECTORY_ATTR
+        info.external_attr = modes.DIRECTORY_ATTRIBUTES
         self.archive.writestr(info, b"")
         self.directories.add(name)
 
@@ -237,6 +231,28 @@ def _check_sources(sources: Mapping[str, Path]) -> None:
             )
 
 
+def _installed_form(
+    installed: Mapping[str, preinstalled.Installed], wheel: Wheel
+) -> preinstalled.Installed:
+    found = installed.get(wheel.filename)
+    if found is None:
+        raise AssemblerError(
+            wheel.filename,
+            "is to be pre-installed, and no installed zip among the inputs holds it",
+            "pass the zip `pex-assembler install-wheels` wrote for it (--installed)",
+        )
+    return found
+
+
+def _copy_installed(writer: _Writer, wheel: preinstalled.Installed) -> None:
+    with wheel.zip_path.open("rb") as source:
+        for entry in wheel.entries:
+            if entry.is_dir():
+                writer.directory(entry.filename)
+            else:
+                writer.raw(_entry(entry.filename, entry), source, _data_offset(source, entry))
+
+
 def write_zipapp(
     output: Path,
     skeleton: Path,
@@ -248,13 +264,20 @@ def write_zipapp(
     staged: Path,
     requirements: Optional[Sequence[str]] = None,
     script: Optional[str] = None,
+    installed: Optional[Mapping[str, preinstalled.Installed]] = None,
 ) -> None:
-    """Writes the PEX at `staged` from `skeleton` and moves it to `output` in one rename."""
+    """Writes the PEX at `staged` from `skeleton` and moves it to `output` in one rename.
+
+    Given `installed` (a skeleton for pre-installed wheels), each wheel goes in as its
+    entries there, installed as pex installs it, rather than as its `.whl` file.
+    """
     _check_sources(sources)
-    sources = {name: path for name, path in sources.items() if not _is_bytecode(name)}
+    sources = {name: path for name, path in sources.items() if not is_bytecode(name)}
     fingerprinted: List[Tuple[Wheel, str, int]] = []
     for wheel in wheels:
-        if wheel.fingerprint is None or wheel.crc32 is None:
+        if installed is not None:
+            fingerprint, crc = _installed_form(installed, wheel).fingerprint, 0
+        elif wheel.fingerprint is None or wheel.crc32 is None:
             fingerprint, crc = digests(wheel.path)
         else:
             fingerprint, crc = wheel.fingerprint, wheel.crc32
@@ -302,10 +325,16 @@ def write_zipapp(
                 entry = entries[name]
                 writer.raw(_entry(name, entry), handle, _data_offset(handle, entry))
 
-    # The wheels last, each as one stored `.deps/` entry, the way pex stores wheel files.
-    writer.directory(".deps/")
+    # The wheels last: each as one stored `.deps/` entry, the way pex stores wheel files, or
+    # as the entries of its installed form.
+    writer.directory(preinstalled.DEPS)
+    if installed is not None:
+        # In pex's order: by path.
+        for filename in sorted(wheel.filename for wheel, _, _ in fingerprinted):
+            _copy_installed(writer, installed[filename])
+        fingerprinted = []
     for wheel, _, crc in fingerprinted:
-        info = _stored(f".deps/{wheel.filename}", wheel.path.stat().st_size, crc)
+        info = _stored(f"{preinstalled.DEPS}{wheel.filename}", wheel.path.stat().st_size, crc)
         with wheel.path.open("rb") as source:
             writer.raw(info, source, 0)
     count, size = writer.close()

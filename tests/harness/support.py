@@ -287,7 +287,7 @@ def pex_reference(
             from pex.pep_427 import install_wheel_chroot
 
             installed = tmp_path / "pex_installed" / Path(wheel).name
-            install_wheel_chroot(str(wheel), str(installed), normalize_file_stat=True)
+            install_wheel_chroot(str(wheel), str(installed))
             builder.add_dist_location(str(installed))
             continue
         # As pex's CLI adds a resolved wheel: fingerprinted by its sha256.

@@ -10,6 +10,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from harness.support import find_wheel, one_file_app
 from pex_assembler.cli import main as cli_main
 
@@ -26,10 +28,13 @@ def _info(pex: Path) -> dict:
         return {**json.loads(archive.read("PEX-INFO")), ".deps/": deps}
 
 
-def test_pex_info_and_deps_are_the_pex_cli_s(wheel_dir, tmp_path):
+@pytest.mark.parametrize("form", ["zipapp", "preinstalled"])
+def test_pex_info_and_deps_are_the_pex_cli_s(wheel_dir, tmp_path, form):
+    """Embedded wheels against `--no-pre-install-wheels`; pre-installed ones against pex's
+    default, whose installed trees and their fingerprints are pex's own."""
     wheels = [find_wheel(wheel_dir, "linux_x86_64", name) for name in ("six", "PyYAML")]
     (tmp_path / "ours").mkdir()
-    arguments, ours = one_file_app(tmp_path / "ours", wheels, "zipapp")
+    arguments, ours = one_file_app(tmp_path / "ours", wheels, form)
     assert cli_main(arguments) == 0
     sources = tmp_path / "sources"
     sources.mkdir()
@@ -38,7 +43,8 @@ def test_pex_info_and_deps_are_the_pex_cli_s(wheel_dir, tmp_path):
     subprocess.run(
         [str(Path(sys.executable).parent / "pex"), "--no-pypi", "--find-links",
          str(wheels[0].parent), "--find-links", str(wheels[1].parent), "six", "pyyaml",
-         "--no-pre-install-wheels", "-D", str(sources), "-e", "main",
+         *(["--no-pre-install-wheels"] if form == "zipapp" else []), "-D", str(sources),
+         "-e", "main",
          "--pex-root", str(tmp_path / "pex_root"), "-o", str(theirs)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip

@@ -166,3 +166,14 @@ def test_large_members_stream_through_a_spool_and_stay_equal(tmp_path, monkeypat
     build.install_wheels([wheel], spooled, compress=True)
     assert spooled.read_bytes() == small.read_bytes()
     assert os.listdir(spooled.parent) == ["small.zip"]
+
+
+def test_the_umask_changes_no_byte(wheel_dir, tmp_path):
+    wheels = _wheels(wheel_dir)
+    build.install_wheels(wheels, tmp_path / "default.zip", compress=True)
+    before = os.umask(0o077)
+    try:
+        build.install_wheels(wheels, tmp_path / "strict.zip", compress=True)
+    finally:
+        os.umask(before)
+    assert (tmp_path / "strict.zip").read_bytes() == (tmp_path / "default.zip").read_bytes()

@@ -87,28 +87,36 @@ def _members(filename: str, chroot: Path, compress: bool, spool_dir: Path) -> It
         yield _file(name, path), functools.partial(zips.pack, path, compress, _LEVEL, spool_dir)
 
 
-def install(
-    wheel_paths: Sequence[Path], output: Path, compress: bool, workdir: Path, jobs: int = 0
-) -> None:
-    """Writes the installed zip `output` of the wheels, installed in `workdir`.
+def install_chroot(wheel: Path, chroot: Path) -> None:
+    """Installs `wheel` into the directory `chroot` as pex's CLI installs a downloaded wheel,
+    so that its fingerprint is the one pex's CLI gives it.
 
-    pex is imported here: the caller has confined its caches to `workdir`.
+    pex is imported here: the caller has confined its caches to a working directory.
     """
     from pex.pep_427 import install_wheel_chroot
 
+    try:
+        # Unpacking only, as pex installs for a foreign platform: nothing runs or compiles.
+        # The wheel's own entry dates and modes are recorded, as pex's CLI records them.
+        install_wheel_chroot(str(wheel.absolute()), str(chroot.absolute()))
+    except Exception as exc:  # pex raises many kinds; each says what it found
+        raise AssemblerError(
+            str(wheel),
+            f"cannot be installed as pex installs a wheel ({type(exc).__name__}: {exc})",
+            "check it with `pex-assembler check-wheel`, and rebuild or replace the wheel",
+        ) from exc
+
+
+def install(
+    wheel_paths: Sequence[Path], output: Path, compress: bool, workdir: Path, jobs: int = 0
+) -> None:
+    """Writes the installed zip `output` of the wheels, installed in `workdir` (to which the
+    caller has confined pex's caches)."""
     jobs = jobs or os.cpu_count() or 1
 
     def install_one(wheel: Path) -> Tuple[str, Path]:
-        chroot = (workdir / "installed" / wheel.name).absolute()
-        try:
-            # Unpacking only, as pex installs for a foreign platform: nothing runs or compiles.
-            install_wheel_chroot(str(wheel.absolute()), str(chroot), normalize_file_stat=True)
-        except Exception as exc:  # pex raises many kinds; each says what it found
-            raise AssemblerError(
-                str(wheel),
-                f"cannot be installed as pex installs a wheel ({type(exc).__name__}: {exc})",
-                "check it with `pex-assembler check-wheel`, and rebuild or replace the wheel",
-            ) from exc
+        chroot = workdir / "installed" / wheel.name
+        install_chroot(wheel, chroot)
         return wheel.name, chroot
 
     spool_dir = workdir / "spool"

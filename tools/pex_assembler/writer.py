@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from pex_assembler import modes
+from pex_assembler import modes, preinstalled
 from pex_assembler.options import PexOptions
 from pex_assembler.wheels import Wheel, digests
 from pex_assembler.zipapp import check_zipimport
@@ -142,14 +142,9 @@ def write_pex(
         builder.add_source(str(sources[archive_path]), archive_path)
     for wheel in wheels:
         if options.pre_install_wheels:
-            from pex.pep_427 import install_wheel_chroot
-
-            # Unpacking only, as pex installs for a foreign platform: nothing runs or compiles.
             # pex wants absolute paths; Bazel gives execroot-relative ones.
             installed = (workdir / "installed" / wheel.filename).absolute()
-            install_wheel_chroot(
-                str(wheel.path.absolute()), str(installed), normalize_file_stat=True
-            )
+            preinstalled.install_chroot(wheel.path, installed)
             builder.add_dist_location(str(installed))
         else:
             # pex's CLI fingerprints a wheel file by its sha256 (PEXBuilder alone, by sha1).

@@ -177,3 +177,17 @@ def test_the_umask_changes_no_byte(wheel_dir, tmp_path):
     finally:
         os.umask(before)
     assert (tmp_path / "strict.zip").read_bytes() == (tmp_path / "default.zip").read_bytes()
+
+
+def test_a_directory_of_wheels_installs_as_its_wheels(wheel_dir, tmp_path):
+    """A PexRepack directory (an installed tree packed back) is passed whole."""
+    wheels = _wheels(wheel_dir)
+    directory = tmp_path / "repacked.crosspex"
+    directory.mkdir()
+    for wheel in wheels:
+        (directory / wheel.name).write_bytes(wheel.read_bytes())
+    (directory / f"{wheels[0].name}.crosspex.json").write_text("{}")
+    build.install_wheels([directory], tmp_path / "from_directory.zip", compress=True)
+    build.install_wheels(wheels, tmp_path / "from_files.zip", compress=True)
+    from_directory = (tmp_path / "from_directory.zip").read_bytes()
+    assert from_directory == (tmp_path / "from_files.zip").read_bytes()

@@ -75,7 +75,8 @@ PEX_OPTIONS = {
         "default, instead of embedding the `.whl` file to be installed on first run. " +
         "Each wheel is installed and compressed in a cached action of its own, which " +
         "costs a clean build far more than copying the file; the PEX has far more zip " +
-        "entries and starts without unpacking. See docs/performance.md for what each costs.",
+        "entries, which its first run extracts instead of installing wheels. See " +
+        "docs/performance.md for what each costs.",
     ),
     "max_install_jobs": _option(
         "int",

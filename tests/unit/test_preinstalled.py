@@ -191,3 +191,6 @@ def test_a_directory_of_wheels_installs_as_its_wheels(wheel_dir, tmp_path):
     build.install_wheels(wheels, tmp_path / "from_files.zip", compress=True)
     from_directory = (tmp_path / "from_directory.zip").read_bytes()
     assert from_directory == (tmp_path / "from_files.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "from_files.zip") as archive:
+        names = archive.namelist()
+    assert len(names) == len(set(names)), "each entry once, .deps/ too"

@@ -12,6 +12,7 @@ PEX (`zipapp.write_zipapp`).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import shutil
@@ -75,7 +76,6 @@ def _members(filename: str, chroot: Path, compress: bool, spool_dir: Path) -> It
             if not is_bytecode(relative):
                 files.append((relative, path))
     written = {DEPS}
-    yield _directory(DEPS), lambda: _EMPTY
     for relative, path in sorted(files):
         name = f"{DEPS}{filename}/{relative}"
         parts = name.split("/")
@@ -124,10 +124,10 @@ def install(
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         chroots = sorted(pool.map(install_one, wheel_paths))
         with zipfile.ZipFile(output, "w") as archive:
-            members = (
-                member
-                for filename, chroot in chroots
-                for member in _members(filename, chroot, compress, spool_dir)
+            deps: List[tuple] = [(_directory(DEPS), lambda: _EMPTY)]
+            members = itertools.chain(
+                deps,
+                *(_members(filename, chroot, compress, spool_dir) for filename, chroot in chroots),
             )
             for _ in zips.write_in_order(archive, members, pool, 2 * jobs):
                 pass

@@ -13,7 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from pex_assembler import compat, errors, exclusion, inputs, installed, multi, wheels, zipapp
+from pex_assembler import (
+    compat,
+    errors,
+    exclusion,
+    inputs,
+    installed,
+    multi,
+    preinstalled,
+    wheels,
+    zipapp,
+)
 from pex_assembler.errors import AssemblerError
 from pex_assembler.manifest import LayerManifest, Manifest
 from pex_assembler.target import Target
@@ -304,8 +314,6 @@ def install_wheels(wheel_paths: Sequence[Path], output: Path, compress: bool) ->
 
     Each wheel has passed its check (the caller's action takes its record as an input).
     """
-    from pex_assembler import preinstalled
-
     found: List[Path] = []
     for given in wheel_paths:
         found += sorted(given.glob("*.whl")) if given.is_dir() else [given]
@@ -326,8 +334,6 @@ def _assemble(
     given_skeleton: Optional[Path],
     given_installed: Optional[Sequence[Path]],
 ) -> None:
-    from pex_assembler import preinstalled
-
     with _workdir(output) as workdir:
         options = manifest.options
         merged = options.execution_mode == "venv"

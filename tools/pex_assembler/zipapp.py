@@ -6,7 +6,8 @@ PEX-INFO. It does not depend on the app, so Bazel builds it once per set of opti
 without importing pex, PEX-INFO gains the code hash, the distributions and the PEX hash the
 way pex computes them; the hash is put where pex put the skeleton's (the `__main__.py` boot
 call, the `__pex__` import hook, a sh_boot header); the skeleton's other entries are copied
-byte for byte, still compressed; each wheel is copied file to file in the kernel.
+byte for byte, still compressed; each wheel is copied file to file in the kernel, or, when
+its wheels are pre-installed, the entries of its installed zip (`preinstalled`) are.
 """
 
 from __future__ import annotations

@@ -333,11 +333,12 @@ def write_zipapp(
         # In pex's order: by path.
         for filename in sorted(wheel.filename for wheel, _, _ in fingerprinted):
             _copy_installed(writer, installed[filename])
-        fingerprinted = []
-    for wheel, _, crc in fingerprinted:
-        info = _stored(f"{preinstalled.DEPS}{wheel.filename}", wheel.path.stat().st_size, crc)
-        with wheel.path.open("rb") as source:
-            writer.raw(info, source, 0)
+    else:
+        for wheel, _, crc in fingerprinted:
+            size = wheel.path.stat().st_size
+            info = _stored(f"{preinstalled.DEPS}{wheel.filename}", size, crc)
+            with wheel.path.open("rb") as source:
+                writer.raw(info, source, 0)
     count, size = writer.close()
     check_zipimport(output, count, size, zip64_importable)
     os.chmod(staged, modes.EXECUTABLE)
